@@ -1,0 +1,29 @@
+# Each target bootstraps .venv itself: a newcomer needs only `make site` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: site serve test check bench clean
+
+# (Re)install when the environment is missing or pyproject.toml changed.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+site: $(STAMP)
+	$(BIN)/tipweek check
+	$(BIN)/tipweek build --strict
+
+serve: $(STAMP)
+	$(BIN)/tipweek serve
+
+check: $(STAMP)
+	$(BIN)/tipweek check
+
+test: site
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf site $(VENV)

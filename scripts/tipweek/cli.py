@@ -1,0 +1,261 @@
+"""The ``tipweek`` command: scaffold, check and schedule tips; build, preview,
+write feeds and the weekly email, and send it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+
+from . import schedule
+from .model import SCAFFOLD_BODY, LibraryError, TipError, scan_library
+from .project import Project, ProjectError
+
+config_option = click.option(
+    "-f", "--config-file", type=click.Path(dir_okay=False), default=None,
+    help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+today_option = click.option(
+    "--today", metavar="YYYY-MM-DD", default=None,
+    help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
+
+
+def _project(config_file: str | None) -> Project:
+    try:
+        return Project.load(config_file)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _today(project: Project, override: str | None) -> dt.date:
+    try:
+        return project.today(override)
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
+def _library_or_exit(project: Project):
+    try:
+        return project.library()
+    except LibraryError as exc:
+        _print_errors(exc.errors, "text")
+        sys.exit(1)
+
+
+def _print_errors(errors: list[TipError], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors]}, indent=2))
+        return
+    for error in errors:
+        if fmt == "github":
+            click.echo(_github_annotation(error))
+        else:
+            click.echo(str(error), err=True)
+    if errors and fmt == "text":
+        files = len({e.path for e in errors})
+        click.echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} in {files} file{'s' * (files != 1)}",
+                   err=True)
+
+
+def _github_annotation(error: TipError) -> str:
+    """A GitHub Actions workflow command that annotates the line in the PR."""
+    def data(text: str) -> str:
+        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+    def prop(text: str) -> str:
+        return data(text).replace(":", "%3A").replace(",", "%2C")
+
+    message = error.message + (f" ({error.hint})" if error.hint else "")
+    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tipweek")
+def main() -> None:
+    """tipweek: one customer-service tip a week, as a site, feeds and an email.
+
+    Run it in the project folder (the one with mkdocs.yml), or pass -f.
+    """
+
+
+@main.command()
+@config_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="text for people, json for scripts, github for CI annotations.")
+def check(config_file: str | None, fmt: str) -> None:
+    """Validate every tip and the principles; exit 1 if anything is wrong.
+
+    Prints one line per problem as path:line: message (hint).
+
+    \b
+    Example:
+        tipweek check
+        tipweek check --format github     # in a GitHub Actions step
+    """
+    project = _project(config_file)
+    library, errors = scan_library(project.tips_dir, project.principles_file, project.root)
+    _print_errors(errors, fmt)
+    if errors:
+        sys.exit(1)
+    if fmt == "text":
+        click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    return "-".join(words[:8])
+
+
+@main.command()
+@click.argument("title")
+@click.option("--tag", "tags", multiple=True, required=True, metavar="PRINCIPLE",
+              help="A principle the tip teaches; repeat for more.")
+@click.option("--date", "date", default=None, metavar="YYYY-MM-DD",
+              help="Publish date (default: the publishing weekday of the next week without a tip).")
+@config_option
+@today_option
+def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | None, today: str | None) -> None:
+    """Scaffold a tip on the next free week and print its path.
+
+    \b
+    Example:
+        tipweek new "Own the mistake" --tag ownership --tag empathy
+        tipweek new "Call back when you said you would" --tag follow-through --date 2027-02-02
+    """
+    project = _project(config_file)
+    library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
+    for tag in tags:
+        if library.principles and tag not in library.principles:
+            from .model import _did_you_mean
+            hint = _did_you_mean(tag, library.principles) or "known: " + ", ".join(library.principles)
+            raise click.BadParameter(f"unknown principle '{tag}' ({hint})", param_hint="--tag")
+    if "\n" in title or not title.strip():
+        raise click.BadParameter("the title must be one non-empty line", param_hint="TITLE")
+    if date:
+        try:
+            day = schedule.parse_date(date, "--date")
+        except schedule.TodayError as exc:
+            raise click.BadParameter(str(exc), param_hint="--date") from None
+    else:
+        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
+    slug = slugify(title)
+    if not slug:
+        raise click.BadParameter("the title needs at least one letter or digit", param_hint="TITLE")
+    path = project.tips_dir / str(day.year) / f"{day.isoformat()}-{slug}.md"
+    if path.exists():
+        raise click.ClickException(f"{_rel(path)} already exists; not overwriting it")
+    if library.tip(slug):
+        raise click.ClickException(f"slug '{slug}' is already used by {library.tip(slug).path}; choose another title")
+    front = (
+        "---\n"
+        f"title: {json.dumps(title.strip(), ensure_ascii=False)}\n"
+        f"date: {day.isoformat()}\n"
+        f"tags: [{', '.join(tags)}]\n"
+        'summary: ""  # one sentence: what the reader learns\n'
+        "---\n"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as out:
+        out.write(front + SCAFFOLD_BODY)
+    click.echo(_rel(path))
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@main.command("schedule")
+@click.option("--weeks", default=12, show_default=True, help="How many weeks ahead to look for gaps.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@config_option
+@today_option
+def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: str | None) -> None:
+    """Show the calendar: published, scheduled, empty weeks, when the queue runs dry.
+
+    \b
+    Example:
+        tipweek schedule
+        tipweek schedule --weeks 26 --json
+    """
+    project = _project(config_file)
+    library = _library_or_exit(project)
+    day = _today(project, today)
+    cal = schedule.calendar(library, day, weeks, project.options.weekday)
+    if as_json:
+        click.echo(json.dumps(cal.as_dict(), indent=2))
+        return
+    current = schedule.tip_of_the_week(library, day)
+    click.echo(f"today       {day.isoformat()} ({day:%A})")
+    click.echo(f"published   {len(cal.published)} tip{'s' * (len(cal.published) != 1)}")
+    if current:
+        click.echo(f"this week   {current.date}  {current.title}  [{current.slug}]")
+    click.echo(f"scheduled   {len(cal.scheduled)}")
+    for tip in cal.scheduled:
+        click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
+    if cal.drafts:
+        click.echo(f"drafts      {len(cal.drafts)}")
+        for tip in cal.drafts:
+            click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
+    gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
+    click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
+    ahead = (cal.runs_dry - day).days // 7
+    click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
+               f"{ahead} week{'s' * (ahead != 1)} away)")
+
+
+def _mkdocs(command: str, config_file: str | None, today: str | None, extra: list[str],
+            preview: bool = False) -> None:
+    from mkdocs.__main__ import cli as mkdocs_cli
+
+    project = _project(config_file)
+    os.environ["TIPWEEK_TODAY"] = _today(project, today).isoformat()
+    if preview:
+        os.environ["TIPWEEK_PREVIEW"] = "1"
+    args = [command, "-f", config_file or "mkdocs.yml", *extra]
+    mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@config_option
+@today_option
+@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+    """Build the site, feeds and email web version into site/ (wraps mkdocs build).
+
+    Other options go to mkdocs build as they are.
+
+    \b
+    Example:
+        tipweek build --strict
+        tipweek build --today 2026-12-01 -d /tmp/preview
+    """
+    _mkdocs("build", config_file, today, list(mkdocs_args))
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@config_option
+@today_option
+@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+    """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
+    and marked, reloading when a tip changes (wraps mkdocs serve).
+
+    \b
+    Example:
+        tipweek serve
+        tipweek serve -a 127.0.0.1:8001
+    """
+    _mkdocs("serve", config_file, today, list(mkdocs_args), preview=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,125 @@
+"""What is out on a given day: the tip of the week, the archive, the queue.
+
+Every function takes ``today`` explicitly so builds and tests are
+reproducible; :func:`resolve_today` is the one place that reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .model import Library, Tip
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class TodayError(ValueError):
+    pass
+
+
+def parse_date(text: str, source: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise TodayError(f"{source}: {text!r} is not a date written YYYY-MM-DD") from None
+
+
+def resolve_today(override: str | dt.date | None = None, timezone: str = "UTC") -> dt.date:
+    """``--today`` if given, else ``TIPWEEK_TODAY``, else the date now in ``timezone``."""
+    if isinstance(override, dt.date):
+        return override
+    if override:
+        return parse_date(override, "--today")
+    env = os.environ.get("TIPWEEK_TODAY")
+    if env:
+        return parse_date(env, "TIPWEEK_TODAY")
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TodayError(f"unknown time zone {timezone!r}; use a name like 'Europe/London' or 'UTC'") from None
+    return dt.datetime.now(zone).date()
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def published_on(library: Library, today: dt.date) -> tuple[Tip, ...]:
+    """Tips out on ``today``, oldest first; drafts never are."""
+    return tuple(t for t in library.tips if not t.draft and t.date <= today)
+
+
+def scheduled_after(library: Library, today: dt.date) -> tuple[Tip, ...]:
+    """Tips dated after ``today``, soonest first."""
+    return tuple(t for t in library.tips if not t.draft and t.date > today)
+
+
+def drafts(library: Library) -> tuple[Tip, ...]:
+    return tuple(t for t in library.tips if t.draft)
+
+
+def tip_of_the_week(library: Library, today: dt.date) -> Tip | None:
+    """The newest published tip on ``today``."""
+    for tip in reversed(library.tips):
+        if not tip.draft and tip.date <= today:
+            return tip
+    return None
+
+
+def publish_day(week_monday: dt.date, weekday: str) -> dt.date:
+    return week_monday + dt.timedelta(days=WEEKDAYS.index(weekday))
+
+
+def _has_tip(library: Library, monday: dt.date) -> bool:
+    year, week, _ = monday.isocalendar()
+    return any(not t.draft for t in library.in_week(year, week))
+
+
+def empty_weeks(library: Library, today: dt.date, weeks: int, weekday: str = "tuesday") -> list[dt.date]:
+    """Publish days in the next ``weeks`` weeks (this one included when its
+    publish day is not past) that have no tip."""
+    first = monday_of(today)
+    if publish_day(first, weekday) < today:
+        first += dt.timedelta(weeks=1)
+    mondays = (first + dt.timedelta(weeks=i) for i in range(weeks))
+    return [publish_day(m, weekday) for m in mondays if not _has_tip(library, m)]
+
+
+def next_free_day(library: Library, today: dt.date, weekday: str = "tuesday") -> dt.date:
+    """The publish day of the first week from today on without a tip."""
+    monday = monday_of(today)
+    if publish_day(monday, weekday) < today:
+        monday += dt.timedelta(weeks=1)
+    while _has_tip(library, monday):
+        monday += dt.timedelta(weeks=1)
+    return publish_day(monday, weekday)
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    today: dt.date
+    published: tuple[Tip, ...]
+    scheduled: tuple[Tip, ...]
+    drafts: tuple[Tip, ...]
+    empty: list[dt.date]
+    runs_dry: dt.date  # the first publish day with nothing queued
+
+    def as_dict(self) -> dict:
+        def row(t: Tip) -> dict:
+            return {"date": t.date.isoformat(), "slug": t.slug, "title": t.title, "path": t.path}
+        return {
+            "today": self.today.isoformat(),
+            "published": [row(t) for t in self.published],
+            "scheduled": [row(t) for t in self.scheduled],
+            "drafts": [row(t) for t in self.drafts],
+            "empty_weeks": [d.isoformat() for d in self.empty],
+            "runs_dry": self.runs_dry.isoformat(),
+        }
+
+
+def calendar(library: Library, today: dt.date, weeks: int = 12, weekday: str = "tuesday") -> Calendar:
+    return Calendar(today, published_on(library, today), scheduled_after(library, today), drafts(library),
+                    empty_weeks(library, today, weeks, weekday), next_free_day(library, today, weekday))

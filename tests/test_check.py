@@ -1,0 +1,169 @@
+"""`tipweek check`: every rule names the file, the line and the fix."""
+
+from __future__ import annotations
+
+import pytest
+
+GOOD_FRONT = "title: A good title\ndate: 2026-12-01\ntags: [ownership]\nsummary: One sentence.\n"
+BODY = "A body with a situation and a fix.\n"
+
+
+def tip(front: str = GOOD_FRONT, body: str = BODY) -> str:
+    return f"---\n{front}---\n{body}"
+
+
+def test_clean_library_passes(tipweek):
+    result = tipweek("check")
+    assert result.exit_code == 0, result.output
+    assert "ok: 7 tips, 4 principles" in result.output
+
+
+# (file under tips/, its content, the exact line `tipweek check` must print)
+CASES = {
+    "no front matter": (
+        "2026/2026-12-01-x.md", "Just a body.\n",
+        "tips/2026/2026-12-01-x.md:1: no front matter (start the file with a '---' line, then title, "
+        "date, tags and summary, then another '---' line)"),
+    "unclosed front matter": (
+        "2026/2026-12-01-x.md", "---\ntitle: A\ndate: 2026-12-01\n\nBody\n",
+        "tips/2026/2026-12-01-x.md:1: front matter is not closed (add a '---' line after the last key)"),
+    "yaml error with its line": (
+        "2026/2026-12-01-x.md", tip("title: A good title\ndate: 2026-12-01\ntags: [ownership\nsummary: x\n"),
+        "tips/2026/2026-12-01-x.md:5: YAML error:"),
+    "missing title": (
+        "2026/2026-12-01-x.md", tip("date: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:1: missing 'title' (add e.g. title: Own the mistake)"),
+    "missing summary": (
+        "2026/2026-12-01-x.md", tip("title: T\ndate: 2026-12-01\ntags: [ownership]\n"),
+        "tips/2026/2026-12-01-x.md:1: missing 'summary' (add one sentence that says what the tip teaches)"),
+    "title of wrong type": (
+        "2026/2026-12-01-x.md", tip("title: [a, b]\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: 'title' must be text, not a list"),
+    "tags as a string": (
+        "2026/2026-12-01-x.md", tip("title: T\ndate: 2026-12-01\ntags: ownership\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:4: tags must be a list of principle slugs (e.g. tags: [ownership, empathy])"),
+    "date not YYYY-MM-DD": (
+        "2026/2026-12-01-x.md", tip("title: T\ndate: 1 Dec 2026\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:3: date '1 Dec 2026' is not a calendar date written YYYY-MM-DD (e.g. date: 2026-11-24)"),
+    "impossible date": (
+        "2026/2026-02-30-x.md", tip("title: T\ndate: 2026-02-30\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-02-30-x.md:3: date '2026-02-30' is not a calendar date written YYYY-MM-DD"),
+    "bad file name": (
+        "2026/own the mistake.md", tip(),
+        "tips/2026/own the mistake.md:1: file name must be YYYY-MM-DD-slug.md"),
+    "file name date differs": (
+        "2026/2026-12-08-x.md", tip(),
+        "tips/2026/2026-12-08-x.md:3: date 2026-12-01 differs from the file name's 2026-12-08 "
+        "(rename the file or fix the date)"),
+    "wrong year folder": (
+        "2025/2026-12-01-x.md", tip(),
+        "tips/2025/2026-12-01-x.md:1: a tip dated 2026 belongs in the folder tips/2026/ (move the file)"),
+    "unknown tag": (
+        "2026/2026-12-01-x.md", tip("title: T\ndate: 2026-12-01\ntags: [ownershp]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)"),
+    "unknown key": (
+        "2026/2026-12-01-x.md", tip("tilte: T\ntitle: T\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: unknown key 'tilte' (did you mean 'title'?)"),
+    "title with a line break": (
+        "2026/2026-12-01-x.md", tip('title: "Two\\nlines"\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n'),
+        "tips/2026/2026-12-01-x.md:2: title must be one line"),
+    "title too long": (
+        "2026/2026-12-01-x.md", tip(f"title: {'x' * 101}\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: title is 101 characters; at most 100 (move detail into the summary)"),
+    "summary too long": (
+        "2026/2026-12-01-x.md", tip(f"title: T\ndate: 2026-12-01\ntags: [ownership]\nsummary: {'y' * 301}\n"),
+        "tips/2026/2026-12-01-x.md:5: summary is 301 characters; at most 300 (one sentence is enough)"),
+    "empty body": (
+        "2026/2026-12-01-x.md", tip(body="\n  \n"),
+        "tips/2026/2026-12-01-x.md:7: the tip has no body (write the tip below the closing '---')"),
+    "duplicate slug": (
+        "2026/2026-12-01-own-the-mistake.md", tip(),
+        "tips/2026/2026-12-01-own-the-mistake.md:1: slug 'own-the-mistake' is already used by "
+        "tips/2026/2026-11-17-own-the-mistake.md"),
+    "two tips in one week": (
+        "2026/2026-11-19-another.md", tip(GOOD_FRONT.replace("2026-12-01", "2026-11-19")),
+        "tips/2026/2026-11-19-another.md:1: week 2026-W47 already has a tip: tips/2026/2026-11-17-own-the-mistake.md"),
+    "not utf-8": (
+        "2026/2026-12-01-x.md", tip(body="line one\ncaf\xe9\n").encode("latin-1"),
+        "tips/2026/2026-12-01-x.md:8: file is not valid UTF-8 (byte 0xe9) (save the file as UTF-8)"),
+    "placeholder left in": (
+        "2026/2026-12-01-x.md", tip(body="Real text.\n\n**Takeaway:** One sentence the reader should remember.\n"),
+        "tips/2026/2026-12-01-x.md:9: placeholder text from 'tipweek new' is still there"),
+    "script in the body": (
+        "2026/2026-12-01-x.md", tip(body="Hello\n<script>alert(1)</script>\n"),
+        "tips/2026/2026-12-01-x.md:8: raw <script> is not allowed in a tip"),
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=list(CASES))
+def test_each_problem_names_file_line_and_fix(project, tipweek, case):
+    name, content, expected = CASES[case]
+    path = project / "tips" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith(expected) for line in lines), result.output
+    assert lines[-1].endswith("file") or lines[-1].endswith("files")
+
+
+def test_all_problems_reported_in_one_pass(project, tipweek):
+    for number, (name, content, _) in enumerate(CASES.values()):
+        if name.startswith("2026/2026-12-01-x"):
+            name = name.replace("-x.md", f"-case{number}.md")
+        path = project / "tips" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    files_with_errors = {line.split(":")[0] for line in result.output.splitlines() if line.startswith("tips/")}
+    assert len(files_with_errors) >= 20
+
+
+def test_github_format_prints_annotations(project, tipweek):
+    (project / "tips/2026/2026-12-01-x.md").write_text(
+        tip("title: T\ndate: 2026-12-01\ntags: [ownershp]\nsummary: One.\n"), encoding="utf-8")
+    result = tipweek("check", "--format", "github")
+    assert result.exit_code == 1
+    assert ("::error file=tips/2026/2026-12-01-x.md,line=4,title=tipweek check::"
+            "unknown tag 'ownershp' (did you mean 'ownership'?)") in result.output.splitlines()
+
+
+def test_json_format_for_scripts(project, tipweek):
+    import json
+
+    (project / "tips/2026/2026-12-01-x.md").write_text(tip(body=""), encoding="utf-8")
+    result = tipweek("check", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["ok"] is False
+    assert report["errors"] == [{"path": "tips/2026/2026-12-01-x.md", "line": 7,
+                                 "message": "the tip has no body",
+                                 "hint": "write the tip below the closing '---'"}]
+
+
+def test_principles_file_problems(project, tipweek):
+    (project / "tips/principles.yml").write_text(
+        "ownership:\n  name: Ownership\n  definition: D\n  description: L\n"
+        "ownership:\n  name: Again\n  definition: D\n  description: L\n", encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "tips/principles.yml:5: principle 'ownership' is defined twice (keep one entry per slug)" in result.output
+
+
+def test_broken_config_option_names_its_line(project, tipweek):
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("feed_length: 3", "feed_length: many"))
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "feed_length" in text)
+    assert f"mkdocs.yml:{line}: " in result.output and "feed_length" in result.output
