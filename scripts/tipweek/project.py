@@ -77,6 +77,23 @@ class Project:
         url = self.mkdocs.site_url or "http://127.0.0.1:8000/"
         return url if url.endswith("/") else url + "/"
 
+    def channel(self):
+        """What the feeds and the email say about the site."""
+        from .feeds import Channel
+
+        author = self.options.author or self.mkdocs.site_author or self.mkdocs.site_name
+        return Channel(title=self.mkdocs.site_name, site_url=self.site_url,
+                       description=self.mkdocs.site_description or self.mkdocs.site_name,
+                       author=author, timezone=self.options.timezone,
+                       language=self.mkdocs.theme.get("language") or "en")
+
+    def list_options(self):
+        from .email import ListOptions
+
+        o = self.options
+        return ListOptions(sender=o.email_from, reply_to=o.reply_to, list_id=o.list_id,
+                           unsubscribe_url=o.unsubscribe_url, unsubscribe_mailto=o.unsubscribe_mailto)
+
     def library(self) -> Library:
         """The library, read and validated once; raises LibraryError."""
         if self._library is None:

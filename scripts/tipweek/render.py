@@ -29,6 +29,28 @@ class Renderer:
 _URL_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 
+def _is_relative(url: str) -> bool:
+    return not (url.startswith(("#", "/", "//")) or re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:", url))
+
+
+def rebase_urls(html: str, from_url: str, to_url: str) -> str:
+    """Move a tip body written for ``from_url`` to a page at ``to_url``
+    (both site-relative, like 'tips/own-the-mistake/'), keeping its relative
+    links pointing where the editor meant."""
+    if from_url == to_url:
+        return html
+    from mkdocs.utils import get_relative_url
+
+    def fix(m: re.Match) -> str:
+        url = m.group(2)
+        if not _is_relative(url):
+            return m.group(0)
+        target = urljoin("http://x/" + from_url, url)[len("http://x/"):]
+        return m.group(1) + (get_relative_url(target, to_url) if target else get_relative_url(".", to_url)) + m.group(3)
+
+    return _URL_ATTR.sub(fix, html)
+
+
 def absolute_urls(html: str, base: str) -> str:
     """Make every href and src absolute against ``base`` (for feeds and email,
     which are read away from the site)."""

@@ -1,0 +1,185 @@
+"""The weekly email: the tip of the week as a multipart/alternative message
+(a text part, then HTML with its CSS inlined), with list headers for
+one-click unsubscribe (RFC 2369, RFC 8058).
+
+Deterministic: the same tip, options and recipient give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote, urljoin
+
+import css_inline
+import jinja2
+from markupsafe import Markup
+
+from .feeds import Channel, safe_body
+from .model import Principle, Tip
+from .views import long_date
+
+GMAIL_CLIP_BYTES = 102 * 1024
+SEND_HOUR = 7  # the Date header: publish day, 07:00 in the site's time zone
+
+
+@dataclass(frozen=True, slots=True)
+class ListOptions:
+    """The plugin's email options."""
+    sender: str
+    reply_to: str | None
+    list_id: str
+    unsubscribe_url: str  # may hold {email} and {list}
+    unsubscribe_mailto: str
+
+
+def week_label(tip: Tip) -> str:
+    year, week = tip.week
+    return f"{year}-W{week:02d}"
+
+
+@lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "email_templates"),
+        autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True, trim_blocks=False)
+
+
+@lru_cache(maxsize=1)
+def _inliner() -> css_inline.CSSInliner:
+    # Mail clients drop <style>; keep only @media rules for small screens.
+    return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+def one_line(text: str) -> str:
+    """Header-safe: a line break in a title never becomes a second header."""
+    return re.sub(r"[\r\n\t\v\f\x00-\x1f]+", " ", text).strip()
+
+
+_MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+_MD_HTML = re.compile(r"<[^>]+>")
+
+
+def text_body(tip: Tip, tip_url: str) -> str:
+    """The tip's Markdown is already readable as text; only links and stray
+    tags need a hand."""
+    text = _MD_LINK.sub(lambda m: f"{m.group(1)} <{urljoin(tip_url, m.group(2))}>", tip.body)
+    return _MD_HTML.sub("", text).strip()
+
+
+def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str | None, str | None]:
+    """(https URL, mailto URL) for ``recipient``; None where not configured."""
+    def fill(template: str) -> str | None:
+        if not template:
+            return None
+        return template.replace("{email}", quote(recipient or "", safe="")).replace(
+            "{list}", quote(options.list_id, safe=""))
+    return fill(options.unsubscribe_url), fill(options.unsubscribe_mailto)
+
+
+def _context(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
+             unsubscribe_url: str | None) -> dict:
+    tip_url = channel.url(tip.url)
+    return {
+        "channel": channel,
+        "tip": tip,
+        "subject": subject(tip),
+        "long_date": long_date(tip.date),
+        "tip_url": tip_url,
+        "web_url": channel.url(f"email/{week_label(tip)}.html"),
+        "archive_url": channel.url("archive/"),
+        "feed_url": channel.url("feed.xml"),
+        "subscribe_url": channel.url("subscribe/"),
+        "principles": [{"name": principles[s].name, "url": channel.url(f"principles/{s}/")} for s in tip.tags],
+        "unsubscribe_url": unsubscribe_url,
+        "body": body_html,
+    }
+
+
+def subject(tip: Tip) -> str:
+    return one_line(f"Tip of the week: {tip.title}")
+
+
+def render_html(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
+                unsubscribe_url: str | None = None) -> str:
+    """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
+    body = Markup(safe_body(body_html, channel.url(tip.url)))
+    page = _templates().get_template("weekly.html").render(
+        _context(tip, channel, principles, body, unsubscribe_url))
+    return _inliner().inline(page)
+
+
+def render_text(tip: Tip, channel: Channel, principles: dict[str, Principle],
+                unsubscribe_url: str | None = None) -> str:
+    context = _context(tip, channel, principles, text_body(tip, channel.url(tip.url)), unsubscribe_url)
+    return _templates().get_template("weekly.txt").render(context)
+
+
+def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
+                 options: ListOptions, recipient: str | None = None, name: str | None = None) -> EmailMessage:
+    """The week's message to ``recipient`` (default: the list's own address,
+    an editor's copy), with the recipient's own unsubscribe links."""
+    sender = _address(options.sender)
+    to_addr = recipient or sender.addr_spec
+    https, mailto = unsubscribe_links(options, to_addr)
+    msg = EmailMessage()
+    msg["Subject"] = subject(tip)
+    msg["From"] = sender
+    msg["To"] = Address(display_name=one_line(name or ""), addr_spec=to_addr)
+    if options.reply_to:
+        msg["Reply-To"] = options.reply_to
+    sent = dt.datetime.combine(tip.date, dt.time(SEND_HOUR), channel.published(tip).tzinfo)
+    msg["Date"] = format_datetime(sent)
+    digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
+    msg["Message-ID"] = f"<{week_label(tip)}.{tip.slug}.{digest}@{options.list_id}>"
+    msg["List-Id"] = f"{one_line(channel.title)} <{options.list_id}>"
+    links = [f"<{u}>" for u in (https, mailto) if u]
+    if links:
+        msg["List-Unsubscribe"] = ", ".join(links)
+    if https:
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Precedence"] = "bulk"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(render_text(tip, channel, principles, https or mailto), charset="utf-8", cte="quoted-printable")
+    html = render_html(tip, channel, principles, body_html, https or mailto)
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def _address(text: str) -> Address:
+    (name, addr), = getaddresses([one_line(text)]) or [("", text)]
+    if "@" not in addr:
+        raise ValueError(f"email_from {text!r} is not an email address")
+    return Address(display_name=name, addr_spec=addr)
+
+
+def as_bytes(msg: EmailMessage) -> bytes:
+    """The message as it goes on the wire (CRLF line ends, lines under 998 octets)."""
+    from email.policy import SMTP
+    return msg.as_bytes(policy=SMTP)
+
+
+def write_web_versions(out_dir: Path, tips_newest_first: tuple[Tip, ...], channel: Channel,
+                       principles: dict[str, Principle], body_html, weeks: int) -> list[Path]:
+    """site/email/latest.html and site/email/<YYYY>-W<ww>.html for the newest ``weeks`` tips."""
+    from .output import write_atomic
+
+    written = []
+    for index, tip in enumerate(tips_newest_first[:weeks]):
+        page = render_html(tip, channel, principles, body_html(tip))
+        targets = [f"{week_label(tip)}.html"] + (["latest.html"] if index == 0 else [])
+        for name in targets:
+            write_atomic(out_dir / "email" / name, page)
+            written.append(out_dir / "email" / name)
+    return written
+
+
+__all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "write_web_versions",
+           "week_label", "GMAIL_CLIP_BYTES"]

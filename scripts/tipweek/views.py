@@ -1,0 +1,160 @@
+"""What the site shows on a given day, derived from the Library: the tips that
+are visible, their neighbours and related tips, the archive and the handbook.
+
+Pure Python and no MkDocs, so it is tested on its own; the plugin only hands
+these objects to the templates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import combinations
+
+from . import schedule
+from .model import Library, Principle, Tip
+
+RELATED = 3
+
+
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True, slots=True)
+class PrincipleCount:
+    principle: Principle
+    tips: tuple[Tip, ...]  # newest first
+
+    @property
+    def count(self) -> int:
+        return len(self.tips)
+
+
+@dataclass(frozen=True, slots=True)
+class Month:
+    label: str  # "November 2026"
+    tips: tuple[Tip, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class Year:
+    year: int
+    months: tuple[Month, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.tips) for m in self.months)
+
+
+class SiteView:
+    """The site on ``today``. With ``preview`` it also shows scheduled tips
+    and drafts (for `tipweek serve`), which :meth:`status` labels."""
+
+    def __init__(self, library: Library, today: dt.date, *, preview: bool = False, recent: int = 5):
+        self.library = library
+        self.today = today
+        self.preview = preview
+        self.recent_count = recent
+        published = schedule.published_on(library, today)
+        self.published = tuple(reversed(published))  # newest first
+        self.visible = tuple(reversed(library.tips)) if preview else self.published
+        self._position = {tip.slug: i for i, tip in enumerate(self.visible)}
+        self.tip_of_the_week = schedule.tip_of_the_week(library, today)
+
+    # ------------------------------------------------------------------ tips
+    def status(self, tip: Tip) -> str | None:
+        """'draft', 'scheduled' or None for a published tip."""
+        if tip.draft:
+            return "draft"
+        if tip.date > self.today:
+            return "scheduled"
+        return None
+
+    def is_visible(self, tip: Tip) -> bool:
+        return tip.slug in self._position
+
+    def recent(self) -> tuple[Tip, ...]:
+        """The few published tips before this week's."""
+        return self.published[1:1 + self.recent_count]
+
+    def newer(self, tip: Tip) -> Tip | None:
+        i = self._position[tip.slug]
+        return self.visible[i - 1] if i > 0 else None
+
+    def older(self, tip: Tip) -> Tip | None:
+        i = self._position[tip.slug]
+        return self.visible[i + 1] if i + 1 < len(self.visible) else None
+
+    @cached_property
+    def _by_tag_set(self) -> dict[frozenset[str], list[Tip]]:
+        """Every non-empty subset of a tip's principles -> the visible tips
+        that have all of them, newest first: the index related tips are read from."""
+        index: dict[frozenset[str], list[Tip]] = defaultdict(list)
+        for tip in self.visible:
+            for size in range(1, len(tip.tags) + 1):
+                for subset in combinations(sorted(tip.tags), size):
+                    index[frozenset(subset)].append(tip)
+        return index
+
+    def related(self, tip: Tip, count: int = RELATED) -> tuple[Tip, ...]:
+        """Up to ``count`` tips sharing the most principles with ``tip``, newest
+        first among equals. Reads a handful of index entries, never the whole
+        library, so the build stays linear."""
+        chosen: list[Tip] = []
+        taken = {tip.slug}
+        for size in range(len(tip.tags), 0, -1):
+            lists = [self._by_tag_set.get(frozenset(s), []) for s in combinations(sorted(tip.tags), size)]
+            newest_first = heapq.merge(*lists, key=lambda t: (t.date, t.slug), reverse=True)
+            for other in newest_first:
+                if other.slug not in taken:
+                    taken.add(other.slug)
+                    chosen.append(other)
+                    if len(chosen) == count:
+                        return tuple(chosen)
+        return tuple(chosen)
+
+    # ------------------------------------------------------------ principles
+    @cached_property
+    def principles(self) -> tuple[PrincipleCount, ...]:
+        visible = set(self._position)
+        return tuple(
+            PrincipleCount(p, tuple(t for t in reversed(self.library.with_principle(p.slug)) if t.slug in visible))
+            for p in self.library.principles.values()
+        )
+
+    def principle(self, slug: str) -> PrincipleCount:
+        return next(pc for pc in self.principles if pc.principle.slug == slug)
+
+    @property
+    def most_tips(self) -> int:
+        return max((pc.count for pc in self.principles), default=0) or 1
+
+    # --------------------------------------------------------------- archive
+    @cached_property
+    def archive(self) -> tuple[Year, ...]:
+        years: dict[int, dict[tuple[int, int], list[Tip]]] = defaultdict(lambda: defaultdict(list))
+        for tip in self.visible:
+            years[tip.date.year][(tip.date.year, tip.date.month)].append(tip)
+        return tuple(
+            Year(year, tuple(Month(f"{dt.date(y, m, 1):%B %Y}", tuple(tips))
+                             for (y, m), tips in months.items()))
+            for year, months in years.items()
+        )
+
+    # -------------------------------------------------------------- handbook
+    @cached_property
+    def handbook(self) -> tuple[tuple[PrincipleCount, tuple[Tip, ...], tuple[Tip, ...]], ...]:
+        """Per principle: the tips printed there (those whose first principle
+        it is, oldest first, as a course reads) and the ones printed elsewhere
+        that also teach it. Every tip is printed once."""
+        sections = []
+        for pc in self.principles:
+            own = tuple(t for t in reversed(pc.tips) if t.tags[0] == pc.principle.slug)
+            also = tuple(t for t in reversed(pc.tips) if t.tags[0] != pc.principle.slug)
+            if own or also:
+                sections.append((pc, own, also))
+        return tuple(sections)
