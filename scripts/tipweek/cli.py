@@ -257,5 +257,174 @@ def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     _mkdocs("serve", config_file, today, list(mkdocs_args), preview=True)
 
 
+def _week_tip(project: Project, today: str | None):
+    library = _library_or_exit(project)
+    day = _today(project, today)
+    tip = schedule.tip_of_the_week(library, day)
+    if tip is None:
+        raise click.ClickException(f"no tip is published on {day.isoformat()}; nothing to write")
+    return library, tip
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder to write feed.xml, atom.xml, feed.json and principles/*/feed.xml into.")
+@config_option
+@today_option
+def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
+    """Write the RSS, Atom and JSON feeds without building the site.
+
+    \b
+    Example:
+        tipweek feed --out site/
+    """
+    from .feeds import write_feeds
+    from .render import Renderer
+
+    project = _project(config_file)
+    library = _library_or_exit(project)
+    day = _today(project, today)
+    newest = tuple(reversed(schedule.published_on(library, day)))
+    renderer = Renderer(project.mkdocs)
+    paths = write_feeds(Path(out_dir), project.channel(), newest, library.principles, renderer.html,
+                        project.options.feed_length)
+    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({min(len(newest), project.options.feed_length)} "
+               f"of {len(newest)} published tips)")
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="The .eml file to write.")
+@click.option("--to", "to", default=None, metavar="ADDRESS",
+              help="Address the copy to someone (default: the list's own From address).")
+@config_option
+@today_option
+def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:
+    """Write this week's email (the tip of the week on --today) as a .eml file.
+
+    \b
+    Example:
+        tipweek email --out week.eml
+        tipweek email --today 2026-12-01 --out /tmp/next.eml --to me@example.org
+    """
+    from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
+    from .output import write_atomic
+    from .render import Renderer
+
+    project = _project(config_file)
+    library, tip = _week_tip(project, today)
+    try:
+        msg = render_email(tip, project.channel(), library.principles, Renderer(project.mkdocs).html(tip),
+                           project.list_options(), recipient=to)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = as_bytes(msg)
+    write_atomic(out_file, data)
+    html_size = len(msg.get_body(("html",)).get_content().encode("utf-8"))
+    click.echo(f"wrote {out_file}: {msg['Subject']} (HTML {html_size / 1024:.1f} KB"
+               f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
+
+
+@main.command()
+@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), required=True,
+              help="CSV with a header row and the columns email and name (others are ignored).")
+@click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Addresses never to mail: one per line, or a CSV with an email column.")
+@click.option("--outbox", type=click.Path(file_okay=False), default=None,
+              help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
+@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")
+@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS (required for --user "
+                                                "unless the server is on this machine).")
+@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
+@click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the per-week delivery record lives (default: .tipweek/ledger).")
+@click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
+@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry; doubles each round.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the SMTP server.")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
+@config_option
+@today_option
+def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
+         user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
+         config_file: str | None, today: str | None) -> None:
+    """Deliver this week's email to a subscriber list, resumably, never twice.
+
+    Each address gets its own message (its name, its unsubscribe link). A
+    ledger per week records every delivery, so a run that stopped half-way is
+    simply run again. Exit 0 when all went out, 1 if an address failed, 2 if
+    the run could not go on.
+
+    \b
+    Example:
+        tipweek send --subscribers subscribers.csv --dry-run
+        tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
+        TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
+            --smtp smtp.example.org:587 --starttls --user tips
+    """
+    from .email import parse_sender, render_email, week_label
+    from .render import Renderer
+    from .send import (Ledger, MaildirOutbox, Report, SendError, SmtpTransport, deliver_all,
+                       read_subscribers, read_suppressions)
+
+    project = _project(config_file)
+    library, tip = _week_tip(project, today)
+    options, channel = project.list_options(), project.channel()
+    body = Renderer(project.mkdocs).html(tip)
+    try:
+        listing = read_subscribers(Path(subscribers))
+        suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
+    except SendError as exc:
+        raise click.ClickException(str(exc)) from None
+    report = Report(duplicates=listing.duplicates)
+    for line, address in listing.invalid:
+        report.invalid.append(address)
+        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
+    wanted = []
+    for sub in listing.subscribers:
+        if sub.key in suppressed:
+            report.unsubscribed += 1
+        else:
+            wanted.append(sub)
+
+    def message(sub):
+        return render_email(tip, channel, library.principles, body, options, recipient=sub.email,
+                            name=sub.name)
+
+    week = week_label(tip)
+    if dry_run:
+        for sub in wanted:
+            click.echo(f"would send {week} '{tip.title}' to {sub.name} <{sub.email}>")
+        report.sent = len(wanted)
+        click.echo(report.summary(dry_run=True))
+        return
+    if smtp:
+        host, _, port = smtp.rpartition(":")
+        if not host or not port.isdigit():
+            raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
+        transport = SmtpTransport(host, int(port), starttls=starttls, user=user,
+                                  password=os.environ.get("TIPWEEK_SMTP_PASSWORD"), timeout=timeout)
+    else:
+        transport = MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")
+    envelope = parse_sender(options.sender).addr_spec
+    try:
+        with Ledger(Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger", week) as ledger:
+            click.echo(f"sending {week} '{tip.title}' to {len(wanted)} subscribers via {transport.where}", err=True)
+            with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
+                deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
+                            backoff=backoff, progress=lambda sub: bar.update(1))
+    except SendError as exc:
+        report.aborted = str(exc)
+    finally:
+        transport.close()
+    for address, reason in report.failed:
+        click.echo(f"failed: {address}: {reason}", err=True)
+    for address in report.uncertain:
+        click.echo(f"uncertain: {address}: a run stopped while sending to it; not sent again "
+                   "(check the mail server's log)", err=True)
+    if report.aborted:
+        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
+    click.echo(report.summary())
+    sys.exit(report.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -85,7 +85,7 @@ def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str 
 
 
 def _context(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
-             unsubscribe_url: str | None) -> dict:
+             unsubscribe_url: str | None, name: str | None = None) -> dict:
     tip_url = channel.url(tip.url)
     return {
         "channel": channel,
@@ -100,6 +100,7 @@ def _context(tip: Tip, channel: Channel, principles: dict[str, Principle], body_
         "principles": [{"name": principles[s].name, "url": channel.url(f"principles/{s}/")} for s in tip.tags],
         "unsubscribe_url": unsubscribe_url,
         "body": body_html,
+        "name": one_line(name) if name else None,
     }
 
 
@@ -108,17 +109,17 @@ def subject(tip: Tip) -> str:
 
 
 def render_html(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
-                unsubscribe_url: str | None = None) -> str:
+                unsubscribe_url: str | None = None, name: str | None = None) -> str:
     """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
     body = Markup(safe_body(body_html, channel.url(tip.url)))
     page = _templates().get_template("weekly.html").render(
-        _context(tip, channel, principles, body, unsubscribe_url))
+        _context(tip, channel, principles, body, unsubscribe_url, name))
     return _inliner().inline(page)
 
 
 def render_text(tip: Tip, channel: Channel, principles: dict[str, Principle],
-                unsubscribe_url: str | None = None) -> str:
-    context = _context(tip, channel, principles, text_body(tip, channel.url(tip.url)), unsubscribe_url)
+                unsubscribe_url: str | None = None, name: str | None = None) -> str:
+    context = _context(tip, channel, principles, text_body(tip, channel.url(tip.url)), unsubscribe_url, name)
     return _templates().get_template("weekly.txt").render(context)
 
 
@@ -126,7 +127,7 @@ def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], b
                  options: ListOptions, recipient: str | None = None, name: str | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
     an editor's copy), with the recipient's own unsubscribe links."""
-    sender = _address(options.sender)
+    sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
     https, mailto = unsubscribe_links(options, to_addr)
     msg = EmailMessage()
@@ -147,13 +148,14 @@ def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], b
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_text(tip, channel, principles, https or mailto), charset="utf-8", cte="quoted-printable")
-    html = render_html(tip, channel, principles, body_html, https or mailto)
+    msg.set_content(render_text(tip, channel, principles, https or mailto, name), charset="utf-8",
+                    cte="quoted-printable")
+    html = render_html(tip, channel, principles, body_html, https or mailto, name)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
 
 
-def _address(text: str) -> Address:
+def parse_sender(text: str) -> Address:
     (name, addr), = getaddresses([one_line(text)]) or [("", text)]
     if "@" not in addr:
         raise ValueError(f"email_from {text!r} is not an email address")

@@ -117,6 +117,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if page.is_homepage and "template" not in page.meta:
             page.meta["template"] = "tipweek/home.html"
+            page.meta.setdefault("hide", ["navigation"])
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
