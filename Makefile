@@ -1,5 +1,6 @@
 # Each target bootstraps .venv itself: a newcomer needs only `make site` and `make test`.
 PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -15,6 +16,7 @@ $(STAMP): pyproject.toml
 site: $(STAMP)
 	$(BIN)/tipweek check
 	$(BIN)/tipweek build --strict
+	$(BIN)/tipweek email --out site/email/week.eml
 
 serve: $(STAMP)
 	$(BIN)/tipweek serve
