@@ -28,6 +28,39 @@ def project(tmp_path) -> Path:
     return dest
 
 
+def build_site(project_dir: Path, site_dir: Path, today: str = TODAY, preview: bool = False) -> Path:
+    """Build a project with mkdocs, as `make site` does, into ``site_dir``."""
+    import os
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    saved = {k: os.environ.get(k) for k in ("TIPWEEK_TODAY", "TIPWEEK_PREVIEW")}
+    os.environ["TIPWEEK_TODAY"] = today
+    os.environ.pop("TIPWEEK_PREVIEW", None)
+    if preview:
+        os.environ["TIPWEEK_PREVIEW"] = "1"
+    try:
+        config = load_config(str(project_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+        build(config)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return site_dir
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory) -> Path:
+    """The fixture library built once for the session (read-only for tests)."""
+    root = tmp_path_factory.mktemp("fixture-site")
+    project_dir = root / "proj"
+    shutil.copytree(FIXTURES / "library", project_dir)
+    return build_site(project_dir, root / "site")
+
+
 @pytest.fixture
 def tipweek(project):
     """Run a tipweek command on the fixture project, as a user would."""

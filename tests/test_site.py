@@ -1,0 +1,216 @@
+"""The built site, read as a visitor would: pages at their URLs, links that
+resolve, nothing scheduled or drafted anywhere."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urldefrag, urljoin, urlparse
+
+import pytest
+
+from conftest import build_site
+
+PAGES = ["index.html", "tips/own-the-mistake/index.html", "principles/index.html",
+         "principles/ownership/index.html", "archive/index.html", "handbook/index.html", "404.html",
+         "sitemap.xml", "feed.xml", "atom.xml", "feed.json", "principles/ownership/feed.xml",
+         "email/latest.html", "email/2026-W47.html", "search/search_index.json"]
+
+
+def read(site: Path, path: str) -> str:
+    return (site / path).read_text("utf-8")
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if attrs.get(key) and tag in ("a", "link", "img", "script"):
+                self.links.append(attrs[key])
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_url_exists(fixture_site, path):
+    assert (fixture_site / path).is_file()
+    assert (fixture_site / path).stat().st_size > 0
+
+
+def test_internal_links_resolve(fixture_site):
+    checked = 0
+    for page in fixture_site.rglob("*.html"):
+        if page.parent.name == "email":
+            continue
+        parser = Links()
+        parser.feed(page.read_text("utf-8"))
+        url = "http://site/" + page.relative_to(fixture_site).as_posix()
+        for link in parser.links:
+            target, fragment = urldefrag(urljoin(url, link))
+            parts = urlparse(target)
+            if parts.netloc != "site":
+                continue
+            path = fixture_site / unquote(parts.path.lstrip("/"))
+            if path.is_dir():
+                path = path / "index.html"
+            assert path.exists(), f"{page.relative_to(fixture_site)} links to missing {link}"
+            checked += 1
+    assert checked > 200
+
+
+def test_home_shows_this_weeks_tip_in_full_then_recent_then_principles(fixture_site):
+    home = read(fixture_site, "index.html")
+    week = home.index('class="tw-week"')
+    assert "Own the mistake" in home[week:week + 600]
+    assert "The customer chose you; the mistake is yours to fix." in home  # the body, not just the title
+    recent = home.index('id="recent"')
+    assert week < recent < home.index('id="principles"')
+    # recent = 2 (the option) tips before this week's, newest first
+    earlier = home[recent:home.index('id="principles"')]
+    assert earlier.index("Call back when you promised") < earlier.index("Say sorry like you mean it")
+    assert "Answer within the hour" not in earlier
+    assert re.search(r"Ownership</a>\s*<span class=\"tw-count\">2 tips</span>", home)
+
+
+def test_tip_page(fixture_site):
+    page = read(fixture_site, "tips/call-back-when-promised/index.html")
+    assert "<h1>Call back when you promised</h1>" in page
+    assert '<time datetime="2026-11-10">10 November 2026</time>' in page
+    assert "Guest Writer" in page  # its own author wins over the default
+    assert 'class="md-tag" href="../../principles/follow-through/">Follow-through</a>' in page
+    assert '<meta name="description" content="The call back you promised is the recovery; missing it undoes the apology.">' in page
+    assert '<meta property="og:type" content="article">' in page
+    assert '<meta property="og:url" content="https://tips.example.org/tips/call-back-when-promised/">' in page
+    for feed in ("feed.xml", "atom.xml", "feed.json"):
+        assert f'rel="alternate" type="application/' in page and f'href="../../{feed}"' in page
+    related = page[page.index('id="tw-related-title"'):page.index('class="tw-pager"')]
+    titles = re.findall(r'class="tw-tips__title" href="[^"]+">([^<]+)<', related)
+    # one principle shared each, so newest first; a tip sharing none is not "related"
+    assert titles == ["Own the mistake", "Reply before lunch"]
+    pager = page[page.index('class="tw-pager"'):]
+    assert 'rel="prev" href="../say-sorry-like-you-mean-it/"' in pager
+    assert 'rel="next" href="../own-the-mistake/"' in pager
+
+
+def test_default_author_and_relative_body_links(fixture_site):
+    page = read(fixture_site, "tips/own-the-mistake/index.html")
+    assert "Fixture Editor" in page
+    # a body link written for the tip page still works when the body is shown on the home page
+    home = read(fixture_site, "index.html")
+    assert 'href="tips/call-back-when-promised/"' in home
+
+
+def test_principles_index_has_definitions_counts_and_bars(fixture_site):
+    page = read(fixture_site, "principles/index.html")
+    for name, definition, count in [("Ownership", "The business owns the whole problem, whoever caused it.", 2),
+                                    ("Responsiveness", "Be easy to reach and quick to answer.", 2),
+                                    ("Sincerity", "Say sorry as if you mean it, because you do.", 2),
+                                    ("Follow-through", "An apology is followed by action and a closed loop.", 2)]:
+        section = page[page.index(f">{name}</a></h2>"):]
+        section = section[:section.index("</section>")]
+        assert definition in section
+        assert f"{count} tips" in section
+        assert 'class="tw-bar" style="width: 100.0%"' in section
+    assert "<script" not in page[page.index('class="tw-principle"'):page.index("</article>")]
+
+
+def test_principle_page_lists_its_tips_newest_first_with_summaries(fixture_site):
+    page = read(fixture_site, "principles/responsiveness/index.html")
+    assert "A slow answer tells the customer they do not matter." in page
+    assert page.index("Answer within the hour") < page.index("Reply before lunch")
+    assert "An hour is long enough to find an answer" in page
+    assert 'href="feed.xml">its RSS feed</a>' in page
+
+
+def test_archive_by_year_and_month(fixture_site):
+    page = read(fixture_site, "archive/index.html")
+    assert page.index('id="y2026"') < page.index('id="y2025"')
+    assert page.index(">November 2026</h3>") < page.index(">October 2026</h3>") < page.index(">December 2025</h3>")
+    assert len(re.findall(r'class="tw-tips__title"', page)) == 5
+
+
+def test_handbook_prints_each_tip_once_grouped_by_principle(fixture_site):
+    page = read(fixture_site, "handbook/index.html")
+    for slug in ("own-the-mistake", "call-back-when-promised", "say-sorry-like-you-mean-it",
+                 "answer-within-the-hour", "reply-before-lunch"):
+        assert page.count(f'id="tip-{slug}"') == 1
+    assert page.index('id="ownership"') < page.index('id="tip-own-the-mistake"') < page.index('id="responsiveness"')
+    css = read(fixture_site, "assets/tipweek.css")
+    assert "@media print" in css and ".tw-handbook-principle { break-before: page; }" in css
+    assert "tipweek.css" in page
+
+
+def test_scheduled_and_draft_tips_appear_nowhere(fixture_site):
+    secrets = ["scheduled-secret-tip", "A scheduled tip", "quartermaster",
+               "draft-unfinished-idea", "An unfinished idea", "xylophone"]
+    for path in fixture_site.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml", ".json", ".eml", ".gz", ".txt"):
+            data = path.read_bytes()
+            if path.suffix == ".gz":
+                import gzip
+                data = gzip.decompress(data)
+            text = data.decode("utf-8", "replace")
+            for secret in secrets:
+                assert secret not in text, f"{secret!r} leaked into {path.relative_to(fixture_site)}"
+    assert not (fixture_site / "tips/scheduled-secret-tip").exists()
+
+
+def test_sitemap_lists_only_published_pages(fixture_site):
+    sitemap = read(fixture_site, "sitemap.xml")
+    locs = re.findall(r"<loc>([^<]+)</loc>", sitemap)
+    assert "https://tips.example.org/tips/own-the-mistake/" in locs
+    assert "https://tips.example.org/principles/ownership/" in locs
+    assert not [loc for loc in locs if "secret" in loc or "unfinished" in loc]
+
+
+def test_search_index_has_summaries_and_principle_names(fixture_site):
+    import json
+
+    index = json.loads(read(fixture_site, "search/search_index.json"))
+    docs = {d["location"]: d for d in index["docs"]}
+    tip = " ".join(d["text"] for loc, d in docs.items() if loc.startswith("tips/reply-before-lunch/"))
+    assert "feels like care" in tip  # the summary
+    assert "Responsiveness" in tip and "Follow-through" in tip  # the principles
+    assert not any(loc.startswith("handbook/") and d["text"] for loc, d in docs.items())
+
+
+def test_a_scheduled_tip_appears_on_its_date(project, tmp_path):
+    site = build_site(project, tmp_path / "site", today="2026-11-24")
+    assert (site / "tips/scheduled-secret-tip/index.html").is_file()
+    assert "A scheduled tip" in read(site, "index.html")
+
+
+def test_preview_shows_scheduled_and_drafts_marked(project, tmp_path):
+    site = build_site(project, tmp_path / "site", preview=True)
+    page = read(site, "tips/scheduled-secret-tip/index.html")
+    assert "Scheduled for 24 November 2026" in page
+    assert "Draft: never published" in read(site, "tips/draft-unfinished-idea/index.html")
+    # feeds never carry them, even in preview
+    assert "scheduled-secret-tip" not in read(site, "feed.xml")
+
+
+def test_broken_tip_stops_the_build_with_its_place(project, tmp_path, caplog):
+    from mkdocs.exceptions import Abort
+
+    bad = project / "tips/2026/2026-12-01-broken.md"
+    bad.write_text("---\ntitle: Broken\ndate: 2026-12-01\ntags: [ownershp]\nsummary: x\n---\nBody\n")
+    with pytest.raises(Abort):
+        build_site(project, tmp_path / "site")
+    assert "tips/2026/2026-12-01-broken.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)" in caplog.text
+    assert not (tmp_path / "site" / "index.html").exists()
+
+
+def test_docs_override_wins_over_package_template(project, tmp_path):
+    overrides = project / "docs/overrides/tipweek"
+    overrides.mkdir(parents=True)
+    (overrides / "archive.html").write_text('{% extends "main.html" %}{% block content %}CUSTOM ARCHIVE{% endblock %}')
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  name: material\n", "  name: material\n  custom_dir: docs/overrides\n"))
+    site = build_site(project, tmp_path / "site")
+    assert "CUSTOM ARCHIVE" in read(site, "archive/index.html")
