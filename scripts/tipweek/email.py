@@ -64,14 +64,14 @@ def one_line(text: str) -> str:
 
 
 _MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-_MD_HTML = re.compile(r"<[^>]+>")
+_MD_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^>]*)?/?>")
 
 
 def text_body(tip: Tip, tip_url: str) -> str:
     """The tip's Markdown is already readable as text; only links and stray
     tags need a hand."""
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} <{urljoin(tip_url, m.group(2))}>", tip.body)
-    return _MD_HTML.sub("", text).strip()
+    text = _MD_HTML.sub("", tip.body)
+    return _MD_LINK.sub(lambda m: f"{m.group(1)} <{urljoin(tip_url, m.group(2))}>", text).strip()
 
 
 def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str | None, str | None]:
@@ -152,6 +152,8 @@ def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], b
                     cte="quoted-printable")
     html = render_html(tip, channel, principles, body_html, https or mailto, name)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    # A boundary from the content, not from random(): the same week gives the same bytes.
+    msg.set_boundary("==tipweek-" + hashlib.sha256(html.encode()).hexdigest()[:32])
     return msg
 
 

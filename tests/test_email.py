@@ -1,0 +1,90 @@
+"""The weekly email, read back with the standard library's parser."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+
+import pytest
+
+
+@pytest.fixture
+def message(tipweek, tmp_path):
+    out = tmp_path / "week.eml"
+    result = tipweek("email", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "Tip of the week: Own the mistake" in result.output
+    return email.message_from_bytes(out.read_bytes(), policy=policy.default)
+
+
+def test_headers(message):
+    assert message["Subject"] == "Tip of the week: Own the mistake"
+    assert message["From"] == "Fixture Tips <tips@example.org>"
+    assert message["Reply-To"] == "editors@example.org"
+    assert message["To"] == "tips@example.org"
+    assert message["Date"] == "Tue, 17 Nov 2026 07:00:00 +0000"
+    assert message["Message-ID"].strip().startswith("<2026-W47.own-the-mistake.") and message["Message-ID"].endswith(
+        "@tips.example.org>")
+    assert message["List-Id"] == "Fixture tips <tips.example.org>"
+    assert message["List-Unsubscribe"].strip() == ("<https://tips.example.org/unsubscribe?email=tips%40example.org>, "
+                                           "<mailto:unsubscribe@example.org?subject=unsubscribe>")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_parts(message):
+    assert message.get_content_type() == "multipart/alternative"
+    kinds = [part.get_content_type() for part in message.iter_parts()]
+    assert kinds == ["text/plain", "text/html"]
+    text = message.get_body(("plain",)).get_content()
+    assert "Own the mistake" in text and "The customer chose you; the mistake is yours to fix." in text
+    assert "Call back when you promised <https://tips.example.org/tips/call-back-when-promised/>" in text
+    assert "Unsubscribe: https://tips.example.org/unsubscribe?email=tips%40example.org" in text
+    assert "<p>" not in text
+
+
+def test_html_part_is_inlined_centred_and_linked(message):
+    html = message.get_body(("html",)).get_content()
+    assert len(html.encode()) < 102 * 1024
+    assert "<style>" in html and html.count("<style>") == 1  # only the @media rules stay
+    style = html[html.index("<style>"):html.index("</style>")]
+    assert style.strip().startswith("<style>@media") or "@media" in style and "{" not in style.split("@media")[0].replace("<style>", "")
+    assert 'class="container"' in html and 'width="600"' in html and 'align="center"' in html
+    assert 'style="' in html
+    # hidden preheader with the summary first in the body
+    body = html[html.index("<body"):]
+    pre = body[:body.index("</div>")]
+    assert "display: none" in pre and "When your company drops the ball" in pre
+    for url in ("https://tips.example.org/tips/own-the-mistake/", "https://tips.example.org/principles/ownership/",
+                "https://tips.example.org/email/2026-W47.html",
+                "https://tips.example.org/unsubscribe?email=tips%40example.org"):
+        assert f'href="{url}"' in html
+    assert 'href="../' not in html
+
+
+def test_email_for_another_day(tipweek, tmp_path):
+    out = tmp_path / "w.eml"
+    result = tipweek("email", "--today", "2026-11-12", "--out", str(out))
+    assert result.exit_code == 0
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert msg["Subject"] == "Tip of the week: Call back when you promised"
+
+
+def test_no_tip_yet_is_a_clear_error(tipweek, tmp_path):
+    result = tipweek("email", "--today", "2020-01-01", "--out", str(tmp_path / "x.eml"))
+    assert result.exit_code == 1
+    assert "no tip is published on 2020-01-01" in result.output
+    assert not (tmp_path / "x.eml").exists()
+
+
+def test_email_is_deterministic(tipweek, tmp_path):
+    tipweek("email", "--out", str(tmp_path / "a.eml"))
+    tipweek("email", "--out", str(tmp_path / "b.eml"))
+    assert (tmp_path / "a.eml").read_bytes() == (tmp_path / "b.eml").read_bytes()
+
+
+def test_web_version_in_the_site(fixture_site):
+    latest = (fixture_site / "email/latest.html").read_text()
+    assert latest == (fixture_site / "email/2026-W47.html").read_text()
+    assert "Own the mistake" in latest
+    assert "unsubscribe?email" not in latest  # the public copy has nobody's address
+    assert 'href="https://tips.example.org/subscribe/"' in latest
