@@ -1,0 +1,109 @@
+"""tipweek new, schedule and the model's lookups, through the command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from tipweek.model import load_library
+from tipweek.schedule import published_on, resolve_today, scheduled_after, tip_of_the_week
+
+
+def test_library_is_sorted_with_lookups(project):
+    library = load_library(project / "tips", project / "tips/principles.yml", project)
+    dates = [t.date for t in library.tips]
+    assert dates == sorted(dates) and len(library) == 7
+    assert library.tip("own-the-mistake").title == "Own the mistake"
+    assert library.tip("nope") is None
+    assert [t.slug for t in library.with_principle("sincerity")] == [
+        "draft-unfinished-idea", "say-sorry-like-you-mean-it", "own-the-mistake"]
+    assert [t.slug for t in library.in_week(2026, 47)] == ["own-the-mistake"]
+    tip = library.tip("own-the-mistake")
+    assert tip.week == (2026, 47) and tip.url == "tips/own-the-mistake/"
+
+
+def test_schedule_functions(project):
+    library = load_library(project / "tips", project / "tips/principles.yml", project)
+    today = dt.date(2026, 11, 22)
+    assert [t.slug for t in published_on(library, today)][-1] == "own-the-mistake"
+    assert "draft-unfinished-idea" not in [t.slug for t in published_on(library, today)]
+    assert [t.slug for t in scheduled_after(library, today)] == ["scheduled-secret-tip"]
+    assert tip_of_the_week(library, today).slug == "own-the-mistake"
+    assert tip_of_the_week(library, dt.date(2026, 11, 24)).slug == "scheduled-secret-tip"
+    assert tip_of_the_week(library, dt.date(2020, 1, 1)) is None
+
+
+def test_today_sources(monkeypatch):
+    monkeypatch.setenv("TIPWEEK_TODAY", "2026-01-02")
+    assert resolve_today("2026-03-04") == dt.date(2026, 3, 4)
+    assert resolve_today(None) == dt.date(2026, 1, 2)
+    monkeypatch.delenv("TIPWEEK_TODAY")
+    assert abs((resolve_today(None, "Pacific/Kiritimati") - dt.date.today()).days) <= 1
+
+
+def test_new_scaffolds_on_the_next_free_week(project, tipweek):
+    result = tipweek("new", "Own the follow-up!", "--tag", "follow-through", "--tag", "ownership")
+    assert result.exit_code == 0, result.output
+    # 2026-11-24 has the scheduled tip, so the next free Tuesday is 2026-12-01
+    path = project / "tips/2026/2026-12-01-own-the-follow-up.md"
+    assert result.output.strip().endswith("tips/2026/2026-12-01-own-the-follow-up.md")
+    text = path.read_text()
+    assert text.startswith('---\ntitle: "Own the follow-up!"\ndate: 2026-12-01\ntags: [follow-through, ownership]\n')
+    # the scaffold is not a finished tip: check says what is left to do
+    check = tipweek("check")
+    assert check.exit_code == 1
+    assert "tips/2026/2026-12-01-own-the-follow-up.md:5: missing 'summary'" in check.output
+    assert "placeholder text from 'tipweek new' is still there" in check.output
+
+
+def test_new_refuses_to_overwrite_and_unknown_tags(project, tipweek):
+    assert tipweek("new", "Same title", "--tag", "ownership", "--date", "2026-12-08").exit_code == 0
+    again = tipweek("new", "Same title", "--tag", "ownership", "--date", "2026-12-08")
+    assert again.exit_code == 1 and "already exists; not overwriting it" in again.output
+    bad = tipweek("new", "Another", "--tag", "ownershp")
+    assert bad.exit_code == 2 and "unknown principle 'ownershp' (did you mean 'ownership'?)" in bad.output
+
+
+def test_help_shows_examples(tipweek):
+    from click.testing import CliRunner
+    from tipweek.cli import main
+
+    for command in ("check", "new", "schedule", "build", "serve", "feed", "email", "send"):
+        result = CliRunner().invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert "Example:" in result.output and f"tipweek {command}" in result.output
+
+
+def test_schedule_text(tipweek):
+    result = tipweek("schedule", "--weeks", "4")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "published   5 tips" in out
+    assert "this week   2026-11-17  Own the mistake" in out
+    assert "2026-11-24  A scheduled tip  [scheduled-secret-tip]" in out
+    assert "drafts      1" in out
+    assert "empty weeks 2026-12-01, 2026-12-08, 2026-12-15" in out
+    assert "runs dry    2026-12-01" in out
+
+
+def test_schedule_json(tipweek):
+    result = tipweek("schedule", "--json", "--today", "2026-11-24")
+    data = json.loads(result.output)
+    assert data["today"] == "2026-11-24"
+    assert data["published"][-1]["slug"] == "scheduled-secret-tip"
+    assert data["scheduled"] == []
+    assert data["runs_dry"] == "2026-12-01"
+
+
+def test_bad_today_is_a_usage_error(tipweek):
+    result = tipweek("schedule", "--today", "next tuesday")
+    assert result.exit_code == 2
+    assert "'next tuesday' is not a date written YYYY-MM-DD" in result.output
+
+
+def test_missing_config_file(tmp_path):
+    from click.testing import CliRunner
+    from tipweek.cli import main
+
+    result = CliRunner().invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
+    assert result.exit_code == 1 and "not found" in result.output and "Traceback" not in result.output
