@@ -29,7 +29,7 @@ CASES = {
         "tips/2026/2026-12-01-x.md:1: front matter is not closed (add a '---' line after the last key)"),
     "yaml error with its line": (
         "2026/2026-12-01-x.md", tip("title: A good title\ndate: 2026-12-01\ntags: [ownership\nsummary: x\n"),
-        "tips/2026/2026-12-01-x.md:5: YAML error:"),
+        "tips/2026/2026-12-01-x.md:4: YAML error: while parsing a flow sequence"),
     "missing title": (
         "2026/2026-12-01-x.md", tip("date: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
         "tips/2026/2026-12-01-x.md:1: missing 'title' (add e.g. title: Own the mistake)"),

@@ -88,7 +88,7 @@ def test_tip_page(fixture_site):
     assert '<meta property="og:type" content="article">' in page
     assert '<meta property="og:url" content="https://tips.example.org/tips/call-back-when-promised/">' in page
     for feed in ("feed.xml", "atom.xml", "feed.json"):
-        assert f'rel="alternate" type="application/' in page and f'href="../../{feed}"' in page
+        assert 'rel="alternate" type="application/' in page and f'href="../../{feed}"' in page
     related = page[page.index('id="tw-related-title"'):page.index('class="tw-pager"')]
     titles = re.findall(r'class="tw-tips__title" href="[^"]+">([^<]+)<', related)
     # one principle shared each, so newest first; a tip sharing none is not "related"

@@ -199,15 +199,19 @@ def _parse_yaml(text: str) -> _Yaml:
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str, str | None]:
-    """(0-based line, message, hint) for a YAML error."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    """(0-based line, message, hint) for a YAML error. The line is where the
+    broken construct starts (an unclosed bracket or quote), not where the
+    parser gave up, since that is the line an editor must fix."""
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
     line = mark.line if mark else 0
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     lines = text.splitlines()
     if "\t" in problem or "tab" in problem or (0 <= line < len(lines) and "\t" in lines[line]):
         return line, "YAML error: a tab character is used for indentation", "indent with spaces"
-    hint = "put quotes around a value that contains ': ' or starts with a special character"
-    return line, f"YAML error: {problem}", hint
+    message = f"YAML error: {context}, {problem}" if context else f"YAML error: {problem}"
+    hint = "check the brackets and quotes on this line; quote a value that contains ': ' or starts with [ { & * ! | > ' \" % @"
+    return line, message, hint
 
 
 # --------------------------------------------------------------------------- loading
