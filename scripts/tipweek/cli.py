@@ -221,7 +221,34 @@ def _mkdocs(command: str, config_file: str | None, today: str | None, extra: lis
     if preview:
         os.environ["TIPWEEK_PREVIEW"] = "1"
     args = [command, "-f", config_file or "mkdocs.yml", *extra]
-    mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
+    if command != "build":
+        mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
+        return
+    _build_then_swap(mkdocs_cli, args, Path(project.mkdocs.site_dir))
+
+
+def _build_then_swap(mkdocs_cli, args: list[str], site_dir: Path) -> None:
+    """Build into a sibling folder and swap it in only when the build
+    succeeded: a failed or killed build leaves the previous site whole."""
+    import shutil
+
+    for flag in ("-d", "--site-dir"):
+        if flag in args:
+            site_dir = Path(args[args.index(flag) + 1]).resolve()
+            del args[args.index(flag):args.index(flag) + 2]
+    partial = site_dir.with_name(f".{site_dir.name}.partial")
+    previous = site_dir.with_name(f".{site_dir.name}.previous")
+    for leftover in (partial, previous):
+        shutil.rmtree(leftover, ignore_errors=True)
+    try:
+        mkdocs_cli.main(args=[*args, "-d", str(partial)], prog_name="tipweek build", standalone_mode=False)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    if site_dir.exists():
+        site_dir.rename(previous)
+    partial.rename(site_dir)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -362,8 +389,13 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     """
     from .email import parse_sender, render_email, week_label
     from .render import Renderer
-    from .send import (Ledger, MaildirOutbox, Report, SendError, SmtpTransport, deliver_all,
-                       read_subscribers, read_suppressions)
+    from .send import (Ledger, MaildirOutbox, Report, SendError, SmtpTransport, deliver_all, is_loopback,
+                       read_subscribers, read_suppressions, still_to_send)
+
+    def stop(message: str) -> None:
+        """The run cannot go on: say why, exit 2 (as --help promises)."""
+        click.echo(f"error: {message}", err=True)
+        sys.exit(2)
 
     project = _project(config_file)
     library, tip = _week_tip(project, today)
@@ -373,7 +405,7 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
         listing = read_subscribers(Path(subscribers))
         suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
     except SendError as exc:
-        raise click.ClickException(str(exc)) from None
+        stop(str(exc))
     report = Report(duplicates=listing.duplicates)
     for line, address in listing.invalid:
         report.invalid.append(address)
@@ -389,24 +421,37 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
         return render_email(tip, channel, library.principles, body, options, recipient=sub.email,
                             name=sub.name)
 
+    def tell_uncertain() -> None:
+        for address, reason in report.uncertain:
+            click.echo(f"uncertain: {address}: {reason}; not sent again (check the mail server's log)", err=True)
+
     week = week_label(tip)
+    ledger_folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
     if dry_run:
-        for sub in wanted:
+        # What a real run would do now: the ledger (read, not locked) says who already has it.
+        for sub in still_to_send(wanted, Ledger(ledger_folder, week).load(), report):
             click.echo(f"would send {week} '{tip.title}' to {sub.name} <{sub.email}>")
-        report.sent = len(wanted)
+            report.sent += 1
+        tell_uncertain()
         click.echo(report.summary(dry_run=True))
         return
     if smtp:
         host, _, port = smtp.rpartition(":")
         if not host or not port.isdigit():
             raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-        transport = SmtpTransport(host, int(port), starttls=starttls, user=user,
-                                  password=os.environ.get("TIPWEEK_SMTP_PASSWORD"), timeout=timeout)
+        password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
+        if user and password is None:
+            stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
+        if user and not starttls and not is_loopback(host):
+            stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
+                 "(only a server on this machine may do without)")
+        transport = SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
+                                  timeout=timeout)
     else:
         transport = MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")
     envelope = parse_sender(options.sender).addr_spec
     try:
-        with Ledger(Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger", week) as ledger:
+        with Ledger(ledger_folder, week) as ledger:
             click.echo(f"sending {week} '{tip.title}' to {len(wanted)} subscribers via {transport.where}", err=True)
             with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
                 deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
@@ -417,9 +462,7 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
         transport.close()
     for address, reason in report.failed:
         click.echo(f"failed: {address}: {reason}", err=True)
-    for address in report.uncertain:
-        click.echo(f"uncertain: {address}: a run stopped while sending to it; not sent again "
-                   "(check the mail server's log)", err=True)
+    tell_uncertain()
     if report.aborted:
         click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
     click.echo(report.summary())

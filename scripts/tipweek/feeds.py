@@ -126,7 +126,10 @@ def json_feed(channel: Channel, tips: list[Tip], principles: dict[str, Principle
         "authors": [{"name": channel.author}],
         "items": items,
     }
-    return (json.dumps(feed, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(feed, indent=2, ensure_ascii=False)
+    # Same values once parsed, but no raw markup in the bytes for a careless consumer to inject.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
 
 
 def feed_paths(principles: Iterable[str]) -> list[str]:

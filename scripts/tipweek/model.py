@@ -25,6 +25,8 @@ MAX_TITLE = 100
 MAX_SUMMARY = 300
 MAX_FILE_BYTES = 1_000_000
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+# Characters XML 1.0 cannot carry (feeds would break) and that no editor means to type.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Raw HTML that could run script in a reader's browser or mail client.
 # The body `tipweek new` writes; a tip that still contains a line of it is not done.
@@ -415,6 +417,15 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: l
     if not isinstance(draft, bool):
         errors.append(TipError(where, line_of("draft"), "draft must be true or false"))
 
+    for key, value in (("title", title), ("summary", summary), ("author", author)):
+        if value and CONTROL.search(value):
+            errors.append(TipError(where, line_of(key), f"{key} contains the control character "
+                                   f"U+{ord(CONTROL.search(value).group()):04X}", "delete it; retype the text"))
+    for number, line in enumerate(body.splitlines(), start=body_line):
+        found = CONTROL.search(line)
+        if found:
+            errors.append(TipError(where, number, f"the body contains the control character U+{ord(found.group()):04X}",
+                                   "delete it; retype the text"))
     if not body.strip():
         errors.append(TipError(where, body_line, "the tip has no body", "write the tip below the closing '---'"))
     errors.extend(_unsafe_html(body, body_line, where))

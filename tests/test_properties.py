@@ -1,0 +1,148 @@
+"""Property tests: whatever editors write, the loader answers with our own
+errors; whatever valid library they build, feeds and email read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import shutil
+import tempfile
+from email import policy
+from pathlib import Path
+
+import feedparser
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tipweek.email import ListOptions, render_email
+from tipweek.feeds import Channel, atom, json_feed, rss, safe_body
+from tipweek.model import Principle, Tip, TipError, scan_library
+
+PRINCIPLES = "ownership:\n  name: Ownership\n  definition: D\n  description: L\n"
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30),
+                    st.dates().map(str))
+values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+    st.text(max_size=8), inner, max_size=3), max_leaves=6)
+front_matter = st.dictionaries(
+    st.sampled_from(["title", "date", "tags", "summary", "author", "draft", "tilte", "x"]) | st.text(max_size=6),
+    values, max_size=7)
+
+
+def load(files: dict[str, bytes]):
+    root = Path(tempfile.mkdtemp())
+    try:
+        (root / "tips/2026").mkdir(parents=True)
+        (root / "tips/principles.yml").write_text(PRINCIPLES)
+        for name, data in files.items():
+            (root / "tips/2026" / name).write_bytes(data)
+        return scan_library(root / "tips", root / "tips/principles.yml", root)
+    finally:
+        shutil.rmtree(root)
+
+
+@SETTINGS
+@given(meta=front_matter, body=st.text(max_size=200))
+def test_random_front_matter_gives_errors_not_exceptions(meta, body):
+    text = "---\n" + yaml.safe_dump(meta, allow_unicode=True) + "---\n" + body
+    library, errors = load({"2026-12-01-random.md": text.encode("utf-8", "surrogatepass")})
+    assert all(isinstance(e, TipError) and e.line >= 1 and e.path.startswith("tips/") for e in errors)
+    assert len(library) + bool(errors) >= 1
+
+
+@SETTINGS
+@given(raw=st.binary(max_size=300))
+def test_random_bytes_give_errors_not_exceptions(raw):
+    library, errors = load({"2026-12-01-bytes.md": b"---\n" + raw})
+    assert all(isinstance(e, TipError) for e in errors)
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_random_text_gives_errors_not_exceptions(text):
+    library, errors = load({"2026-12-01-text.md": text.encode("utf-8", "surrogatepass")})
+    assert all(isinstance(e, TipError) for e in errors)
+
+
+# ------------------------------------------------------------- valid libraries
+
+line_text = st.text(st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029\x85"),
+                    min_size=1, max_size=80).filter(lambda s: s.strip())
+body_text = st.lists(line_text, min_size=1, max_size=4).map(lambda ps: "\n\n".join(ps) + "\n")
+
+
+@st.composite
+def tips(draw):
+    count = draw(st.integers(1, 5))
+    start = dt.date(2026, 1, 6)
+    result = []
+    for i in range(count):
+        result.append(Tip(slug=f"tip-{i}", title=draw(line_text).strip(), date=start + dt.timedelta(weeks=i),
+                          tags=("ownership",), summary=draw(line_text).strip(), body=draw(body_text),
+                          path=f"tips/2026/t{i}.md", author=draw(st.none() | line_text.map(str.strip))))
+    return list(reversed(result))
+
+
+CHANNEL = Channel("Tips & tricks <x>", "https://tips.example.org/", "All ]]> the tips", "Editors & co")
+PRINCIPLE = {"ownership": Principle("ownership", "Ownership", "D", "L")}
+
+
+def html_of(tip: Tip) -> str:
+    import markdown
+
+    return markdown.markdown(tip.body)
+
+
+@SETTINGS
+@given(tips())
+def test_valid_libraries_give_feeds_without_bozo(newest):
+    for data in (rss(CHANNEL, newest, PRINCIPLE, html_of), atom(CHANNEL, newest, PRINCIPLE, html_of)):
+        parsed = feedparser.parse(data)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert [e.title for e in parsed.entries] == [t.title for t in newest]
+    import json
+    feed = json.loads(json_feed(CHANNEL, newest, PRINCIPLE, html_of))
+    assert [i["title"] for i in feed["items"]] == [t.title for t in newest]
+
+
+@SETTINGS
+@given(tips(), line_text)
+def test_valid_libraries_give_emails_with_the_same_subject(newest, name):
+    options = ListOptions("Tips <tips@example.org>", None, "tips.example.org",
+                          "https://tips.example.org/u?e={email}", "mailto:u@example.org")
+    tip = newest[0]
+    msg = render_email(tip, CHANNEL, PRINCIPLE, safe_body(html_of(tip), CHANNEL.url(tip.url)), options,
+                       recipient="reader@example.org", name=name)
+    parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert " ".join(parsed["Subject"].split()) == " ".join(f"Tip of the week: {tip.title}".split())
+    assert not parsed.defects
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+
+
+anything = st.text(max_size=60)
+
+
+@SETTINGS
+@given(title=anything, summary=anything, author=anything, body=st.text(min_size=1, max_size=200))
+def test_whatever_the_loader_accepts_makes_valid_feeds_and_email(title, summary, author, body):
+    import json
+
+    text = ("---\n" + yaml.safe_dump({"title": title, "date": "2026-12-01", "tags": ["ownership"],
+                                      "summary": summary, "author": author}, allow_unicode=True)
+            + "---\n" + body)
+    library, errors = load({"2026-12-01-any.md": text.encode("utf-8", "surrogatepass")})
+    if errors:
+        return
+    newest = list(library.tips)
+    for data in (rss(CHANNEL, newest, library.principles, html_of),
+                 atom(CHANNEL, newest, library.principles, html_of)):
+        parsed = feedparser.parse(data)
+        assert parsed.bozo == 0, parsed.get("bozo_exception")
+        assert parsed.entries[0].title == newest[0].title.strip() or parsed.entries[0].title == newest[0].title
+    json.loads(json_feed(CHANNEL, newest, library.principles, html_of))
+    options = ListOptions("Tips <tips@example.org>", None, "tips.example.org", "", "mailto:u@example.org")
+    msg = render_email(newest[0], CHANNEL, library.principles, html_of(newest[0]), options)
+    parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    assert " ".join(parsed["Subject"].split()) == " ".join(f"Tip of the week: {newest[0].title}".split())
