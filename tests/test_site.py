@@ -214,3 +214,21 @@ def test_docs_override_wins_over_package_template(project, tmp_path):
     config.write_text(config.read_text().replace("  name: material\n", "  name: material\n  custom_dir: docs/overrides\n"))
     site = build_site(project, tmp_path / "site")
     assert "CUSTOM ARCHIVE" in read(site, "archive/index.html")
+
+
+def test_serve_reloads_when_a_tip_or_the_principles_change(project):
+    """`mkdocs serve` watches docs/ itself; the plugin adds tips/ and principles.yml."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(project / "mkdocs.yml"))
+    plugin = config.plugins["tipweek"]
+    config = plugin.on_config(config)
+    watched = []
+
+    class Server:
+        def watch(self, path, *args, **kwargs):
+            watched.append(path)
+
+    plugin.on_serve(Server(), config=config, builder=None)
+    assert str(project / "tips") in watched
+    assert str(project / "tips/principles.yml") in watched
