@@ -1,0 +1,617 @@
+"""`tipweek send`: one personal message per subscriber, at most once a week,
+against real local servers (a Maildir outbox, aiosmtpd and raw TCP servers on
+127.0.0.1), as the user sees it: what arrives, the summary, the exit code and
+the ledger."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from conftest import TODAY
+from smtp_servers import (HOST, WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
+                          Recorder)
+
+WEEK = "2026-W47"  # the week of the tip of 2026-11-17
+TITLE = "Own the mistake"
+SUBJECT = f"Tip of the week: {TITLE}"
+SENDER = "tips@example.org"
+TIPWEEK = Path(sys.executable).parent / "tipweek"
+
+PEOPLE = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("cy@example.org", "Cy Young")]
+
+
+# ------------------------------------------------------------------ set-up
+
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """Nothing in these tests may reach past 127.0.0.1: any other connection
+    is refused, and the test fails."""
+    real = socket.create_connection
+    elsewhere: list = []
+
+    def guarded(address, *args, **kwargs):
+        if address[0] != HOST:
+            elsewhere.append(address)
+            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    monkeypatch.delenv("TIPWEEK_SMTP_PASSWORD", raising=False)
+    yield elsewhere
+    assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
+
+
+@pytest.fixture
+def smtp():
+    """Start an aiosmtpd server on 127.0.0.1 with a handler (default: Recorder)."""
+    servers: list[LocalSMTP] = []
+
+    def start(handler=None, **smtp_kwargs) -> LocalSMTP:
+        server = LocalSMTP(handler or Recorder(), **smtp_kwargs)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        if hasattr(server.handler, "release"):
+            server.handler.release.set()
+        server.stop()
+
+
+@pytest.fixture
+def raw_server():
+    servers: list[RawServer] = []
+
+    def start(greeting: bytes | None) -> RawServer:
+        servers.append(RawServer(greeting))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def subscribers(project: Path, people=PEOPLE, name="subscribers.csv") -> Path:
+    path = project / name
+    path.write_text("email,name\n" + "".join(f"{a},{n}\n" for a, n in people), "utf-8")
+    return path
+
+
+def via(server, *extra: str) -> tuple[str, ...]:
+    """SMTP options for the tests: no waits between rounds, a short timeout."""
+    return ("--smtp", server.address, "--backoff", "0", "--timeout", "0.5", *extra)
+
+
+def summary(result) -> str:
+    return result.stdout.splitlines()[-1]
+
+
+def unsubscribe_url(address: str) -> str:
+    return "https://tips.example.org/unsubscribe?email=" + quote(address, safe="")
+
+
+def ledger_path(project: Path) -> Path:
+    return project / ".tipweek" / "ledger" / f"{WEEK}.jsonl"
+
+
+def ledger(project: Path) -> dict[str, list[str]]:
+    """address -> its statuses in the ledger, in order."""
+    path = ledger_path(project)
+    found: dict[str, list[str]] = {}
+    if path.exists():
+        for line in path.read_text("utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            found.setdefault(entry["email"], []).append(entry["status"])
+    return found
+
+
+def outbox(folder: Path) -> list[EmailMessage]:
+    parse = BytesParser(policy=policy.default).parse
+    messages = []
+    for path in sorted((folder / "new").iterdir()):
+        with path.open("rb") as handle:
+            messages.append(parse(handle))
+    return messages
+
+
+def by_recipient(messages: list[EmailMessage]) -> dict[str, list[EmailMessage]]:
+    found: dict[str, list[EmailMessage]] = {}
+    for msg in messages:
+        found.setdefault(msg["To"].addresses[0].addr_spec, []).append(msg)
+    return found
+
+
+def assert_personal(msg: EmailMessage, address: str, name: str, others=()) -> None:
+    """The message is this subscriber's: their name and address, their own
+    unsubscribe link (header and body), their greeting."""
+    to = msg["To"].addresses
+    assert [(a.display_name, a.addr_spec) for a in to] == [(name, address)]
+    assert msg["Subject"] == SUBJECT
+    assert msg["From"].addresses[0].addr_spec == SENDER
+    url = unsubscribe_url(address)
+    assert f"<{url}>" in msg["List-Unsubscribe"]
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    assert f'href="{url}"' in html and url in text
+    assert f">Hello {name},</p>" in html and f"Hello {name}," in text
+    for other in others:
+        assert quote(other, safe="") not in msg.as_string()
+
+
+# ------------------------------------------------------------------ the outbox
+
+def test_outbox_gets_one_personal_message_per_subscriber(tipweek, project):
+    people = [("ana@example.org", "Ana Lima"), ("jose+tips@example.org", "José Álvarez"),
+              ("cy@example.org", "Cy Young")]
+    csv = subscribers(project, people)
+    (project / "unsubscribed.txt").write_text("CY@example.org\n")
+    box = project / "outbox"
+    args = ("send", "--subscribers", str(csv), "--unsubscribed", str(project / "unsubscribed.txt"),
+            "--outbox", str(box))
+
+    result = tipweek(*args)
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 2, skipped 1 unsubscribed, 0 invalid, 0 failed"
+    got = by_recipient(outbox(box))
+    assert sorted(got) == ["ana@example.org", "jose+tips@example.org"]
+    assert_personal(got["ana@example.org"][0], "ana@example.org", "Ana Lima", others=["jose+tips@example.org"])
+    assert_personal(got["jose+tips@example.org"][0], "jose+tips@example.org", "José Álvarez",
+                    others=["ana@example.org"])
+    assert "jose%2Btips%40example.org" in got["jose+tips@example.org"][0]["List-Unsubscribe"]
+    assert ledger(project) == {"ana@example.org": ["attempt", "sent"],
+                               "jose+tips@example.org": ["attempt", "sent"]}
+
+    again = tipweek(*args)
+
+    assert again.exit_code == 0, again.output
+    assert summary(again) == "sent 0, 2 already sent earlier, skipped 1 unsubscribed, 0 invalid, 0 failed"
+    assert len(outbox(box)) == 2
+
+
+# ------------------------------------------------------------------ the list
+
+@pytest.mark.parametrize("text, found", [
+    ("address,name\nana@example.org,Ana Lima\n", "found: address, name"),
+    ("ana@example.org,Ana Lima\nbob@example.org,Bob\n", "found: ana lima, ana@example.org"),
+    ("", "found: nothing"),
+], ids=["no email column", "no header row", "empty file"])
+def test_a_list_without_its_header_row_is_refused(tipweek, project, text, found):
+    csv = project / "subscribers.csv"
+    csv.write_text(text)
+
+    result = tipweek("send", "--subscribers", str(csv), "--outbox", str(project / "outbox"))
+
+    assert result.exit_code == 2, result.output
+    assert f"{csv}:1: the header row must name the columns 'email' and 'name' ({found})" in result.output
+    assert not (project / "outbox").exists() and not (project / ".tipweek").exists()
+
+
+def test_messy_list_extra_columns_duplicates_invalid_and_unsubscribed(tipweek, project):
+    # Excel-style: a byte order mark, CRLF, columns in another order, capitalised, and more of them.
+    rows = ["Name,Email,Plan,Joined",           # 1
+            "Ana Lima,ana@example.org,gold,2025",  # 2
+            "Bob,bob@,silver,2026",                # 3 invalid
+            '"Lima, Ana",ANA@Example.org,gold,2026',  # 4 the same address again
+            "Dee,dee@example.org,,",               # 5
+            "Eve,,gold,2026",                      # 6 no address
+            "Fay,fay@example.org,gold,2026",       # 7 unsubscribed
+            "Gus,gus at example.org,gold,2026",    # 8 invalid
+            "Hal,hal@example.org"]                 # 9 a short row
+    csv = project / "subscribers.csv"
+    csv.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(rows).encode() + b"\r\n")
+    unsubscribed = project / "unsubscribed.csv"
+    unsubscribed.write_text("email,reason\nFAY@EXAMPLE.ORG,left in October\n")
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(csv), "--unsubscribed", str(unsubscribed), "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    for line, address in [(3, "bob@"), (6, ""), (8, "gus at example.org")]:
+        assert f"{csv}:{line}: invalid address {address!r}; skipped" in result.stderr
+    assert summary(result) == "sent 3, skipped 1 unsubscribed, 1 duplicate, 3 invalid, 0 failed"
+    got = by_recipient(outbox(box))
+    assert {a: len(m) for a, m in got.items()} == {"ana@example.org": 1, "dee@example.org": 1,
+                                                   "hal@example.org": 1}
+    assert_personal(got["ana@example.org"][0], "ana@example.org", "Ana Lima")  # the first row wins
+    assert_personal(got["hal@example.org"][0], "hal@example.org", "Hal")
+
+
+# ------------------------------------------------------------------ dry run
+
+def test_dry_run_lists_who_would_get_what_and_sends_nothing(tipweek, project, smtp):
+    server = smtp()
+    csv = subscribers(project)
+    (project / "unsubscribed.txt").write_text("bob@example.org\n")
+
+    for transport in (via(server), ()):  # through the server, and into the default outbox
+        result = tipweek("send", "--subscribers", str(csv), "--unsubscribed", str(project / "unsubscribed.txt"),
+                         "--dry-run", *transport)
+
+        assert result.exit_code == 0, result.output
+        assert result.stdout.splitlines() == [
+            f"would send {WEEK} '{TITLE}' to Ana Lima <ana@example.org>",
+            f"would send {WEEK} '{TITLE}' to Cy Young <cy@example.org>",
+            "would send 2, skipped 1 unsubscribed, 0 invalid, 0 failed",
+        ]
+    assert server.handler.received == []
+    assert not (project / ".tipweek").exists()  # no outbox, no ledger
+
+
+def test_dry_run_after_a_partial_run_lists_only_who_is_left(tipweek, project):
+    box = project / "outbox"
+    first = tipweek("send", "--subscribers", str(subscribers(project, PEOPLE[:2])), "--outbox", str(box))
+    assert first.exit_code == 0, first.output
+    more = PEOPLE + [("dee@example.org", "Dee")]
+    csv = subscribers(project, more)
+
+    dry = tipweek("send", "--subscribers", str(csv), "--outbox", str(box), "--dry-run")
+
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines() == [
+        f"would send {WEEK} '{TITLE}' to Cy Young <cy@example.org>",
+        f"would send {WEEK} '{TITLE}' to Dee <dee@example.org>",
+        "would send 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed",
+    ]
+    assert len(outbox(box)) == 2
+
+    real = tipweek("send", "--subscribers", str(csv), "--outbox", str(box))
+
+    assert summary(real) == "sent 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(by_recipient(outbox(box))) == sorted(a for a, _ in more)
+
+
+# ------------------------------------------------------------------ SMTP
+
+def test_smtp_delivers_one_message_per_subscriber_and_a_rerun_sends_nothing(tipweek, project, smtp):
+    server = smtp()
+    csv = subscribers(project)
+
+    result = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    received = server.handler.received
+    assert sorted(server.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+    for got in received:
+        assert got.rcpt_tos == [got.to]  # the envelope goes where the To header says
+        assert got.mail_from == SENDER
+    for address, name in PEOPLE:
+        [msg] = [r.message for r in received if r.to == address]
+        assert_personal(msg, address, name, others=[a for a, _ in PEOPLE if a != address])
+
+    again = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert again.exit_code == 0, again.output
+    assert summary(again) == "sent 0, 3 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert len(server.handler.received) == 3
+
+
+def test_faults_from_the_issue_drop_451_and_550(tipweek, project, smtp):
+    """Drop after 2 messages, 451 once for one address, 550 always for another:
+    the 451 is retried in the same run, the 550 makes the run exit 1, and
+    after a second run every good address has exactly one message."""
+    good = ["a@example.org", "b@example.org", "c@example.org", "slow@example.org", "d@example.org"]
+    people = [(a, a.split("@")[0].title()) for a in good[:4]] + [("gone@example.org", "Gone"), ("d@example.org", "D")]
+    handler = FaultyHandler(drop_after=2,
+                            temporary={"slow@example.org": "451 4.3.0 greylisted, try again"},
+                            permanent={"gone@example.org": "550 5.1.1 <gone@example.org>: no such mailbox"})
+    server = smtp(handler)
+    csv = subscribers(project, people)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert first.exit_code == 1, first.output
+    assert handler.drops == 1
+    assert "failed: gone@example.org: 550 5.1.1 <gone@example.org>: no such mailbox" in first.stderr
+    assert summary(first) == "sent 5, skipped 0 unsubscribed, 0 invalid, 1 failed"
+    assert [reply[:3] for address, reply in handler.rcpt_log if address == "slow@example.org"] == ["451", "250"]
+    assert {a: handler.count(a) for a in good} == dict.fromkeys(good, 1)
+    for got in handler.received:
+        assert got.rcpt_tos == [got.to]
+
+    handler.faulting = False  # the server is well again; the mailbox still does not exist
+    second = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert second.exit_code == 1, second.output
+    assert summary(second) == "sent 0, 5 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 failed"
+    assert {a: handler.count(a) for a in good} == dict.fromkeys(good, 1)
+    assert handler.count("gone@example.org") == 0
+    assert len(handler.received) == len(good)
+
+
+def test_452_too_many_recipients_is_retried_and_delivered_once(tipweek, project, smtp):
+    handler = FaultyHandler(temporary={"bob@example.org": "452 4.5.3 Too many recipients"})
+    server = smtp(handler)
+
+    result = tipweek("send", "--subscribers", str(subscribers(project)), *via(server))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert [r[:3] for a, r in handler.rcpt_log if a == "bob@example.org"] == ["452", "250"]
+    assert {a: handler.count(a) for a, _ in PEOPLE} == dict.fromkeys((a for a, _ in PEOPLE), 1)
+
+
+@pytest.mark.parametrize("fault, reason", [
+    ("drop", "smtp {server} dropped the connection after the message was sent"),
+    ("stall", "no answer from smtp {server} within 0.5 s after the message was sent"),
+])
+def test_a_message_whose_answer_is_lost_is_uncertain_never_sent_twice(tipweek, project, smtp, fault, reason):
+    """The server took Bob's message, then hung up (or went quiet) before its
+    "250": it may well have been delivered, so it is not sent again."""
+    handler = FaultyHandler(lose_answer={"bob@example.org": fault})
+    server = smtp(handler)
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert first.exit_code == 1, first.output
+    assert f"uncertain: bob@example.org: {reason.format(server=server.address)}" in first.stderr
+    assert summary(first) == "sent 2, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
+    assert ledger(project)["bob@example.org"][-1] != "sent"
+
+    handler.faulting = False
+    handler.release.set()
+    second = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert second.exit_code == 1, second.output
+    assert "uncertain: bob@example.org" in second.stderr
+    assert summary(second) == "sent 0, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
+    assert {a: handler.count(a) for a, _ in PEOPLE} == dict.fromkeys((a for a, _ in PEOPLE), 1)
+
+
+# ------------------------------------------------------------------ server faults
+
+def test_a_server_that_never_answers_times_out_and_a_rerun_completes(tipweek, project, smtp, raw_server):
+    silent = raw_server(None)
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(silent, "--retries", "1"))
+
+    assert first.exit_code == 2, first.output
+    assert f"error: no answer from smtp {silent.address} within 0.5 s" in first.stderr
+    assert "run the same command again to resume" in first.stderr
+    assert silent.connections == 2  # one per try, not one per try and subscriber
+    assert summary(first) == "sent 0, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert not any("sent" in statuses for statuses in ledger(project).values())
+
+    good = smtp()
+    second = tipweek("send", "--subscribers", str(csv), *via(good))
+
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+
+
+def test_421_on_connect_is_temporary_and_a_rerun_completes(tipweek, project, smtp, raw_server):
+    busy = raw_server(b"421 4.3.2 smtp.test busy, try again later\r\n")
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(busy, "--retries", "2"))
+
+    assert first.exit_code == 2, first.output
+    assert f"error: smtp {busy.address} is busy: 421 4.3.2 smtp.test busy, try again later" in first.stderr
+    assert "run the same command again to resume" in first.stderr
+    assert busy.connections == 3
+
+    good = smtp()
+    second = tipweek("send", "--subscribers", str(csv), *via(good))
+
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+
+
+def test_a_refused_login_stops_the_run_and_names_the_login(tipweek, project, smtp, monkeypatch):
+    auth = Authenticator("tips", "the-right-one")
+    server = smtp(auth_require_tls=False, authenticator=auth)
+    csv = subscribers(project)
+    monkeypatch.setenv("TIPWEEK_SMTP_PASSWORD", "not-the-password-42")
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips"))
+
+    assert first.exit_code == 2, first.output
+    assert (f"error: smtp {server.address} refused the login for tips: 535 5.7.8 "
+            "Authentication credentials invalid") in first.stderr
+    assert "not-the-password-42" not in first.output
+    assert auth.tries and {t[1:] for t in auth.tries} == {("tips", "not-the-password-42")}
+    assert server.handler.received == []
+
+    monkeypatch.setenv("TIPWEEK_SMTP_PASSWORD", "the-right-one")
+    second = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips"))
+
+    assert second.exit_code == 0, second.output
+    assert sorted(server.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+
+
+def test_starttls_requested_but_not_offered_stops_the_run(tipweek, project, smtp, monkeypatch):
+    server = smtp()  # no TLS context: no STARTTLS in its EHLO answer
+    monkeypatch.setenv("TIPWEEK_SMTP_PASSWORD", "hunter2-secret")
+
+    result = tipweek("send", "--subscribers", str(subscribers(project)), *via(server, "--starttls", "--user", "tips"))
+
+    assert result.exit_code == 2, result.output
+    assert f"error: smtp {server.address} does not offer STARTTLS" in result.stderr
+    assert "hunter2-secret" not in result.output
+    assert server.handler.received == []
+
+
+# ------------------------------------------------------------------ the password
+
+def test_the_password_comes_only_from_the_environment(tipweek, project, smtp, monkeypatch):
+    auth = Authenticator("tips", "correct horse battery staple")
+    server = smtp(auth_require_tls=False, authenticator=auth)
+    csv = subscribers(project)
+
+    flag = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips", "--password", "x"))
+    assert flag.exit_code == 2 and "No such option '--password'" in flag.output
+
+    unset = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips"))
+    assert unset.exit_code == 2, unset.output
+    assert "--user is set but TIPWEEK_SMTP_PASSWORD is not" in unset.stderr
+    assert auth.tries == [] and server.handler.received == [] and ledger(project) == {}
+
+    monkeypatch.setenv("TIPWEEK_SMTP_PASSWORD", "correct horse battery staple")
+    result = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips"))
+
+    assert result.exit_code == 0, result.output
+    assert [t[1:] for t in auth.tries] == [("tips", "correct horse battery staple")]
+    assert sorted(server.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+    assert "correct horse" not in result.output
+
+
+def test_no_login_in_clear_text_to_another_machine(tipweek, project, monkeypatch, only_loopback):
+    monkeypatch.setenv("TIPWEEK_SMTP_PASSWORD", "s3cr3t-value")
+
+    result = tipweek("send", "--subscribers", str(subscribers(project)),
+                     "--smtp", "smtp.example.org:587", "--user", "tips")
+
+    assert result.exit_code == 2, result.output
+    assert "without --starttls" in result.stderr and "smtp.example.org" in result.stderr
+    assert "s3cr3t-value" not in result.output
+    assert only_loopback == []  # refused before any connection
+    assert ledger(project) == {}
+
+
+# ------------------------------------------------------------------ the ledger and its lock
+
+def test_a_second_run_for_the_same_week_refuses(tipweek, project, smtp):
+    server = smtp()
+    csv = subscribers(project)
+    lock_path = project / ".tipweek" / "ledger" / f"{WEEK}.lock"
+    lock_path.parent.mkdir(parents=True)
+
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the other run
+        blocked = tipweek("send", "--subscribers", str(csv), *via(server))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+    assert blocked.exit_code == 2, blocked.output
+    assert "another 'tipweek send' for this week is running" in blocked.stderr
+    assert server.handler.received == [] and ledger(project) == {}
+
+    after = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert after.exit_code == 0, after.output
+    assert sorted(server.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+
+
+def test_the_ledger_is_read_once_the_lock_is_held(tipweek, project, smtp, monkeypatch):
+    """A run waiting for the lock must see what the run before it recorded."""
+    server = smtp()
+    csv = subscribers(project)
+    real_flock = fcntl.flock
+    finished = []
+
+    def flock(handle, operation):
+        if operation & fcntl.LOCK_EX and not finished:
+            # The run that held the lock mails everyone and records it just before letting go.
+            with open(ledger_path(project), "a") as out:
+                for address, _ in PEOPLE:
+                    for status in ("attempt", "sent"):
+                        out.write(json.dumps({"email": address, "status": status}) + "\n")
+            finished.append(True)
+        return real_flock(handle, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    result = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert finished
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 0, 3 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert server.handler.received == []
+
+
+# ------------------------------------------------------------------ kill -9
+
+def start_send(project: Path, csv: Path, server) -> subprocess.Popen:
+    """`tipweek send` as its own process, with a timeout far longer than the test."""
+    env = {k: v for k, v in os.environ.items() if k != "TIPWEEK_SMTP_PASSWORD"}
+    env["TIPWEEK_TODAY"] = TODAY
+    return subprocess.Popen(
+        [str(TIPWEEK), "send", "--subscribers", str(csv), "--smtp", server.address, "--backoff", "0",
+         "--timeout", str(WAIT * 2), "-f", str(project / "mkdocs.yml")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def kill_while_blocked(proc: subprocess.Popen, handler: BlockingHandler) -> None:
+    try:
+        assert handler.blocking.wait(WAIT), "the run never reached the blocked message"
+        assert proc.poll() is None, proc.communicate()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=WAIT)
+        assert proc.returncode == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        handler.release.set()
+
+
+FIVE = [(f"{c}@example.org", c.upper()) for c in "abcde"]
+
+
+@pytest.mark.parametrize("where", ["DATA", "MAIL"])
+def test_kill_9_mid_run_then_rerun_mails_nobody_twice(tipweek, project, smtp, where):
+    """The 3rd message is in flight when the process is killed: held after its
+    data (the server has it, the "250" never left) or at its MAIL command
+    (the server has nothing). Either way the ledger says "attempt" with no
+    outcome, so the re-run reports it uncertain and sends it no second copy."""
+    handler = BlockingHandler(block_at=3, where=where)
+    server = smtp(handler)
+    csv = subscribers(project, FIVE)
+
+    kill_while_blocked(start_send(project, csv, server), handler)
+
+    assert ledger(project) == {"a@example.org": ["attempt", "sent"], "b@example.org": ["attempt", "sent"],
+                               "c@example.org": ["attempt"]}
+    in_flight = 1 if where == "DATA" else 0
+    assert handler.recipients() == ["a@example.org", "b@example.org"] + ["c@example.org"] * in_flight
+
+    rerun = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert rerun.exit_code == 1, rerun.output
+    assert "uncertain: c@example.org: a run stopped while sending to it; not sent again" in rerun.stderr
+    assert summary(rerun) == "sent 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
+    counts = {a: handler.count(a) for a, _ in FIVE}
+    assert counts == {"a@example.org": 1, "b@example.org": 1, "c@example.org": in_flight,
+                      "d@example.org": 1, "e@example.org": 1}
+
+
+def test_kill_9_after_a_ledger_line_cut_by_an_earlier_crash(tipweek, project, smtp):
+    """An earlier crash cut the ledger's last line. The next run's "attempt"
+    must still be on a line of its own, or a kill during that message would
+    lose it and the re-run would send the message again."""
+    path = ledger_path(project)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"email": "zed@example.org", "status": "attempt"}\n{"email": "zed@example.org", "sta')
+    handler = BlockingHandler(block_at=1, where="DATA")
+    server = smtp(handler)
+    csv = subscribers(project, FIVE[:2])
+
+    kill_while_blocked(start_send(project, csv, server), handler)
+    assert handler.recipients() == ["a@example.org"]
+
+    rerun = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert "uncertain: a@example.org" in rerun.stderr
+    assert summary(rerun) == "sent 1, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
+    assert handler.recipients() == ["a@example.org", "b@example.org"]
