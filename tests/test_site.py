@@ -232,3 +232,9 @@ def test_serve_reloads_when_a_tip_or_the_principles_change(project):
     plugin.on_serve(Server(), config=config, builder=None)
     assert str(project / "tips") in watched
     assert str(project / "tips/principles.yml") in watched
+
+
+def test_404_page_helps_the_reader_on(fixture_site):
+    page = read(fixture_site, "404.html")
+    assert "<h1>Page not found</h1>" in page
+    assert 'href="https://tips.example.org/archive/"' in page
