@@ -95,13 +95,26 @@ def html_of(tip: Tip) -> str:
     return markdown.markdown(tip.body)
 
 
+def xml_titles(data: bytes) -> list[str]:
+    """Entry titles as the XML carries them (feedparser "repairs" text that
+    looks like mis-decoded UTF-8, such as 'Â¡', so it cannot judge a round trip)."""
+    from lxml import etree
+
+    root = etree.fromstring(data)
+    atom = "{http://www.w3.org/2005/Atom}"
+    if root.tag == "rss":
+        return [item.findtext("title") for item in root.findall("channel/item")]
+    return [entry.findtext(f"{atom}title") for entry in root.findall(f"{atom}entry")]
+
+
 @SETTINGS
 @given(tips())
 def test_valid_libraries_give_feeds_without_bozo(newest):
     for data in (rss(CHANNEL, newest, PRINCIPLE, html_of), atom(CHANNEL, newest, PRINCIPLE, html_of)):
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, parsed.get("bozo_exception")
-        assert [e.title for e in parsed.entries] == [t.title for t in newest]
+        assert len(parsed.entries) == len(newest)
+        assert xml_titles(data) == [t.title for t in newest]
     import json
     feed = json.loads(json_feed(CHANNEL, newest, PRINCIPLE, html_of))
     assert [i["title"] for i in feed["items"]] == [t.title for t in newest]
@@ -140,7 +153,7 @@ def test_whatever_the_loader_accepts_makes_valid_feeds_and_email(title, summary,
                  atom(CHANNEL, newest, library.principles, html_of)):
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, parsed.get("bozo_exception")
-        assert parsed.entries[0].title == newest[0].title.strip() or parsed.entries[0].title == newest[0].title
+        assert xml_titles(data) == [newest[0].title]
     json.loads(json_feed(CHANNEL, newest, library.principles, html_of))
     options = ListOptions("Tips <tips@example.org>", None, "tips.example.org", "", "mailto:u@example.org")
     msg = render_email(newest[0], CHANNEL, library.principles, html_of(newest[0]), options)

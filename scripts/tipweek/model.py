@@ -164,13 +164,12 @@ class DuplicateKey(Exception):
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
+    seen: set[str] = set()
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if isinstance(key, str) and key in seen:
-            raise DuplicateKey(key, key_node.start_mark.line)
-        if isinstance(key, str):
-            seen.add(key)
+        if isinstance(key_node, yaml.ScalarNode):  # read the key's text; no need to build it twice
+            if key_node.value in seen:
+                raise DuplicateKey(key_node.value, key_node.start_mark.line)
+            seen.add(key_node.value)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -293,14 +292,30 @@ def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str,
     return principles
 
 
-def _unsafe_html(body: str, first_line: int, where: str) -> list[TipError]:
+def _body_problems(body: str, first_line: int, where: str) -> list[TipError]:
+    """Raw HTML that could run script, control characters, scaffold lines.
+    One pass of C-level searches over the whole body; lines are only walked
+    (to name them) when something was found."""
+    maybe_unsafe = ("<" in body or "script" in body.lower()) and _ANY_UNSAFE.search(body)
+    if not (maybe_unsafe or CONTROL.search(body) or any(line in body for line in SCAFFOLD_LINES)):
+        return []
     found = []
     for number, line in enumerate(body.splitlines(), start=first_line):
         for pattern, message, hint in UNSAFE_HTML:
             match = pattern.search(line)
             if match:
                 found.append(TipError(where, number, message.format(match.group(1).lower()), hint))
+        control = CONTROL.search(line)
+        if control:
+            found.append(TipError(where, number, f"the body contains the control character "
+                                  f"U+{ord(control.group()):04X}", "delete it; retype the text"))
+        if line.strip() in SCAFFOLD_LINES:
+            found.append(TipError(where, number, "placeholder text from 'tipweek new' is still there",
+                                  "replace it with the tip"))
     return found
+
+
+_ANY_UNSAFE = re.compile("|".join(f"(?:{p.pattern})" for p, _, _ in UNSAFE_HTML), re.I)
 
 
 def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: list[TipError]) -> Tip | None:
@@ -421,18 +436,9 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: l
         if value and CONTROL.search(value):
             errors.append(TipError(where, line_of(key), f"{key} contains the control character "
                                    f"U+{ord(CONTROL.search(value).group()):04X}", "delete it; retype the text"))
-    for number, line in enumerate(body.splitlines(), start=body_line):
-        found = CONTROL.search(line)
-        if found:
-            errors.append(TipError(where, number, f"the body contains the control character U+{ord(found.group()):04X}",
-                                   "delete it; retype the text"))
     if not body.strip():
         errors.append(TipError(where, body_line, "the tip has no body", "write the tip below the closing '---'"))
-    errors.extend(_unsafe_html(body, body_line, where))
-    for number, line in enumerate(body.splitlines(), start=body_line):
-        if line.strip() in SCAFFOLD_LINES:
-            errors.append(TipError(where, number, "placeholder text from 'tipweek new' is still there",
-                                   "replace it with the tip"))
+    errors.extend(_body_problems(body, body_line, where))
 
     if len(errors) > count or date is None or title is None or summary is None:
         return None
