@@ -27,5 +27,10 @@ check: $(STAMP)
 test: site
 	$(BIN)/python -m pytest
 
+# Performance against a Material blog at 100, 1000 and 5000 tips (benchmarks/README.md);
+# about 20 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --tips 100,1000,5000
+
 clean:
 	rm -rf site $(VENV)

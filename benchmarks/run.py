@@ -16,10 +16,14 @@ pymdown-extensions and Jinja2, so only the plugins differ. They are not
 dependencies of tipweek.
 
 Every command is a child process timed from spawn to exit; its peak RSS comes
-from os.wait4 (ru_maxrss, KB). Per size: one warm-up run of every command,
-then --repeat rounds, each round running every command once in a rotated
-order (so a slow minute of the machine does not land on one command). The
-median is reported; ratios are computed from medians of the same run.
+from os.wait4 (ru_maxrss, KB). After one warm-up run of every command at every
+size, --repeat rounds follow; each round runs every command at every size once,
+in an order rotated from round to round, so a slow minute of the machine does
+not land on one command and ratios across sizes compare runs made close
+together. Medians are reported; ratios are computed from medians of the same
+run. The blog builds above 1000 tips (minutes each, no target depends on them)
+run in at most --peer-repeat rounds and skip their warm-up (--warmup-limit),
+and sit out a round rather than push the run past --budget minutes.
 
 Run it with the project's venv python (``make bench``):
 
@@ -36,6 +40,7 @@ import email
 import email.policy
 import gzip
 import json
+import math
 import os
 import platform
 import random
@@ -347,25 +352,99 @@ def ensure_peer_venv(log) -> Path:
 
 # --------------------------------------------------------------------------- measuring
 
-def run_child(argv: list[str], cwd: Path, env: dict) -> dict:
-    """Run one command; its wall time (s) and peak RSS (KB) from os.wait4.
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (all CPUs), from /proc/stat."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
-    Popen.wait() would reap the child and lose its rusage, so the child is
-    reaped with os.wait4 here; its output goes to files (no pipe to fill)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmarks: {' '.join(argv)} (in {cwd}) exited {proc.returncode}:\n"
-                         f"{stderr.decode(errors='replace')[-4000:]}")
-    return {"wall": wall, "maxrss_kb": usage.ru_maxrss, "user": usage.ru_utime, "sys": usage.ru_stime,
-            "stdout": stdout.decode(errors="replace")[-400:], "stderr_tail": stderr.decode(errors="replace")[-400:]}
+
+# A small process that starts every measured command. A child's ru_maxrss counts the
+# memory of the process it was forked from (Linux records the old address space's
+# high-water mark at exec), so forking from this harness, which holds the generated
+# libraries, would put a floor of ~40 MB under every peak RSS. The launcher is a bare
+# `python -S -I` (~8 MB): it forks, execs the command, reaps it with os.wait4 and
+# reports the wall time and rusage as one JSON line.
+LAUNCHER = r"""
+import json, os, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    out = os.open(job["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    err = os.open(job["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.chdir(job["cwd"])
+            null = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(null, 0)
+            os.dup2(out, 1)
+            os.dup2(err, 2)
+            os.execve(job["argv"][0], job["argv"], job["env"])
+        finally:
+            os._exit(127)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    os.close(out)
+    os.close(err)
+    print(json.dumps({"wall": wall, "code": os.waitstatus_to_exitcode(status), "maxrss_kb": usage.ru_maxrss,
+                      "user": usage.ru_utime, "sys": usage.ru_stime}), flush=True)
+"""
+
+
+class Launcher:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-S", "-I", "-c", LAUNCHER], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.tmp = tempfile.TemporaryDirectory(prefix="tipweek-bench-")
+
+    def run(self, argv: list[str], cwd: Path, env: dict) -> dict:
+        out, err = Path(self.tmp.name) / "out", Path(self.tmp.name) / "err"
+        self.proc.stdin.write(json.dumps({"argv": argv, "cwd": str(cwd), "env": env, "out": str(out),
+                                          "err": str(err)}) + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise SystemExit("benchmarks: the launcher process died")
+        result = json.loads(reply)
+        result["stdout"] = out.read_text(errors="replace")[-400:]
+        result["stderr_tail"] = err.read_text(errors="replace")[-4000:]
+        return result
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.tmp.cleanup()
+
+
+_launcher: Launcher | None = None
+
+
+def run_child(argv: list[str], cwd: Path, env: dict) -> dict:
+    """Run one command: its wall time (s) and, from os.wait4 on it, its CPU
+    time and peak RSS (KB). ``other_cpu_s`` is the CPU time the rest of the
+    machine used meanwhile: another job on this 2-core machine makes timings
+    unreliable."""
+    global _launcher
+    if _launcher is None:
+        _launcher = Launcher()
+    busy = _busy_cpu_s()
+    result = _launcher.run(argv, cwd, env)
+    result["other_cpu_s"] = max(0.0, _busy_cpu_s() - busy - result["user"] - result["sys"])
+    if result["code"] != 0:
+        raise SystemExit(f"benchmarks: {' '.join(argv)} (in {cwd}) exited {result['code']}:\n"
+                         f"{result['stderr_tail']}")
+    return result
+
+
+def contended(sample: dict) -> bool:
+    """Other processes used more than 20% of a core during this run (besides
+    the harness itself and the kernel's own bookkeeping)."""
+    return sample["other_cpu_s"] > 0.2 * sample["wall"] + 0.05
 
 
 def commands(base: Path) -> dict[str, tuple[list[str], Path]]:
@@ -388,45 +467,120 @@ def commands(base: Path) -> dict[str, tuple[list[str], Path]]:
 
 def child_env() -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIPWEEK_", "PYTHON"))}
-    env.update(TIPWEEK_TODAY=TODAY.isoformat(), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0",
-               # mkdocs-rss-plugin would otherwise reach for git; the blog needs no network either.
-               GIT_CEILING_DIRECTORIES=str(WORK))
+    env.update(TIPWEEK_TODAY=TODAY.isoformat(), NO_MKDOCS_2_WARNING="1", PYTHONHASHSEED="0")
     return env
 
 
-def measure_size(size: int, repeat: int, log) -> dict:
-    t0 = time.perf_counter()
-    base = generate(size)
-    log(f"[{size}] generated in {time.perf_counter() - t0:.1f}s")
-    cmds = commands(base)
+PEERS = ("blog", "blog_rss")
+TARGET_PEER_SIZE = 1000  # the size the build-vs-blog targets are read at
+
+
+def extrapolate(name: str, size: int, known: dict[int, float]) -> float | None:
+    """Seconds for one run of ``name`` at ``size``, from the times known at
+    smaller sizes (a power law through the last two, linear from one)."""
+    smaller = sorted(s for s in known if s < size)
+    if not smaller:
+        return None
+    s2 = smaller[-1]
+    k = 1.0
+    if len(smaller) >= 2:
+        s1 = smaller[-2]
+        k = min(2.0, max(1.0, math.log(known[s2] / known[s1]) / math.log(s2 / s1)))
+    return known[s2] * (size / s2) ** k
+
+
+def measure(sizes: list[int], repeat: int, peer_repeat: int, warmup_limit: float, budget_s: float,
+            started: float, log) -> dict[int, dict]:
+    """Warm up, then ``repeat`` rounds; every round runs every command at every
+    size once (so ratios across sizes, like the 5000/1000 growth, compare runs
+    made minutes apart, not a quarter of an hour apart), in an order rotated
+    from round to round.
+
+    The blog builds above TARGET_PEER_SIZE feed no target and take minutes
+    each: they run in at most ``peer_repeat`` rounds (at least one), and sit out
+    a round when their run would push the whole benchmark past ``budget_s``."""
+    bases, cmds = {}, {}
+    for size in sizes:
+        t0 = time.perf_counter()
+        bases[size] = generate(size)
+        cmds[size] = commands(bases[size])
+        log(f"[{size}] generated in {time.perf_counter() - t0:.1f}s")
     env = child_env()
-    samples: dict[str, list[dict]] = {k: [] for k in COMMANDS}
-    for name in COMMANDS:  # warm-up: caches, .pyc files, the page cache
-        argv, cwd = cmds[name]
-        r = run_child(argv, cwd, env)
-        log(f"[{size}] warm-up {name:18s} {r['wall']:7.2f}s {r['maxrss_kb'] / 1024:7.1f} MB")
+    warm: dict[str, dict[int, float]] = {name: {} for name in COMMANDS}
+    expected: dict[tuple[int, str], float] = {}
+    for size in sizes:
+        for name in COMMANDS:
+            guess = extrapolate(name, size, warm[name])
+            # One warm-up per command and size (caches, .pyc files, and a previous site/ for a
+            # build to replace, as in steady state). A peer build expected to take longer than
+            # warmup_limit is not warmed again: its code was warmed at the smaller size and the
+            # fresh library is in the page cache.
+            if name in PEERS and guess is not None and guess > warmup_limit:
+                expected[size, name] = guess
+                log(f"[{size}] warm-up {name:18s} skipped (expected {guess:.0f}s > {warmup_limit:.0f}s; "
+                    "warmed at the smaller size)")
+                continue
+            argv, cwd = cmds[size][name]
+            r = run_child(argv, cwd, env)
+            warm[name][size] = expected[size, name] = r["wall"]
+            log(f"[{size}] warm-up {name:18s} {r['wall']:7.2f}s {r['maxrss_kb'] / 1024:7.1f} MB")
+
+    def limited(size: int, name: str) -> bool:
+        return name in PEERS and size > TARGET_PEER_SIZE
+
+    items = [(size, name) for size in sizes for name in COMMANDS]
+    samples: dict[tuple[int, str], list[dict]] = {item: [] for item in items}
+
+    def guess(item) -> float:
+        done = samples[item]
+        return statistics.median(s["wall"] for s in done) if done else expected[item]
+
     for rnd in range(repeat):
-        order = COMMANDS[rnd % len(COMMANDS):] + COMMANDS[:rnd % len(COMMANDS)]
-        for name in order:
-            argv, cwd = cmds[name]
-            samples[name].append(run_child(argv, cwd, env))
-        log(f"[{size}] round {rnd + 1}/{repeat}: "
-            + ", ".join(f"{n} {samples[n][-1]['wall']:.2f}s" for n in COMMANDS))
-    result = {"tips": size, "commands": {}}
-    for name in COMMANDS:
-        walls = [s["wall"] for s in samples[name]]
-        result["commands"][name] = {
-            "label": LABELS[name],
-            "median_s": statistics.median(walls),
-            "min_s": min(walls),
-            "max_s": max(walls),
-            "samples_s": walls,
-            "peak_rss_mb": max(s["maxrss_kb"] for s in samples[name]) / 1024,
-            "cpu_s_median": statistics.median(s["user"] + s["sys"] for s in samples[name]),
-        }
-    result["outputs"] = outputs(base, size)
-    result["elapsed_s"] = time.perf_counter() - t0
-    return result
+        shift = rnd * len(items) // repeat
+        order = items[shift:] + items[:shift]
+        for pos, item in enumerate(order):
+            size, name = item
+            if limited(size, name):
+                if len(samples[item]) >= peer_repeat:
+                    continue
+                if samples[item]:
+                    # What is still to run after this: the rest of this round and the later rounds,
+                    # without the other limited runs; 30 s for reading the outputs.
+                    rest = sum(guess(i) for i in order[pos + 1:] if not limited(*i))
+                    rest += (repeat - rnd - 1) * sum(guess(i) for i in items if not limited(*i))
+                    left = budget_s - (time.perf_counter() - started) - rest - 30
+                    if guess(item) > left:
+                        log(f"[{size}] round {rnd + 1}: {name} sits out ({guess(item):.0f}s > {max(left, 0):.0f}s "
+                            "left in the --budget)")
+                        continue
+            argv, cwd = cmds[size][name]
+            samples[item].append(run_child(argv, cwd, env))
+        for size in sizes:
+            done = [f"{n} {samples[size, n][-1]['wall']:.2f}s" for n in COMMANDS if len(samples[size, n]) > rnd]
+            log(f"[{size}] round {rnd + 1}/{repeat}: " + ", ".join(done))
+
+    by_size = {}
+    for size in sizes:
+        result = {"tips": size, "commands": {}}
+        for name in COMMANDS:
+            runs = samples[size, name]
+            walls = [s["wall"] for s in runs]
+            result["commands"][name] = {
+                "label": LABELS[name],
+                "median_s": statistics.median(walls),
+                "min_s": min(walls),
+                "max_s": max(walls),
+                "samples_s": walls,
+                "runs": len(walls),
+                "warm_up": size in warm[name],
+                "peak_rss_mb": max(s["maxrss_kb"] for s in runs) / 1024,
+                "cpu_s_median": statistics.median(s["user"] + s["sys"] for s in runs),
+                "other_cpu_s": [round(s["other_cpu_s"], 2) for s in runs],
+                "contended_runs": sum(contended(s) for s in runs),
+            }
+        result["outputs"] = outputs(bases[size], size)
+        by_size[size] = result
+    return by_size
 
 
 def _gz(path: Path) -> int:
@@ -442,6 +596,14 @@ def outputs(base: Path, size: int) -> dict:
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     html = msg.get_body(("html",)).get_content().encode("utf-8")
     handbook = site / "handbook" / "index.html"
+    # Sanity: every command did the whole job.
+    tip_pages = sum(1 for _ in (site / "tips").glob("*/index.html"))
+    posts = sum(1 for _ in (base / "blog" / "site" / "blog").glob("[0-9]*/*/*/*/index.html"))
+    rss_items = (base / "blog" / "site-rss" / "feed_rss_created.xml").read_text("utf-8").count("<item>")
+    feed_items = (base / "out" / "feeds" / "feed.xml").read_text("utf-8").count("<item>")
+    if (tip_pages, posts, rss_items, feed_items) != (size, size, min(20, size), min(20, size)):
+        raise SystemExit(f"benchmarks: incomplete outputs at {size} tips: {tip_pages} tip pages, {posts} blog "
+                         f"posts, {rss_items} rss-plugin items, {feed_items} tipweek feed items")
     return {
         "search_index_bytes": index.stat().st_size,
         "search_index_gz_bytes": _gz(index),
@@ -511,10 +673,34 @@ def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets:
         + str(sizes[-1]) + " |"
     lines += [head, "|---" * (len(sizes) + 2) + "|"]
     for name in COMMANDS:
-        cells = [f"{by_size[s]['commands'][name]['median_s']:.2f} ({by_size[s]['commands'][name]['peak_rss_mb']:.0f})"
-                 for s in sizes]
+        cells = [f"{c['median_s']:.2f}{'' if c['warm_up'] else '†'}{'' if c['runs'] >= meta['repeat'] else '‡'}"
+                 f" ({c['peak_rss_mb']:.0f})"
+                 for c in (by_size[s]["commands"][name] for s in sizes)]
         per_tip = ratios["per_size"][sizes[-1]]["ms_per_tip"][name]
         lines.append(f"| {LABELS[name]} | " + " | ".join(cells) + f" | {per_tip:.2f} |")
+    if any(not c["warm_up"] for r in by_size.values() for c in r["commands"].values()):
+        lines += ["", f"† no warm-up run at that size: expected to take over {meta['warmup_limit_s']:.0f} s, "
+                  "its code was warmed at the smaller size (see benchmarks/README.md)."]
+    short = [(s, n, c["runs"]) for s, r in by_size.items() for n, c in r["commands"].items()
+             if c["runs"] < meta["repeat"]]
+    if short:
+        lines += ["", "‡ fewer timed runs: " + "; ".join(
+            f"{LABELS[n]} at {s} tips: {k} run{'s' * (k != 1)}" for s, n, k in short)
+                  + " (--peer-repeat / --budget: the blog builds above 1000 tips feed no target; "
+                  "see benchmarks/README.md)."]
+    busy = [(s, n, c["contended_runs"], c["runs"]) for s, r in by_size.items() for n, c in r["commands"].items()
+            if c["contended_runs"]]
+    if busy:
+        lines += ["", "Caution: other processes used over 20% of a core during "
+                  + ", ".join(f"{k}/{m} runs of {LABELS[n]} at {s} tips" for s, n, k, m in busy)
+                  + "; this machine has 2 cores, so those timings are not from a quiet machine "
+                  "(other_cpu_s in latest.json)."]
+    lines += ["", "CPU time of the same runs (user + sys, median, s); where it is well below the wall time "
+              "above, the command waited for the disk:", "",
+              "| command | " + " | ".join(f"{s} tips" for s in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
+    for name in COMMANDS:
+        lines.append(f"| {LABELS[name]} | " + " | ".join(
+            f"{by_size[s]['commands'][name]['cpu_s_median']:.2f}" for s in sizes) + " |")
     lines += ["", "| ratio | " + " | ".join(f"{s} tips" for s in sizes) + " |", "|---" * (len(sizes) + 1) + "|"]
     rows = [
         ("build / blog+tags", "build_over_blog", "{:.2f}×"),
@@ -540,8 +726,8 @@ def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets:
     lines += ["", "| target | value | result |", "|---|---|---|"]
     for t in targets:
         lines.append(f"| {t['target']} | {t['shown']} | {'PASS' if t['pass'] else 'MISS'} |")
-    lines += ["", f"Whole run: {meta['total_s'] / 60:.1f} min (generation, peer venv check, warm-ups and "
-              f"{meta['repeat']} rounds)."]
+    lines += ["", f"Whole run: {meta['total_s'] / 60:.1f} min (generation, peer venv check, warm-ups, "
+              f"{meta['repeat']} rounds with every size in each round, outputs)."]
     return "\n".join(lines) + "\n"
 
 
@@ -552,7 +738,28 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated library sizes (default: 100,1000,5000)")
     parser.add_argument("--repeat", type=int, default=3, help="timed rounds after the warm-up (default: 3)")
     parser.add_argument("--results", default=str(RESULTS), help="folder for latest.json and latest.md")
+    parser.add_argument("--peer-repeat", type=int, default=2, metavar="N",
+                        help="at most N timed runs of the two blog builds above 1000 tips, where they take "
+                             "minutes each and feed no target (default: 2; at most --repeat; at least 1)")
+    parser.add_argument("--budget", type=float, default=19.0, metavar="MINUTES",
+                        help="a blog build above 1000 tips sits out a round (after its first run) when it "
+                             "would push the whole run past this; 0 = no limit (default: 19)")
+    parser.add_argument("--warmup-limit", type=float, default=60.0, metavar="SECONDS",
+                        help="no warm-up for a blog build expected to take longer than this (it was warmed "
+                             "at the smaller size); 0 = always warm up (default: 60)")
+    parser.add_argument("--from-json", metavar="PATH",
+                        help="measure nothing: rewrite the table from a results JSON of an earlier run")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text("utf-8"))
+        by_size = {int(k): v for k, v in saved["sizes"].items()}
+        ratios, targets = evaluate(by_size)
+        report = markdown_report(saved["meta"], by_size, ratios, targets)
+        results = Path(args.results)
+        results.mkdir(parents=True, exist_ok=True)
+        (results / "latest.md").write_text(report, "utf-8")
+        print(report)
+        return 0
     sizes = sorted({int(s) for s in args.tips.split(",") if s.strip()})
     if not sizes or min(sizes) < 2 or args.repeat < 1:
         parser.error("--tips needs sizes of at least 2 and --repeat at least 1")
@@ -568,9 +775,9 @@ def main(argv: list[str] | None = None) -> int:
 
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_peer_venv(log)
-    by_size = {}
-    for size in sizes:
-        by_size[size] = measure_size(size, args.repeat, log)
+    peer_repeat = max(1, min(args.peer_repeat, args.repeat))
+    by_size = measure(sizes, args.repeat, peer_repeat, args.warmup_limit or math.inf,
+                      args.budget * 60 if args.budget else math.inf, started, log)
     meta = {
         "tips": ",".join(map(str, sizes)),
         "repeat": args.repeat,
@@ -581,6 +788,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": platform.platform(),
         "versions": {name: metadata.version(name) for name in PINNED_FROM_PROJECT + ("tipweek",)},
         "rss_plugin": RSS_PLUGIN,
+        "warmup_limit_s": args.warmup_limit,
+        "peer_repeat_above_1000": peer_repeat,
+        "budget_min": args.budget,
         "total_s": time.perf_counter() - started,
     }
     ratios, targets = evaluate(by_size)
