@@ -11,7 +11,7 @@ import datetime as dt
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import combinations
 
 from . import schedule
@@ -20,6 +20,7 @@ from .model import Library, Principle, Tip
 RELATED = 3
 
 
+@lru_cache(maxsize=4096)
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
