@@ -75,9 +75,6 @@ class SiteView:
             return "scheduled"
         return None
 
-    def is_visible(self, tip: Tip) -> bool:
-        return tip.slug in self._position
-
     def recent(self) -> tuple[Tip, ...]:
         """The few published tips before this week's."""
         return self.published[1:1 + self.recent_count]
@@ -126,9 +123,6 @@ class SiteView:
             PrincipleCount(p, tuple(t for t in reversed(self.library.with_principle(p.slug)) if t.slug in visible))
             for p in self.library.principles.values()
         )
-
-    def principle(self, slug: str) -> PrincipleCount:
-        return next(pc for pc in self.principles if pc.principle.slug == slug)
 
     @property
     def most_tips(self) -> int:
