@@ -104,6 +104,15 @@ def unsubscribe_url(address: str) -> str:
     return "https://tips.example.org/unsubscribe?email=" + quote(address, safe="")
 
 
+def rerun_delivers_everyone_once(tipweek, csv: Path, good) -> None:
+    """After a run that could not reach its server, the same command against a
+    working one mails every subscriber exactly once."""
+    second = tipweek("send", "--subscribers", str(csv), *via(good))
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+
+
 def ledger_path(project: Path) -> Path:
     return project / ".tipweek" / "ledger" / f"{WEEK}.jsonl"
 
@@ -393,12 +402,7 @@ def test_a_server_that_never_answers_times_out_and_a_rerun_completes(tipweek, pr
     assert summary(first) == "sent 0, skipped 0 unsubscribed, 0 invalid, 0 failed"
     assert not any("sent" in statuses for statuses in ledger(project).values())
 
-    good = smtp()
-    second = tipweek("send", "--subscribers", str(csv), *via(good))
-
-    assert second.exit_code == 0, second.output
-    assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
-    assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+    rerun_delivers_everyone_once(tipweek, csv, smtp())
 
 
 def test_421_on_connect_is_temporary_and_a_rerun_completes(tipweek, project, smtp, raw_server):
@@ -412,12 +416,7 @@ def test_421_on_connect_is_temporary_and_a_rerun_completes(tipweek, project, smt
     assert "run the same command again to resume" in first.stderr
     assert busy.connections == 3
 
-    good = smtp()
-    second = tipweek("send", "--subscribers", str(csv), *via(good))
-
-    assert second.exit_code == 0, second.output
-    assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
-    assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
+    rerun_delivers_everyone_once(tipweek, csv, smtp())
 
 
 def test_a_refused_login_stops_the_run_and_names_the_login(tipweek, project, smtp, monkeypatch):
