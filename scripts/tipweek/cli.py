@@ -469,5 +469,8 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     sys.exit(report.exit_code)
 
 
+from .subscriptions.commands import list_group  # noqa: E402
+main.add_command(list_group)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,13 @@
+"""The subscription list: a small web service where people join (double
+opt-in), confirm and leave, its store (SQLite or PostgreSQL), and what the
+sender reads from it.
+
+- ``store``: the records and the narrow interface; ``sqlite`` / ``postgres``
+  implement it; ``open_store(url)`` picks one.
+- ``tokens``: signed confirm and unsubscribe tokens.
+- ``service``: the Starlette app; ``pages``: its templates.
+- ``confirmation``: the confirmation email.
+- ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``.
+- ``sending``: what ``tipweek send --list`` needs (the subscribers to mail,
+  each one's unsubscribe URL).
+"""
