@@ -83,7 +83,7 @@ def transport_factory(root: Path, outbox: str | None, smtp: str | None, starttls
 
     import click
 
-    from ..send import MaildirOutbox, SmtpTransport, is_loopback
+    from ..transports import MaildirOutbox, SmtpTransport, is_loopback
 
     if not smtp:
         folder = Path(outbox) if outbox else root / ".tipweek" / "outbox"
