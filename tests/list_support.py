@@ -76,7 +76,8 @@ def request(method: str, url: str, form: dict | None = None, body: bytes | None 
         body = urlencode(form).encode()
         headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
     try:
-        conn.request(method, parts.path or "/", body=body, headers=headers)
+        conn.request(method, parts.path or "/", body=body, headers=headers,
+                     encode_chunked=headers.get("Transfer-Encoding") == "chunked")
         response = conn.getresponse()
         return response.status, response.read().decode("utf-8", "replace"), dict(response.getheaders())
     finally:

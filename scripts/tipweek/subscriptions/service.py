@@ -80,9 +80,9 @@ def clean_name(value: str) -> str:
 def create_app(settings: Settings):
     s = settings
 
-    def page(template: str, status: int = 200, **context) -> HTMLResponse:
+    def page(template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
         body = render(template, look=s.look, **context)
-        return HTMLResponse(body, status_code=status, headers=HEADERS)
+        return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
 
     def form(status: int = 200, error: str | None = None, email: str = "", name: str = "") -> HTMLResponse:
         return page("form.html", status, error=error, email=email, name=name)
@@ -185,7 +185,7 @@ def create_app(settings: Settings):
 
     async def http_error(request: Request, exc: HTTPException):
         if exc.status_code == 405:
-            return page("message.html", 405, title="Not like that",
+            return page("message.html", 405, exc.headers, title="Not like that",
                         text="This address does not take that kind of request.")
         return page("message.html", exc.status_code, title="Nothing here",
                     text="There is no page at this address.", link=(s.look.site_url, f"Go to {s.look.site_name}"))
