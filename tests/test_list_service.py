@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -289,3 +290,19 @@ def test_list_url_must_be_https_except_on_this_machine(project, tipweek):
     config.write_text(text.replace("list_id: tips.example.org", "list_id: tips.example.org\n      list_url: "
                                                                  "http://127.0.0.1:8025/"))
     assert tipweek("check").exit_code == 0
+
+
+def test_the_subscribe_page_without_and_with_a_list(tmp_path):
+    import markdown
+
+    from tipweek.subscriptions.signup import with_signup_form
+
+    text = (Path(__file__).parent.parent / "docs" / "subscribe.md").read_text()
+    without = markdown.markdown(text)  # list_url unset: the plugin leaves the page alone
+    assert "To be added, ask the team that runs the tips" in without and "<form" not in without
+    with_list = markdown.markdown(with_signup_form(text, "https://list.example.org"))
+    assert "ask the team" not in with_list
+    form = re.search(r'<form class="tw-signup" method="post" action="https://list.example.org/subscribe">.*?</form>',
+                     with_list, re.S).group(0)
+    assert [n for n in re.findall(r'name="(\w+)"', form)] == ["email", "name", "website"]
+    assert "<script" not in with_list and "Leaving is easy" in with_list  # the rest of the page stays
