@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES
-from list_support import SECRET, ServiceThread, request, snapshot, wait_for
+from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
 from smtp_servers import LocalSMTP, Recorder
 from tipweek.cli import main
 from tipweek.project import Project
@@ -157,6 +157,31 @@ def test_per_ip_limit(tmp_path, smtp):
         status, body = svc.sign_up("ip3@example.org")
         assert status == 429 and title(body) == "Too many sign-ups"
         assert (snapshot(svc.store), len(smtp.handler.received)) == before
+
+
+def test_one_click_as_multipart_form_data(service):
+    sub = service.store.subscribe("mp@example.org", "", START).subscriber
+    service.store.confirm(sub.id, START)
+    body = (b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--x--\r\n')
+    status, _, _ = request("POST", unsubscribe_url(service.url, service.tokens, sub.id), body=body,
+                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert status == 200
+    assert service.store.find("mp@example.org").state == "unsubscribed"
+    assert service.store.events()[-1].how == "one-click"
+
+
+def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, smtp):
+    svc = Service(tmp_path, smtp)
+    dead = free_socket()  # bound, never listening: connections are refused
+    svc.settings.send_confirmation = confirmation_sender(
+        svc.settings.look, "Fixture Tips <tips@example.org>",
+        transport_factory(tmp_path, None, f"127.0.0.1:{dead.getsockname()[1]}", False, None))
+    with svc.thread:
+        status, body = svc.sign_up("down@example.org", "Dee")
+        assert status == 503 and title(body) == "We could not send the email"
+        sub = svc.store.find("down@example.org")
+        assert sub.state == "pending" and sub.confirmation_sent_at is None  # a retry may send one at once
+    dead.close()
 
 
 # ------------------------------------------------------------------ bad input changes nothing
