@@ -97,7 +97,7 @@ def test_a_failed_change_leaves_nothing_behind(store):
     store.subscribe("eve@example.org", "Eve", NOW)
     before = (store.everyone(), store.events())
     with pytest.raises(Exception):
-        # The second person violates the table's CHECK: the whole import must roll back.
+        # The second row breaks the CHECK on state: the first must roll back with it.
         with store._write() as cur:
             cur.execute(store._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at)"
                                    " VALUES (?, ?, ?, ?, ?, ?)"), ("f@example.org", "f@example.org", "", "confirmed",

@@ -5,9 +5,12 @@ sender reads from it.
 - ``store``: the records and the narrow interface; ``sqlite`` / ``postgres``
   implement it; ``open_store(url)`` picks one.
 - ``tokens``: signed confirm and unsubscribe tokens.
-- ``service``: the Starlette app; ``pages``: its templates.
-- ``confirmation``: the confirmation email.
-- ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``.
+- ``service``: the Starlette app; ``pages/``: its templates; ``look``: the
+  site's name and colours from mkdocs.yml, and the page renderer.
+- ``confirmation``: the confirmation email and its transport.
+- ``signup``: the form on the site's Subscribe page (the plugin's hook).
+- ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``
+  (``people`` reads an import CSV; ``counts`` makes the stats).
 - ``sending``: what ``tipweek send --list`` needs (the subscribers to mail,
   each one's unsubscribe URL).
 """

@@ -45,9 +45,8 @@ def list_to_send(db_url: str, project) -> ListToSend:
                         "mkdocs.yml (its unsubscribe links go there)")
     try:
         tokens = Tokens(secret_from_environment())
-        store = open_store(db_url, project.root)
-        recipients = [Recipient(s.email, s.name, s.id) for s in store.deliverable()]
-        unsubscribed = sum(1 for s in store.everyone() if s.state == UNSUBSCRIBED)
+        recipients = list(confirmed_subscribers(db_url, project.root))
+        unsubscribed = sum(1 for s in open_store(db_url, project.root).everyone() if s.state == UNSUBSCRIBED)
     except (TokenError, StoreError) as exc:
         raise SendError(str(exc)) from None
     ids = {r.email.lower(): r.id for r in recipients}

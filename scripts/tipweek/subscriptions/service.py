@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
-from .look import render
+from .look import Look, render
 from .store import SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
 
@@ -45,7 +45,7 @@ HEADERS = {
 class Settings:
     store: SqlStore
     tokens: Tokens
-    look: object  # look.Look
+    look: Look
     list_url: str  # the service's public base URL, no trailing slash
     send_confirmation: Callable[[Subscriber, str], None]  # (subscriber, confirm URL); raises on failure
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
