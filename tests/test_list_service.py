@@ -331,3 +331,21 @@ def test_the_subscribe_page_without_and_with_a_list(tmp_path):
                      with_list, re.S).group(0)
     assert [n for n in re.findall(r'name="(\w+)"', form)] == ["email", "name", "website"]
     assert "<script" not in with_list and "Leaving is easy" in with_list  # the rest of the page stays
+
+
+def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
+    runner = CliRunner(catch_exceptions=False)
+    db = f"sqlite:///{tmp_path}/list.sqlite3"
+    args = ["send", "--list", db, "-f", str(project / "mkdocs.yml")]
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    assert "error: --list needs the list service's address: set list_url" in result.output
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("list_id: tips.example.org",
+                                                 "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.delenv("TIPWEEK_LIST_SECRET")
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
+    result = runner.invoke(main, ["send", "-f", str(config)])
+    assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
