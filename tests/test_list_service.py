@@ -216,6 +216,20 @@ def test_bad_sign_ups_show_the_form_again(service, form, message):
         assert 'value="not-an-address"' in body  # what they typed is kept
 
 
+def test_a_malformed_multipart_body(service):
+    status, body, _ = unchanged(service, lambda: request(
+        "POST", f"{service.url}/subscribe", body=b"--nope\r\ngarbage",
+        headers={"Content-Type": "multipart/form-data; boundary=x"}))
+    assert status == 400 and title(body) == "That request could not be read"
+
+
+def test_markup_in_a_name_stays_text(service):
+    assert service.sign_up("mark@example.org", "<b>Mark</b>")[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "mark@example.org"], "the mail")[0]
+    html = mail.message.get_body(("html",)).get_content()
+    assert "Hello &lt;b&gt;Mark&lt;/b&gt;," in html and "<b>Mark" not in html
+
+
 def test_honeypot(service):
     status, body, _ = unchanged(service, lambda: request(
         "POST", f"{service.url}/subscribe", form={"email": "bot@example.org", "name": "", "website": "http://spam"}))

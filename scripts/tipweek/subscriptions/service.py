@@ -163,7 +163,10 @@ def create_app(settings: Settings):
                         text="Press the button and you will get no more emails from us.", button="Unsubscribe",
                         link=(s.look.subscribe_url, "Changed your mind? Subscribe again"))
         # RFC 8058: a mail provider POSTs "List-Unsubscribe=One-Click"; our own button posts nothing.
-        data = await request.form()
+        try:
+            data = await request.form()
+        except HTTPException:  # a body we cannot parse: the signed URL is what counts
+            data = {}
         how = "one-click" if data.get("List-Unsubscribe") == "One-Click" else "page"
         sub = await run_in_threadpool(s.store.unsubscribe, subscriber_id, s.clock(), how)
         if sub is None:
@@ -187,8 +190,11 @@ def create_app(settings: Settings):
         if exc.status_code == 405:
             return page("message.html", 405, exc.headers, title="Not like that",
                         text="This address does not take that kind of request.")
-        return page("message.html", exc.status_code, title="Nothing here",
-                    text="There is no page at this address.", link=(s.look.site_url, f"Go to {s.look.site_name}"))
+        if exc.status_code == 404:
+            return page("message.html", 404, title="Nothing here", text="There is no page at this address.",
+                        link=(s.look.site_url, f"Go to {s.look.site_name}"))
+        return page("message.html", exc.status_code, title="That request could not be read",
+                    text="Nothing was changed. If you used a form, go back and send it again.")
 
     async def store_down(request: Request, exc: StoreError):
         log.error("store: %s", exc)
