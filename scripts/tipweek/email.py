@@ -64,6 +64,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+def inline_css(html: str) -> str:
+    """A mail's HTML with its stylesheet moved into style attributes."""
+    return _inliner().inline(html)
+
+
 def one_line(text: str) -> str:
     """Header-safe: a line break in a title never becomes a second header."""
     return re.sub(r"[\r\n\t\v\f\x00-\x1f]+", " ", text).strip()
@@ -107,7 +112,7 @@ def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
     """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
     body = Markup(edition.bodies.away(tip))
     page = _templates().get_template("weekly.html").render(_context(edition, tip, body, unsubscribe_url, name))
-    return _inliner().inline(page)
+    return inline_css(page)
 
 
 def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
@@ -115,13 +120,16 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
     return _templates().get_template("weekly.txt").render(context)
 
 
-def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None) -> EmailMessage:
+def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
+                 unsubscribe_url: str | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
-    an editor's copy), with the recipient's own unsubscribe links."""
+    an editor's copy), with the recipient's own unsubscribe links: from the
+    plugin's templates, or ``unsubscribe_url`` (the list service's) when given."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
     https, mailto = unsubscribe_links(options, to_addr)
+    https = unsubscribe_url or https
     msg = EmailMessage()
     msg["Subject"] = subject(tip)
     msg["From"] = sender
