@@ -411,7 +411,8 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
 
     def message(sub):
         return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None)
+                            unsubscribe_url=own_link(sub) if own_link else None,
+                            sent_at=dt.datetime.now(dt.timezone.utc))
 
     def tell_uncertain() -> None:
         for address, reason in report.uncertain:
