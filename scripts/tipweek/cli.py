@@ -253,8 +253,10 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 @main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
+@click.option("--list-url", default=None, metavar="URL",
+              help="Point the Subscribe page's form at this list service (e.g. a local `tipweek list serve`).")
 @mkdocs_passthrough
-def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+def serve(config_file: str | None, today: str | None, list_url: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
     and marked, reloading when a tip changes (mkdocs serve, in-process).
 
@@ -262,12 +264,13 @@ def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
+        tipweek serve --list-url http://127.0.0.1:8025   # sign up through a local list service
     """
     from . import build as building
 
     day = _parse_today(today)
     try:
-        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project, list_url=list_url)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 

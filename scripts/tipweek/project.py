@@ -81,7 +81,7 @@ class Project:
         plugin = config.plugins.get("tipweek")
         if plugin is None:
             raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
-        plugin.today, plugin.preview = None, False  # MkDocs keeps the instance across loads
+        plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
         return cls(Path(config.config_file_path).resolve().parent, config, plugin.config, plugin)
 
     @property
