@@ -24,22 +24,9 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _find_config(config_file: str | None) -> Path:
-    """-f, else mkdocs.yml in this folder or the nearest one above it (as git
-    finds its repository), so commands work from any folder of the project."""
-    if config_file:
-        return Path(config_file)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "mkdocs.yml").is_file():
-            return folder / "mkdocs.yml"
-    raise click.ClickException("no mkdocs.yml here or in any folder above; run tipweek inside the project "
-                               "or pass -f path/to/mkdocs.yml")
-
-
 def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(_find_config(config_file), **overrides)
+        return Project.load(config_file, **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -245,7 +232,7 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 
     day = _parse_today(today)
     try:
-        building.build(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.build(config_file, day, mkdocs_args, load=_project)
     except building.BuildFailed:
         sys.exit(1)
 
@@ -270,7 +257,7 @@ def serve(config_file: str | None, today: str | None, list_url: str | None, mkdo
 
     day = _parse_today(today)
     try:
-        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project, list_url=list_url)
+        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
