@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import schedule
+from .importer.commands import import_command
 from .model import SCAFFOLD_BODY, LibraryError, TipError, scan_library
 from .project import Project, ProjectError
 
@@ -468,6 +469,8 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     click.echo(report.summary())
     sys.exit(report.exit_code)
 
+
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,7 +18,7 @@ from typing import Any, Iterable
 import frontmatter
 import yaml
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "source")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
@@ -431,6 +431,9 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: l
     draft = meta.get("draft", False)
     if not isinstance(draft, bool):
         errors.append(TipError(where, line_of("draft"), "draft must be true or false"))
+    if "source" in meta and not (isinstance(meta["source"], str) and re.fullmatch(r"https?://\S+", meta["source"])):
+        errors.append(TipError(where, line_of("source"), "source must be the http(s) address the tip came from",
+                               "e.g. source: \"https://blog.example.org/2019/03/own-the-mistake/\""))
 
     for key, value in (("title", title), ("summary", summary), ("author", author)):
         if value and CONTROL.search(value):
