@@ -64,8 +64,11 @@ def to_markdown(source_html: str, base_url: str | None = None) -> Converted:
     clean = sanitise(CONTROL.sub("", source_html), base_url)
     markdown = _TipMarkdown(heading_style=ATX, bullets="-", strong_em_symbol="*", escape_underscores=False) \
         .convert(clean)
-    lines = [line.rstrip() for line in markdown.replace("\r\n", "\n").splitlines()]
-    markdown = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    # Two trailing spaces are a line break (<br>); any other trailing space is noise.
+    lines = [line.rstrip() + ("  " if re.search(r"\S {2,}$", line) else "")
+             for line in markdown.replace("\r\n", "\n").splitlines()]
+    markdown = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    markdown = re.sub(r" +(\n\n|\n?$)", r"\1", markdown).strip("\n")  # a break that ends a paragraph is none
     return Converted(markdown + "\n" if markdown else "", hostile_parts(source_html))
 
 
