@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from tipweek.model import load_library
+from tipweek.loader import load_library
 from tipweek.schedule import published_on, resolve_today, scheduled_after, tip_of_the_week
 
 

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from tipweek.email import ListOptions, render_email
 from tipweek.feeds import Channel, atom, json_feed, rss, safe_body
-from tipweek.model import Principle, Tip, TipError, scan_library
+from tipweek.loader import scan_library
+from tipweek.model import Principle, Tip, TipError
 
 PRINCIPLES = "ownership:\n  name: Ownership\n  definition: D\n  description: L\n"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,9 @@ import click
 
 from . import schedule
 from .importer.commands import import_command
-from .model import SCAFFOLD_BODY, LibraryError, TipError, scan_library
+from .loader import scan_library
+from .model import LibraryError, TipError
+from .scaffold import ScaffoldError, new_tip
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -107,12 +109,6 @@ def check(config_file: str | None, fmt: str) -> None:
         click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
 
 
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    return "-".join(words[:8])
-
-
 @main.command()
 @click.argument("title")
 @click.option("--tag", "tags", multiple=True, required=True, metavar="PRINCIPLE",
@@ -131,13 +127,6 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
     """
     project = _project(config_file)
     library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
-    for tag in tags:
-        if library.principles and tag not in library.principles:
-            from .model import _did_you_mean
-            hint = _did_you_mean(tag, library.principles) or "known: " + ", ".join(library.principles)
-            raise click.BadParameter(f"unknown principle '{tag}' ({hint})", param_hint="--tag")
-    if "\n" in title or not title.strip():
-        raise click.BadParameter("the title must be one non-empty line", param_hint="TITLE")
     if date:
         try:
             day = schedule.parse_date(date, "--date")
@@ -145,25 +134,12 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
             raise click.BadParameter(str(exc), param_hint="--date") from None
     else:
         day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
-    slug = slugify(title)
-    if not slug:
-        raise click.BadParameter("the title needs at least one letter or digit", param_hint="TITLE")
-    path = project.tips_dir / str(day.year) / f"{day.isoformat()}-{slug}.md"
-    if path.exists():
-        raise click.ClickException(f"{_rel(path)} already exists; not overwriting it")
-    if library.tip(slug):
-        raise click.ClickException(f"slug '{slug}' is already used by {library.tip(slug).path}; choose another title")
-    front = (
-        "---\n"
-        f"title: {json.dumps(title.strip(), ensure_ascii=False)}\n"
-        f"date: {day.isoformat()}\n"
-        f"tags: [{', '.join(tags)}]\n"
-        'summary: ""  # one sentence: what the reader learns\n'
-        "---\n"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as out:
-        out.write(front + SCAFFOLD_BODY)
+    try:
+        path = new_tip(library, project.tips_dir, title, tags, day)
+    except ScaffoldError as exc:
+        if exc.param:
+            raise click.BadParameter(str(exc), param_hint=exc.param) from None
+        raise click.ClickException(str(exc)) from None
     click.echo(_rel(path))
 
 
@@ -390,8 +366,11 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     """
     from .email import parse_sender, render_email, week_label
     from .render import Renderer
-    from .send import (Ledger, MaildirOutbox, Report, SendError, SmtpTransport, deliver_all, is_loopback,
-                       read_subscribers, read_suppressions, still_to_send)
+    from .ledger import Ledger
+    from .outcomes import SendError
+    from .send import Report, deliver_all, still_to_send
+    from .subscribers import read_subscribers, read_suppressions
+    from .transports import MaildirOutbox, SmtpTransport, is_loopback
 
     def stop(message: str) -> None:
         """The run cannot go on: say why, exit 2 (as --help promises)."""

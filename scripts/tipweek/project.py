@@ -12,7 +12,8 @@ from mkdocs.config.defaults import MkDocsConfig
 
 from . import schedule
 from .config import TipweekConfig
-from .model import Library, load_library
+from .loader import load_library
+from .model import Library
 
 
 class _Capture(logging.Handler):

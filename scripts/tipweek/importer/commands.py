@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..model import TipError, scan_library
+from ..loader import scan_library
+from ..model import TipError
 from ..output import write_atomic
 from ..project import Project, ProjectError
 from .fetch import SourceError, fetch

@@ -14,7 +14,9 @@ from pathlib import Path
 import frontmatter
 import yaml
 
-from ..model import FILE_NAME, MAX_SUMMARY, MAX_TITLE, Library
+from ..model import Library
+from ..rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
+from ..scaffold import slugify
 from .convert import plain_text, to_markdown
 from .mapping import TagMap
 from .sources import Archive, Post
@@ -100,8 +102,6 @@ def same_address(url: str) -> str:
 
 
 def make_plan(archive: Archive, tags: TagMap, existing: Existing, tips_dir: Path) -> Plan:
-    from ..cli import slugify  # the rule `tipweek new` names files by (imported late: cli imports us)
-
     notices: list[Notice] = []
     unmapped: dict[str, list[str]] = defaultdict(list)
     tips: list[NewTip] = []
