@@ -338,3 +338,30 @@ def test_the_checker_wants_source_to_be_a_web_address(project):
     assert result.exit_code == 1
     assert "tips/2026/2026-11-17-own-the-mistake.md:6: source must be the http(s) address the tip came from" \
         in result.stderr
+
+
+def test_the_demo_archive_comes_into_the_real_library(tmp_path):
+    """The 34-post WordPress export in tests/fixtures/import, with its category
+    map, into a copy of this repository's own library."""
+    repo = Path(__file__).parent.parent
+    project = tmp_path / "proj"
+    for part in ("docs", "tips"):
+        shutil.copytree(repo / part, project / part)
+    shutil.copy(repo / "mkdocs.yml", project / "mkdocs.yml")
+    args = ("import", str(ARCHIVES / "demo-wordpress-archive.xml"), "--map-file",
+            str(ARCHIVES / "demo-categories.yml"))
+    result = run(project, *args)
+    assert result.exit_code == 0, result.output
+    assert "imported 30 of 34 posts (4 as drafts); 0 already in the library; 7 need attention\ncheck: ok\n" \
+        in result.output
+    for problem in ('"Listening on a noisy shop floor": has no date',
+                    '"Team photos from the spring training day": has an empty body',
+                    '"Watch this short talk on service recovery": had HTML that could run script: '
+                    "removed <iframe>, <script>, the onclick= handler",
+                    '"Write like you talk": maps to no principle ("Uncategorized")',
+                    '"Empty your inbox before the weekend": falls in week 2018-W32',
+                    "title was 154 characters; shortened to at most 100"):
+        assert problem in result.output
+    # The slug of a tip already in the library is not reused: the URL stays the other tip's.
+    assert (project / "tips" / "2018" / "2018-05-15-offer-a-choice-of-remedy-2.md").is_file()
+    assert "imported 0 of 34 posts (0 as drafts); 30 already in the library" in run(project, *args).output

@@ -49,7 +49,7 @@ class TagMap:
         names.update({normalise(p.name): slug for slug, p in self.principles.items()})
         words = normalise(category).split()
         for candidate in [normalise(category), *words]:
-            close = difflib.get_close_matches(candidate, list(names), n=1, cutoff=0.7)
+            close = difflib.get_close_matches(candidate, list(names), n=1, cutoff=0.6)
             if close:
                 return names[close[0]]
         return None

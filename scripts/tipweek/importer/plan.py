@@ -140,7 +140,7 @@ def make_plan(archive: Archive, tags: TagMap, existing: Existing, tips_dir: Path
             notices.append(Notice(title, f"falls in week {week[0]}-W{week[1]:02d}, which already has "
                                   f"{weeks[week]}; imported as a draft",
                                   "move it to a free week (tipweek schedule shows them) or delete it"))
-        slug = _free_slug(slugify(title) or "tip", slugs)
+        slug = _free_slug(slugify(re.sub(r"['’]", "", title)) or "tip", slugs)  # "don't" reads better as dont than don-t
         path = tips_dir / str(post.date.year) / f"{post.date.isoformat()}-{slug}.md"
         if path.exists():
             notices.append(Notice(title, f"{path.name} already exists; not overwritten", "compare the two by hand"))
