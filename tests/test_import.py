@@ -152,7 +152,7 @@ def test_two_posts_in_one_week_the_later_becomes_a_draft(imported):
     project, outputs, site = imported
     assert ('"Say what happens next": falls in week 2021-W10, which already has '
             "tips/2021/2021-03-09-pick-up-by-the-third-ring.md; imported as a draft; "
-            "move it to a free week (tipweek schedule shows them) or delete it") in outputs["wordpress"].output
+            "move it to a free week (tipweek schedule shows them) or leave it a draft") in outputs["wordpress"].output
     assert tip(project, "2021-03-11-say-what-happens-next.md")["draft"] is True
     assert "draft" not in tip(project, "2021-03-09-pick-up-by-the-third-ring.md").metadata
     assert '"Keep the receipt roll stocked": falls in week 2019-W20' in outputs["blogger"].output
@@ -365,3 +365,23 @@ def test_the_demo_archive_comes_into_the_real_library(tmp_path):
     # The slug of a tip already in the library is not reused: the URL stays the other tip's.
     assert (project / "tips" / "2018" / "2018-05-15-offer-a-choice-of-remedy-2.md").is_file()
     assert "imported 0 of 34 posts (0 as drafts); 30 already in the library" in run(project, *args).output
+
+
+def test_a_shortcode_only_wordpress_can_show_is_named(project, tmp_path):
+    export = (ARCHIVES / "wordpress.xml").read_text("utf-8").replace(
+        "People can wait calmly", '[embed]https://video.example.com/next-steps[/embed]\n\nPeople can wait calmly')
+    path = tmp_path / "export.xml"
+    path.write_text(export, encoding="utf-8")
+    result = run(project, "import", str(path), *WORDPRESS_MAPS)
+    assert ('"Say what happens next": removed the WordPress [embed] shortcode (only WordPress can show it); '
+            "add what it showed by hand") in result.output
+    body = tip(project, "2021-03-11-say-what-happens-next.md").content
+    assert "[embed]" not in body and "https://video.example.com/next-steps" in body  # the address stays, as text
+
+
+def test_a_library_without_principles_is_refused(project):
+    (project / "tips" / "principles.yml").write_text("", encoding="utf-8")
+    result = run(project, "import", str(ARCHIVES / "rss.xml"))
+    assert result.exit_code == 1
+    assert result.stderr == (f"Error: {project / 'tips' / 'principles.yml'}: no usable principles to map "
+                             "categories to; run tipweek check\n")

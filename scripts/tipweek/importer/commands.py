@@ -54,6 +54,9 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
     library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
+    if not library.principles:
+        raise click.ClickException(f"{project.principles_file}: no usable principles to map categories to; "
+                                   "run tipweek check")
     try:
         tags = build_map(maps, map_file, library.principles)
         archive = read_archive(fetch(source, timeout), source)

@@ -22,7 +22,8 @@ DROPPED_WITH_CONTENT = {"script", "style", "noscript", "template", "iframe", "ob
 HOSTILE = (
     (re.compile(r"<\s*(script|iframe|object|embed|frame|applet|base|meta|form)\b", re.I), "<{0}>"),
     (re.compile(r"<[a-z][^>]*?\s(on[a-z]+)\s*=", re.I), "the {0}= handler"),
-    (re.compile(r"""(?:href|src|action)\s*=\s*["']?\s*(javascript|vbscript|data)\s*:""", re.I), "a {0}: link"),
+    (re.compile(r"""(?:href|src|action)\s*=\s*["']?\s*(javascript|vbscript)\s*:""", re.I), "a {0}: link"),
+    (re.compile(r"""(?:href|action)\s*=\s*["']?\s*(data)\s*:""", re.I), "a {0}: link"),
 )
 # Text that would open an HTML tag (or comment) once it is Markdown.
 TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")

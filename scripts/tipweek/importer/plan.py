@@ -132,14 +132,14 @@ def make_plan(archive: Archive, tags: TagMap, existing: Existing, tips_dir: Path
         if converted.removed:
             notices.append(Notice(title, f"had HTML that could run script: removed {', '.join(converted.removed)}",
                                   "read the tip and check nothing it needs went with it"))
-        notices.extend(Notice(title, note.partition(": ")[0], note.partition(": ")[2]) for note in post.notes)
+        notices.extend(Notice(title, problem, action) for problem, action in post.notes)
         draft = post.draft
         week = tuple(post.date.isocalendar())[:2]
         if not draft and week in weeks:
             draft = True
             notices.append(Notice(title, f"falls in week {week[0]}-W{week[1]:02d}, which already has "
                                   f"{weeks[week]}; imported as a draft",
-                                  "move it to a free week (tipweek schedule shows them) or delete it"))
+                                  "move it to a free week (tipweek schedule shows them) or leave it a draft"))
         slug = _free_slug(slugify(re.sub(r"['’]", "", title)) or "tip", slugs)  # "don't" reads better as dont than don-t
         path = tips_dir / str(post.date.year) / f"{post.date.isoformat()}-{slug}.md"
         if path.exists():

@@ -48,7 +48,7 @@ class Post:
     excerpt: str | None = None
     categories: tuple[str, ...] = ()
     draft: bool = False
-    notes: tuple[str, ...] = ()  # what reading it had to drop, for the report
+    notes: tuple[tuple[str, str], ...] = ()  # (what reading it had to drop, what to do), for the report
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def _read_wordpress(channel: ET.Element, wp: str) -> Archive:
     return Archive("WordPress export", _text(channel, "title"), site, tuple(posts), ignored)
 
 
-def _wordpress_html(content: str) -> tuple[str, tuple[str, ...]]:
+def _wordpress_html(content: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """WordPress stores a post without <p>: a blank line is a paragraph break
     (what its wpautop does when it shows the post). Shortcodes only WordPress
     understands are taken out and named for the report."""
@@ -189,8 +189,8 @@ def _wordpress_html(content: str) -> tuple[str, tuple[str, ...]]:
             paragraphs.append(chunk)
         else:
             paragraphs.append("<p>" + chunk.strip().replace("\n", "<br>\n") + "</p>")
-    notes = tuple(f"removed the WordPress [{name}] shortcode (only WordPress can show it): "
-                  "add what it showed by hand" for name in dropped)
+    notes = tuple((f"removed the WordPress [{name}] shortcode (only WordPress can show it)",
+                   "add what it showed by hand") for name in dropped)
     return "\n".join(paragraphs), notes
 
 
