@@ -325,9 +325,15 @@ def test_a_bad_mapping_is_one_line_and_exit_1(project, args, message):
     assert result.exit_code == 1 and result.stderr.startswith(f"Error: {message}")
 
 
-def test_a_missing_file_is_one_line(project):
-    result = run(project, "import", "no-such-export.xml")
-    assert result.exit_code == 1 and result.stderr == "Error: no-such-export.xml: no such file\n"
+@pytest.mark.parametrize("source, message", [
+    ("no-such-export.xml", "no such file"),
+    ("ftp://old.example.org/export.xml", "only http:// and https:// addresses are fetched; "
+                                         "download it and give the file instead"),
+    ("http://[::1/feed", "not a valid address (Invalid IPv6 URL)"),
+])
+def test_a_source_that_cannot_be_read_is_one_line(project, source, message):
+    result = run(project, "import", source)
+    assert result.exit_code == 1 and result.stderr == f"Error: {source}: {message}\n"
 
 
 def test_the_checker_wants_source_to_be_a_web_address(project):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 # An export of a large blog is tens of megabytes; past this it is not a blog.
 MAX_BYTES = 200_000_000
@@ -16,13 +16,16 @@ class SourceError(Exception):
 
 
 def is_url(source: str) -> bool:
-    return urlsplit(source).scheme.lower() in ("http", "https")
+    return source.lower().startswith(("http://", "https://"))
 
 
 def fetch(source: str, timeout: float = 30.0) -> bytes:
     """Read ``source`` whole; raise :class:`SourceError` with a one-line reason."""
     if is_url(source):
         return _download(source, timeout)
+    if "://" in source:
+        raise SourceError(f"{source}: only http:// and https:// addresses are fetched; "
+                          "download it and give the file instead")
     path = Path(source)
     if not path.exists():
         raise SourceError(f"{source}: no such file")
@@ -37,10 +40,10 @@ def fetch(source: str, timeout: float = 30.0) -> bytes:
 
 
 def _download(url: str, timeout: float) -> bytes:
-    request = urllib.request.Request(url, headers={
-        "User-Agent": "tipweek-import",
-        "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"})
     try:
+        request = urllib.request.Request(url, headers={
+            "User-Agent": "tipweek-import",
+            "Accept": "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.5"})
         with urllib.request.urlopen(request, timeout=timeout) as response:
             data = response.read(MAX_BYTES + 1)
     except urllib.error.HTTPError as exc:
@@ -50,8 +53,10 @@ def _download(url: str, timeout: float) -> bytes:
         raise SourceError(f"{url}: cannot be fetched ({reason})") from None
     except TimeoutError:
         raise SourceError(f"{url}: no answer within {timeout:g} seconds") from None
-    except OSError as exc:  # a connection dropped half-way, an invalid URL
-        raise SourceError(f"{url}: cannot be fetched ({exc})") from None
+    except (OSError, http.client.HTTPException) as exc:  # a connection dropped half-way
+        raise SourceError(f"{url}: cannot be fetched ({exc or type(exc).__name__})") from None
+    except ValueError as exc:  # urllib's word for an address it cannot parse
+        raise SourceError(f"{url}: not a valid address ({exc})") from None
     if len(data) > MAX_BYTES:
         raise SourceError(f"{url}: larger than {MAX_BYTES // 1_000_000} MB; not a blog export")
     return data
