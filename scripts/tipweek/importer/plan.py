@@ -23,6 +23,9 @@ from .sources import Archive, Post
 
 # What blogs append to a feed's excerpt; not part of what the post says.
 EXCERPT_TAIL = re.compile(r"\s*(\[(…|\.\.\.|&hellip;)\]|…|(continue reading|read more)\b.*)\s*$", re.I)
+IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
 FIRST_SENTENCE = re.compile(r"(.+?[.!?][\"'”’)]*)(?=\s|$)")
 
 
@@ -102,95 +105,123 @@ def same_address(url: str) -> str:
 
 
 def make_plan(archive: Archive, tags: TagMap, existing: Existing, tips_dir: Path) -> Plan:
-    notices: list[Notice] = []
-    unmapped: dict[str, list[str]] = defaultdict(list)
-    tips: list[NewTip] = []
-    already = 0
-    seen_sources = set(existing.sources)
-    slugs, weeks = set(existing.slugs), dict(existing.weeks)
+    planner = _Planner(archive.site_url, tags, existing, tips_dir)
     for post in sorted(archive.posts, key=lambda p: (p.date is None, p.date or dt.date.min)):
-        title = _title(post, notices)
+        planner.take(post)
+    found = [Unmapped(name, tuple(titles), tags.suggestion(name)) for name, titles in sorted(planner.unmapped.items())]
+    return Plan(tuple(planner.tips), planner.already, tuple(planner.notices), tuple(found))
+
+
+class _Planner:
+    """Takes the posts oldest first, so of two in one week the later becomes the draft."""
+
+    def __init__(self, site_url: str | None, tags: TagMap, existing: Existing, tips_dir: Path):
+        self.site_url, self.tags, self.existing, self.tips_dir = site_url, tags, existing, tips_dir
+        self.sources, self.slugs, self.weeks = set(existing.sources), set(existing.slugs), dict(existing.weeks)
+        self.tips: list[NewTip] = []
+        self.notices: list[Notice] = []
+        self.unmapped: dict[str, list[str]] = defaultdict(list)
+        self.already = 0
+
+    def take(self, post: Post) -> None:
+        title, title_notice = _title(post)
         source = same_address(post.url) if post.url else None
-        if (source and source in seen_sources) or (post.date, title) in existing.keys:
-            already += 1
-            continue
+        if (source and source in self.sources) or (post.date, title) in self.existing.keys:
+            self.already += 1
+            return
+        note = self.notices.append
+        if title_notice:
+            note(Notice(title, *title_notice))
         if post.date is None:
-            notices.append(Notice(title, "has no date; not imported",
-                                  "give it a date on the old blog and import again, or write it with tipweek new"))
-            continue
-        converted = to_markdown(post.html, post.url or archive.site_url)
+            note(Notice(title, "has no date; not imported",
+                        "give it a date on the old blog and import again, or write it with tipweek new"))
+            return
+        converted = to_markdown(post.html, post.url or self.site_url)
         if not converted.markdown.strip():
-            notices.append(Notice(title, "has an empty body; not imported",
-                                  "nothing to bring in: write it with tipweek new if it is worth keeping"))
-            continue
-        principles = _principles(post, tags, unmapped)
+            note(Notice(title, "has an empty body; not imported",
+                        "nothing to bring in: write it with tipweek new if it is worth keeping"))
+            return
+        principles = self._principles(post)
         if not principles:
             listed = ", ".join(f'"{c}"' for c in post.categories) or "no categories"
-            notices.append(Notice(title, f"maps to no principle ({listed}); not imported",
-                                  "map one of its categories with --map \"NAME=PRINCIPLE\" and import again"))
-            continue
+            note(Notice(title, f"maps to no principle ({listed}); not imported",
+                        "map one of its categories with --map \"NAME=PRINCIPLE\" and import again"))
+            return
         if converted.removed:
-            notices.append(Notice(title, f"had HTML that could run script: removed {', '.join(converted.removed)}",
-                                  "read the tip and check nothing it needs went with it"))
-        notices.extend(Notice(title, problem, action) for problem, action in post.notes)
-        draft = post.draft
-        week = tuple(post.date.isocalendar())[:2]
-        if not draft and week in weeks:
-            draft = True
-            notices.append(Notice(title, f"falls in week {week[0]}-W{week[1]:02d}, which already has "
-                                  f"{weeks[week]}; imported as a draft",
-                                  "move it to a free week (tipweek schedule shows them) or leave it a draft"))
-        slug = _free_slug(slugify(re.sub(r"['’]", "", title)) or "tip", slugs)  # "don't" reads better as dont than don-t
-        path = tips_dir / str(post.date.year) / f"{post.date.isoformat()}-{slug}.md"
+            note(Notice(title, f"had HTML that could run script: removed {', '.join(converted.removed)}",
+                        "read the tip and check nothing it needs went with it"))
+        self.notices.extend(Notice(title, problem, action) for problem, action in post.notes)
+        # "Don't" makes a better slug as dont than as don-t.
+        slug = _free_slug(slugify(re.sub(r"['’]", "", title)) or "tip", self.slugs)
+        path = self.tips_dir / str(post.date.year) / f"{post.date.isoformat()}-{slug}.md"
         if path.exists():
-            notices.append(Notice(title, f"{path.name} already exists; not overwritten", "compare the two by hand"))
-            continue
-        slugs.add(slug)
-        if source:
-            seen_sources.add(source)
-        relative = f"{tips_dir.name}/{post.date.year}/{path.name}"
+            note(Notice(title, f"{path.name} already exists; not overwritten", "compare the two by hand"))
+            return
+        draft = post.draft or self._week_taken(post.date, title)
         if not draft:
-            weeks[week] = relative
-        text = _front_matter(title, post.date, principles, _summary(post, converted.markdown), post.author,
-                             draft, post.url) + converted.markdown
-        tips.append(NewTip(path, text, title, draft))
-    found = [Unmapped(name, tuple(titles), tags.suggestion(name)) for name, titles in sorted(unmapped.items())]
-    return Plan(tuple(tips), already, tuple(notices), tuple(found))
+            self.weeks[_week(post.date)] = f"{self.tips_dir.name}/{post.date.year}/{path.name}"
+        self.slugs.add(slug)
+        if source:
+            self.sources.add(source)
+        summary = _summary(post, converted.markdown, title)
+        text = _front_matter(title, post.date, principles, summary, post.author, draft, post.url)
+        self.tips.append(NewTip(path, text + converted.markdown, title, draft))
+
+    def _principles(self, post: Post) -> tuple[str, ...]:
+        found: dict[str, None] = {}
+        for category in post.categories:
+            slugs = self.tags.principles_for(category)
+            if slugs is None:
+                self.unmapped[category].append(plain_text(post.title) or "untitled")
+            else:
+                found.update(dict.fromkeys(slugs))
+        return tuple(found)
+
+    def _week_taken(self, date: dt.date, title: str) -> bool:
+        week = _week(date)
+        if week not in self.weeks:
+            return False
+        self.notices.append(Notice(title, f"falls in week {week[0]}-W{week[1]:02d}, which already has "
+                                   f"{self.weeks[week]}; imported as a draft",
+                                   "move it to a free week (tipweek schedule shows them) or leave it a draft"))
+        return True
 
 
-def _title(post: Post, notices: list[Notice]) -> str:
+def _week(date: dt.date) -> tuple[int, int]:
+    year, week, _ = date.isocalendar()
+    return year, week
+
+
+def _title(post: Post) -> tuple[str, tuple[str, str] | None]:
+    """The title as plain text that fits, and what the editor should know about it."""
     title = plain_text(post.title)
     if not title:
         title = f"Untitled post of {post.date.isoformat()}" if post.date else "Untitled post"
-        notices.append(Notice(title, "had no title; named by its date", "give it a title"))
-    elif len(title) > MAX_TITLE:
-        short = _shorten(title, MAX_TITLE)
-        notices.append(Notice(short, f"title was {len(title)} characters; shortened to at most {MAX_TITLE}",
-                              "check it still reads well"))
-        title = short
-    return title
+        return title, ("had no title; named by its date", "give it a title")
+    if len(title) > MAX_TITLE:
+        return _shorten(title, MAX_TITLE), (f"title was {len(title)} characters; shortened to at most {MAX_TITLE}",
+                                            "check it still reads well")
+    return title, None
 
 
-def _principles(post: Post, tags: TagMap, unmapped: dict[str, list[str]]) -> tuple[str, ...]:
-    found: dict[str, None] = {}
-    for category in post.categories:
-        slugs = tags.principles_for(category)
-        if slugs is None:
-            unmapped[category].append(plain_text(post.title) or "untitled")
-        else:
-            found.update(dict.fromkeys(slugs))
-    return tuple(found)
-
-
-def _summary(post: Post, markdown: str) -> str:
-    """The post's own excerpt, else the first sentence of its body."""
-    text = EXCERPT_TAIL.sub("", plain_text(post.excerpt or ""))
-    if not text:
-        body = plain_text(to_markdown(post.html).markdown.replace("\n", " "))
-        body = re.sub(r"[#*_`>]+|!?\[([^\]]*)\]\([^)]*\)", r"\1", body)
-        match = FIRST_SENTENCE.match(body)
-        text = match.group(1) if match else body
+def _summary(post: Post, markdown: str, title: str) -> str:
+    """The post's own excerpt, else the first sentence of its body (else its title)."""
+    text = EXCERPT_TAIL.sub("", plain_text(post.excerpt or "")) or _first_sentence(markdown) or title
     return _shorten(text.strip(), MAX_SUMMARY)
+
+
+def _first_sentence(markdown: str) -> str:
+    for paragraph in markdown.split("\n\n"):
+        if paragraph.lstrip().startswith("#"):  # a heading is not where the post starts saying something
+            continue
+        text = LINK.sub(r"\1", IMAGE.sub("", paragraph))
+        text = re.sub(r"^\s*(?:[-+>]|\d+[.)])\s+", "", text, flags=re.M)  # list markers and quotes
+        text = ESCAPED.sub(r"\1", re.sub(r"(?<!\\)[*_`]+", "", text))
+        text = plain_text(text)
+        if text:
+            match = FIRST_SENTENCE.match(text)
+            return match.group(1) if match else text
+    return ""
 
 
 def _shorten(text: str, limit: int) -> str:
