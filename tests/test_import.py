@@ -391,3 +391,31 @@ def test_a_library_without_principles_is_refused(project):
     assert result.exit_code == 1
     assert result.stderr == (f"Error: {project / 'tips' / 'principles.yml'}: no usable principles to map "
                              "categories to; run tipweek check\n")
+
+
+def test_front_matter_reads_back_exactly(project, tmp_path):
+    """Titles, summaries and authors that YAML would misread unquoted."""
+    from xml.sax.saxutils import escape
+
+    from tipweek.loader import scan_library
+
+    tricky = [("Refunds: say \"yes\" — #1 & 'no'", "No", "@frontdesk"), ("null", "2021-03-02", "Zoë O'Brien"),
+              ("- [ownership] {not a list}: *really* 🙂", "yes: it's true; 100%", "true")]
+    items = "".join(
+        f"<item><title>{escape(title)}</title><link>https://old.example.org/{n}/</link>"
+        f"<pubDate>Tue, {n + 2:02d} Mar 2021 09:00:00 +0000</pubDate><category>Ownership</category>"
+        f"<dc:creator>{escape(author)}</dc:creator><description>{escape(escape(summary))}</description>"
+        f"<content:encoded>{escape('<p>The body.</p>')}</content:encoded></item>"
+        for n, (title, summary, author) in enumerate(tricky))
+    feed = tmp_path / "feed.xml"
+    feed.write_text('<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+                    f'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>T</title>{items}</channel></rss>',
+                    encoding="utf-8")
+    result = run(project, "import", str(feed))
+    assert result.exit_code == 0, result.output
+    library, errors = scan_library(project / "tips", project / "tips" / "principles.yml", project)
+    assert errors == []
+    imported = {t.title: t for t in library.tips if t.date.year == 2021}
+    assert sorted(imported) == sorted(title for title, _, _ in tricky)
+    for title, summary, author in tricky:
+        assert (imported[title].summary, imported[title].author) == (summary, author)

@@ -216,7 +216,7 @@ def _first_sentence(markdown: str) -> str:
             continue
         text = LINK.sub(r"\1", IMAGE.sub("", paragraph))
         text = re.sub(r"^\s*(?:[-+>]|\d+[.)])\s+", "", text, flags=re.M)  # list markers and quotes
-        text = ESCAPED.sub(r"\1", re.sub(r"(?<!\\)[*_`]+", "", text))
+        text = ESCAPED.sub(r"\1", re.sub(r"(?<!\\)[*`]+", "", text))  # our emphasis is *, so _ is literal
         text = plain_text(text)
         if text:
             match = FIRST_SENTENCE.match(text)
