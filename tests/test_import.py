@@ -287,7 +287,11 @@ def test_a_week_already_in_the_library_makes_the_import_a_draft(project, tmp_pat
     ('<?xml version="1.0"?>\n<rss version="2.0"><channel><item><title>Cut off',
      "{path}:2: not well-formed XML (column 49); export it again or open it in an XML editor"),
     ('<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>',
-     "{path}: not an RSS, Atom, WordPress or Blogger document (its root element is <svg>)"),
+     "{path}: not an RSS, Atom, WordPress or Blogger document "
+     "(its root element is <svg> in the namespace http://www.w3.org/2000/svg)"),
+    ('<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title></feed>',
+     "{path}: not an RSS, Atom, WordPress or Blogger document "
+     "(its root element is <feed> in the namespace http://purl.org/atom/ns#)"),
     ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>'
      "<rss><channel><title>&lol2;</title></channel></rss>",
      "{path}: the document declares XML entities; refusing to expand them"),
@@ -419,3 +423,27 @@ def test_front_matter_reads_back_exactly(project, tmp_path):
     assert sorted(imported) == sorted(title for title, _, _ in tricky)
     for title, summary, author in tricky:
         assert (imported[title].summary, imported[title].author) == (summary, author)
+
+
+def test_a_blogger_export_in_the_newer_format(project, tmp_path):
+    """Blogger's newer export marks posts with blogger:type and blogger:status."""
+    def entry(n: int, kind: str, status: str, title: str, label: str = "Ownership") -> str:
+        return (f"<entry><id>tag:blogger.com,1999:blog-55.post-{n}</id><blogger:type>{kind}</blogger:type>"
+                f"<blogger:status>{status}</blogger:status><author><name>Ada Quill</name></author>"
+                f"<title>{title}</title><content type='html'>&lt;p&gt;{title}, in a few words.&lt;/p&gt;</content>"
+                f"<published>2020-06-{n:02d}T09:00:00Z</published><category term='{label}'/>"
+                f"<blogger:filename>/2020/06/post-{n}.html</blogger:filename></entry>")
+    export = tmp_path / "feed.atom"
+    export.write_text(
+        "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' "
+        "xmlns:blogger='http://schemas.google.com/blogger/2018'><id>tag:blogger.com,1999:blog-55</id>"
+        "<title>Shop talk</title><link rel='alternate' type='text/html' href='https://shoptalk.example.com/'/>"
+        + entry(2, "POST", "LIVE", "Own the queue") + entry(3, "COMMENT", "LIVE", "Nice one")
+        + entry(9, "POST", "DRAFT", "Fix the sign") + entry(16, "POST", "SOFT_TRASHED", "Gone")
+        + entry(17, "PAGE", "LIVE", "About us") + "</feed>", encoding="utf-8")
+    result = run(project, "import", str(export))
+    assert result.output.startswith(f"{export}: Blogger export, 2 posts\n")
+    assert "imported 2 of 2 posts (1 as drafts)" in result.output and result.exit_code == 0
+    live = tip(project, "2020-06-02-own-the-queue.md")
+    assert live["source"] == "https://shoptalk.example.com/2020/06/post-2.html" and live["author"] == "Ada Quill"
+    assert tip(project, "2020-06-09-fix-the-sign.md")["draft"] is True

@@ -82,8 +82,10 @@ def read_archive(data: bytes, where: str) -> Archive:
         return _read_wordpress(channel, wp) if wp else _read_rss(channel)
     if root.tag == f"{ATOM}feed":
         return _read_atom(root)
-    name = root.tag.rpartition("}")[2]
-    raise SourceError(f"{where}: not an RSS, Atom, WordPress or Blogger document (its root element is <{name}>)")
+    namespace, _, name = root.tag[1:].rpartition("}") if root.tag.startswith("{") else ("", "", root.tag)
+    within = f" in the namespace {namespace}" if namespace else ""
+    raise SourceError(f"{where}: not an RSS, Atom, WordPress or Blogger document "
+                      f"(its root element is <{name}>{within})")
 
 
 # --------------------------------------------------------------------------- small readers
