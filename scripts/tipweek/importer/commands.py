@@ -9,10 +9,8 @@ from pathlib import Path
 
 import click
 
-from ..loader import scan_library
 from ..model import TipError
 from ..output import write_atomic
-from ..project import Project, ProjectError
 from .fetch import SourceError, fetch
 from .mapping import MappingError, build_map
 from .plan import Existing, Plan, make_plan
@@ -49,11 +47,10 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
         tipweek import blog.xml --map "customer recovery=ownership" --map "news="
         tipweek import https://blog.example.org/feed/ --map-file categories.yml
     """
-    try:
-        project = Project.load(config_file)
-    except ProjectError as exc:
-        raise click.ClickException(str(exc)) from None
-    library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
+    from ..cli import _project  # finds mkdocs.yml as every command does (imported here: cli imports this module)
+
+    project = _project(config_file)
+    library, _ = project.scan()
     if not library.principles:
         raise click.ClickException(f"{project.principles_file}: no usable principles to map categories to; "
                                    "run tipweek check")
@@ -66,7 +63,7 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
     if not dry_run:
         for tip in plan.tips:
             write_atomic(tip.path, tip.text)
-    errors = None if dry_run else scan_library(project.tips_dir, project.principles_file, project.root)[1]
+    errors = None if dry_run else project.scan()[1]
     report = _Report(project.root, source, archive.kind, len(archive.posts), plan, dry_run, errors)
     click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if as_json else report.text())
     if errors:
