@@ -142,9 +142,10 @@ def _read_rss(channel: ET.Element) -> Archive:
         guid = item.find("guid")
         link = _text(item, "link") or (_text(guid) if guid is not None and guid.get("isPermaLink") != "false" else "")
         date = _rfc822_date(_text(item, "pubDate") or _text(item, f"{DC}date"))
+        author = _text(item, f"{DC}creator") or _author_name(_text(item, "author"))
         posts.append(Post(
             title=_text(item, "title"), date=date, html=content or description,
-            url=_absolute(link, site), author=_text(item, f"{DC}creator") or _author_name(_text(item, "author")) or None,
+            url=_absolute(link, site), author=author or None,
             excerpt=description if content else None,
             categories=tuple(_text(c) for c in item.findall("category") if _text(c))))
     return Archive("RSS feed", _text(channel, "title"), site, tuple(posts))
