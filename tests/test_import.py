@@ -447,3 +447,18 @@ def test_a_blogger_export_in_the_newer_format(project, tmp_path):
     live = tip(project, "2020-06-02-own-the-queue.md")
     assert live["source"] == "https://shoptalk.example.com/2020/06/post-2.html" and live["author"] == "Ada Quill"
     assert tip(project, "2020-06-09-fix-the-sign.md")["draft"] is True
+
+
+def test_text_that_mentions_script_is_kept_harmless(project, tmp_path):
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<rss version="2.0"><channel><title>T</title><link>https://old.example.org/</link><item>'
+        "<title>Links in replies</title><link>https://old.example.org/links/</link>"
+        "<pubDate>Tue, 06 Apr 2021 09:00:00 +0000</pubDate><category>Ownership</category>"
+        "<description>&lt;p&gt;Never paste a javascript: link or a &amp;lt;script&amp;gt; tag into a reply."
+        "&lt;/p&gt;</description></item></channel></rss>", encoding="utf-8")
+    result = run(project, "import", str(feed))
+    assert result.exit_code == 0 and "check: ok" in result.output
+    site = build_site(project, tmp_path / "site")
+    page = (site / "tips" / "links-in-replies" / "index.html").read_text("utf-8")
+    assert "Never paste a javascript: link or a &lt;script&gt; tag into a reply." in page

@@ -27,6 +27,7 @@ HOSTILE = (
 )
 # Text that would open an HTML tag (or comment) once it is Markdown.
 TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
+SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript)(\s*):", re.I)
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
@@ -70,6 +71,8 @@ def to_markdown(source_html: str, base_url: str | None = None) -> Converted:
              for line in markdown.replace("\r\n", "\n").splitlines()]
     markdown = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
     markdown = re.sub(r" +(\n\n|\n?$)", r"\1", markdown).strip("\n")  # a break that ends a paragraph is none
+    # A post may mention a script scheme in its text; written as an entity it reads the same and links nowhere.
+    markdown = SCRIPT_SCHEME.sub(r"\1\2&#58;", markdown)
     return Converted(markdown + "\n" if markdown else "", hostile_parts(source_html))
 
 
