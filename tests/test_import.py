@@ -175,10 +175,10 @@ def test_posts_that_cannot_come_in_are_named_with_what_to_do(imported):
 def test_unmapped_categories_are_listed_once_with_a_guess(imported):
     _, outputs, _ = imported
     wordpress, atom = outputs["wordpress"].output, outputs["atom"].output
-    assert wordpress.count('unmapped category "Team news"') == 1
-    assert ('unmapped category "Team news" (2 posts: "Say what happens next", "Welcome, Priya!"): '
+    assert wordpress.count('unmapped category or tag "Team news"') == 1
+    assert ('unmapped category or tag "Team news" (2 posts: "Say what happens next", "Welcome, Priya!"): '
             'add --map "Team news=PRINCIPLE", or --map "Team news=" to ignore it') in wordpress
-    assert ('unmapped category "ticket-ownership" (1 post: "Own the ticket end to end"): '
+    assert ('unmapped category or tag "ticket-ownership" (1 post: "Own the ticket end to end"): '
             "did you mean 'ownership'? add --map \"ticket-ownership=ownership\"") in atom
     # The post had no other category, so it waits for the mapping.
     assert '"Own the ticket end to end": maps to no principle ("ticket-ownership"); not imported' in atom
