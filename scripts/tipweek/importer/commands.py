@@ -91,7 +91,8 @@ class _Report:
             titles = ", ".join(f'"{t}"' for t in item.titles[:3]) + (", ..." if len(item.titles) > 3 else "")
             guess = f"did you mean '{item.suggestion}'? " if item.suggestion else ""
             count = f"{len(item.titles)} post{'s' * (len(item.titles) != 1)}"
-            lines.append(f"unmapped category or tag \"{item.name}\" ({count}: {titles}): {guess}add --map \"{item.name}={item.suggestion or 'PRINCIPLE'}\", "
+            lines.append(f"unmapped category or tag \"{item.name}\" ({count}: {titles}): {guess}"
+                         f"add --map \"{item.name}={item.suggestion or 'PRINCIPLE'}\", "
                          f"or --map \"{item.name}=\" to ignore it")
         drafts = sum(tip.draft for tip in plan.tips)
         lines.append(f"{'would import' if self.dry_run else 'imported'} {len(plan.tips)} of {self.posts} posts "
