@@ -12,7 +12,6 @@ from pathlib import Path
 import click
 
 from . import schedule
-from .importer.commands import import_command
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip
 from .project import Project, ProjectError
@@ -332,8 +331,11 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
 
 
 @main.command()
-@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), required=True,
+@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV with a header row and the columns email and name (others are ignored).")
+@click.option("--list", "list_db", default=None, metavar="DB_URL",
+              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
+                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
 @click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Addresses never to mail: one per line, or a CSV with an email column.")
 @click.option("--outbox", type=click.Path(file_okay=False), default=None,
@@ -350,7 +352,7 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
 @config_option
 @today_option
-def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
+def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
          user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
          config_file: str | None, today: str | None) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
@@ -364,6 +366,7 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     Example:
         tipweek send --subscribers subscribers.csv --dry-run
         tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
+        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips
     """
@@ -379,15 +382,23 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
         click.echo(f"error: {message}", err=True)
         sys.exit(2)
 
+    if (subscribers is None) == (list_db is None):
+        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
     project = _project(config_file)
     edition, tip = _week_tip(project, today)
     options = ListOptions.of(edition)
+    own_link = None  # with --list: each subscriber's unsubscribe URL on the service
     try:
-        listing = read_subscribers(Path(subscribers))
+        if list_db:
+            from .subscriptions.sending import list_to_send
+            from_list = list_to_send(list_db, project)
+            listing, own_link = from_list.listing, from_list.link
+        else:
+            listing = read_subscribers(Path(subscribers))
         suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
     except SendError as exc:
         stop(str(exc))
-    report = Report(duplicates=listing.duplicates)
+    report = Report(duplicates=listing.duplicates, unsubscribed=from_list.unsubscribed if list_db else 0)
     for line, address in listing.invalid:
         report.invalid.append(address)
         click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
@@ -399,7 +410,9 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
             wanted.append(sub)
 
     def message(sub):
-        return render_email(edition, tip, recipient=sub.email, name=sub.name)
+        return render_email(edition, tip, recipient=sub.email, name=sub.name,
+                            unsubscribe_url=own_link(sub) if own_link else None,
+                            sent_at=dt.datetime.now(dt.timezone.utc))
 
     def tell_uncertain() -> None:
         for address, reason in report.uncertain:
@@ -449,6 +462,9 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     sys.exit(report.exit_code)
 
 
+from .subscriptions.commands import list_group  # noqa: E402
+main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
 main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover

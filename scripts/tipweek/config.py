@@ -11,6 +11,7 @@ import difflib
 import re
 from email.utils import getaddresses
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from mkdocs.config import base
@@ -114,6 +115,28 @@ class ProjectPath(c.Type):
         return value
 
 
+class ListURL(c.Type):
+    """The list service's public base URL: https, except on this machine."""
+
+    def __init__(self) -> None:
+        super().__init__(str, default="")
+
+    def run_validation(self, value: object) -> str:
+        value = super().run_validation(value).strip().rstrip("/")
+        if not value:
+            return ""
+        if any(ch.isspace() or ord(ch) < 32 or ch in "<>\"'" for ch in value):
+            raise base.ValidationError(f"{value!r} must be a plain URL (no spaces, quotes or control characters)")
+        parts = urlsplit(value)
+        local = parts.hostname in ("localhost", "127.0.0.1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise base.ValidationError(f"'{value}' must start with https:// (plain http only for localhost "
+                                       "or 127.0.0.1)")
+        if not parts.hostname or parts.query or parts.fragment:
+            raise base.ValidationError(f"'{value}' must be a base URL like https://list.example.org")
+        return value
+
+
 class TipweekConfig(base.Config):
     # Where the content is, relative to mkdocs.yml.
     tips = ProjectPath(default="tips")
@@ -133,3 +156,5 @@ class TipweekConfig(base.Config):
     # {email} and {list} are replaced per subscriber, URL-encoded.
     unsubscribe_url = LinkTemplate("https://")
     unsubscribe_mailto = LinkTemplate("mailto:")
+    # The subscription service (tipweek list serve): the Subscribe page's form posts there.
+    list_url = ListURL()

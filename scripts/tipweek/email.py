@@ -28,7 +28,7 @@ from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
-SEND_HOUR = 7  # the Date header: publish day, 07:00 in the site's time zone
+SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,11 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+def inline_css(html: str) -> str:
+    """A mail's HTML with its stylesheet moved into style attributes."""
+    return _inliner().inline(html)
+
+
 def one_line(text: str) -> str:
     """Header-safe: a line break in a title never becomes a second header."""
     return re.sub(r"[\r\n\t\v\f\x00-\x1f]+", " ", text).strip()
@@ -93,6 +98,8 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         "subscribe_url": site.absolute(urls.SUBSCRIBE),
         "principles": [{"name": edition.principles[s].name, "url": site.absolute(urls.principle(s))}
                        for s in tip.tags],
+        "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
+                    for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
         "body": body,
         "name": one_line(name) if name else None,
@@ -107,7 +114,7 @@ def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
     """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
     body = Markup(edition.bodies.away(tip))
     page = _templates().get_template("weekly.html").render(_context(edition, tip, body, unsubscribe_url, name))
-    return _inliner().inline(page)
+    return inline_css(page)
 
 
 def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
@@ -115,21 +122,30 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
     return _templates().get_template("weekly.txt").render(context)
 
 
-def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None) -> EmailMessage:
+def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
+                 unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
-    an editor's copy), with the recipient's own unsubscribe links."""
+    an editor's copy), with the recipient's own unsubscribe links: from the
+    plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
+
+    ``sent_at`` is the Date header: the moment the sender hands the message
+    over (a Date hours off the time it arrives counts against it with spam
+    filters). Without it (the editor's copy) the Date is 07:00 on the tip's
+    day, so rebuilds stay byte-identical."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
     https, mailto = unsubscribe_links(options, to_addr)
+    https = unsubscribe_url or https
     msg = EmailMessage()
     msg["Subject"] = subject(tip)
     msg["From"] = sender
     msg["To"] = Address(display_name=one_line(name or ""), addr_spec=to_addr)
     if options.reply_to:
         msg["Reply-To"] = options.reply_to
-    sent = dt.datetime.combine(tip.date, dt.time(SEND_HOUR), edition.site.published_at(tip).tzinfo)
-    msg["Date"] = format_datetime(sent)
+    zone = edition.site.published_at(tip).tzinfo
+    msg["Date"] = format_datetime(sent_at.astimezone(zone) if sent_at else
+                                  dt.datetime.combine(tip.date, dt.time(SEND_HOUR), zone))
     digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<{week_label(tip)}.{tip.slug}.{digest}@{options.list_id}>"
     msg["List-Id"] = f"{one_line(edition.site.name)} <{options.list_id}>"

@@ -134,6 +134,9 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if page.is_homepage and "template" not in page.meta:
             page.meta["template"] = "tipweek/home.html"
             page.meta.setdefault("hide", ["navigation"])
+        if self.config.list_url:
+            from .subscriptions.signup import with_signup_form
+            markdown = with_signup_form(markdown, self.config.list_url)
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

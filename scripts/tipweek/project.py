@@ -92,6 +92,10 @@ class Project:
     def principles_file(self) -> Path:
         return self.root / self.options.principles
 
+    @property
+    def site(self) -> Site:
+        return site_of(self.mkdocs, self.options)
+
     def today(self, override: str | dt.date | None = None) -> dt.date:
         return schedule.resolve_today(override, self.options.timezone)
 
