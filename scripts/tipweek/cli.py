@@ -454,6 +454,8 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
 
 from .subscriptions.commands import list_group  # noqa: E402
 main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from .model import Principle, Tip, TipError
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "source")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
@@ -122,6 +122,10 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
     draft = src.meta.get("draft", False)
     if not isinstance(draft, bool):
         errors.append(TipError(src.where, src.line_of("draft"), "draft must be true or false"))
+    source = src.meta.get("source")
+    if "source" in src.meta and not (isinstance(source, str) and re.fullmatch(r"https?://\S+", source)):
+        errors.append(TipError(src.where, src.line_of("source"), "source must be the http(s) address the tip "
+                               "came from", "e.g. source: \"https://blog.example.org/2019/03/own-the-mistake/\""))
     for key, value in (("title", title), ("summary", summary), ("author", author)):
         control = CONTROL.search(value) if value else None
         if control:
