@@ -139,7 +139,7 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft)
+               draft=draft, source=src.meta.get("source"))
 
 
 def _keys(src: TipSource, errors: list[TipError]) -> None:

@@ -11,9 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import frontmatter
-import yaml
-
+from ..loader import tip_files
 from ..model import Library
 from ..rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
 from ..scaffold import slugify
@@ -80,18 +78,10 @@ class Existing:
 
     @classmethod
     def read(cls, tips_dir: Path, library: Library) -> "Existing":
-        sources, slugs = set(), set()
-        # The Tip record does not carry source:, so its value is read here from each file's front matter.
-        for path in sorted(tips_dir.rglob("*.md")) if tips_dir.is_dir() else ():
-            name = FILE_NAME.match(path.name)
-            if name:
-                slugs.add(name["slug"])
-            try:
-                source = frontmatter.load(path).get("source")
-            except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):
-                continue  # the checker reports a broken file; it has no source to match
-            if isinstance(source, str):
-                sources.add(same_address(source))
+        # Slugs from every file name (a broken tip still holds its slug); sources from the valid tips.
+        names = (FILE_NAME.match(path.name) for path in (tip_files(tips_dir) if tips_dir.is_dir() else ()))
+        slugs = {name["slug"] for name in names if name}
+        sources = {same_address(tip.source) for tip in library.tips if tip.source}
         weeks = {tip.week: tip.path for tip in library.tips if not tip.draft}
         return cls(frozenset(sources), frozenset(slugs), frozenset((t.date, t.title) for t in library.tips), weeks)
 
