@@ -117,26 +117,33 @@ class FaultyHandler(Recorder):
 
 
 class BlockingHandler(Recorder):
-    """Accept messages until the ``block_at``-th transaction, then hold it,
-    either at its MAIL command (nothing taken) or after its data (taken, not
-    yet answered), until ``release`` is set."""
+    """Accept messages until the ``block_at``-th transaction, then hold it and
+    every later one, either at its MAIL command (nothing taken) or after its
+    data (taken, not yet answered), until ``release`` is set. ``blocking`` is
+    set once ``holds`` transactions are held at once (one per connection)."""
 
-    def __init__(self, block_at: int, where: str):
+    def __init__(self, block_at: int, where: str, holds: int = 1):
         super().__init__()
         assert where in ("MAIL", "DATA")
-        self.block_at, self.where = block_at, where
+        self.block_at, self.where, self.holds = block_at, where, holds
         self.transactions = 0
+        self.held = 0
         self.blocking = threading.Event()
         self.release = threading.Event()
 
-    async def _hold(self) -> None:
-        self.blocking.set()
+    async def _hold(self) -> bool:
+        if self.release.is_set():
+            return False
+        self.held += 1
+        if self.held >= self.holds:
+            self.blocking.set()
         await asyncio.get_running_loop().run_in_executor(None, self.release.wait, WAIT)
+        return True
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.transactions += 1
-        if self.where == "MAIL" and self.transactions == self.block_at:
-            await self._hold()
+        envelope.transaction = self.transactions
+        if self.where == "MAIL" and self.transactions >= self.block_at and await self._hold():
             return "421 4.3.0 too late"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -144,7 +151,7 @@ class BlockingHandler(Recorder):
 
     async def handle_DATA(self, server, session, envelope):
         self.keep(envelope)
-        if self.where == "DATA" and self.transactions == self.block_at:
+        if self.where == "DATA" and envelope.transaction >= self.block_at:
             await self._hold()
         return "250 2.0.0 OK: queued"
 

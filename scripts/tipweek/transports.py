@@ -11,7 +11,8 @@ import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
-from .outcomes import PermanentFailure, SendError, ServerUnavailable, TemporaryFailure, UncertainDelivery
+from .outcomes import (HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure,
+                       UncertainDelivery)
 
 
 class MaildirOutbox:
@@ -143,7 +144,9 @@ class SmtpTransport:
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients[recipient]
             self._reset()
-            raise (TemporaryFailure if 400 <= code < 500 else PermanentFailure)(f"{code} {_text(reply)}") from None
+            # A 5xx to RCPT is about the address itself: a hard bounce. A 5xx
+            # elsewhere (MAIL, DATA) is about the sender or the message.
+            raise (TemporaryFailure if 400 <= code < 500 else HardBounce)(f"{code} {_text(reply)}") from None
         except smtplib.SMTPResponseException as exc:
             # The server answered: whatever the step, it did not take the message.
             self._drop() if exc.smtp_code == 421 else self._reset()
