@@ -45,6 +45,7 @@ class Recorder:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.rcpt_log: list[tuple[str, str]] = []  # every RCPT and the reply it got
+        self.peers: set[tuple[str, int]] = set()  # the client end of every session that sent a RCPT
 
     def keep(self, envelope) -> None:
         raw = envelope.original_content
@@ -59,6 +60,7 @@ class Recorder:
         return self.recipients().count(address.lower())
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.peers.add(session.peer)
         reply = self.rcpt_reply(address)
         if reply.startswith("250"):
             envelope.rcpt_tos.append(address)

@@ -705,3 +705,111 @@ def test_kill_9_after_a_ledger_line_cut_by_an_earlier_crash(tipweek, project, sm
     assert "uncertain: a@example.org" in rerun.stderr
     assert summary(rerun) == "sent 1, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
     assert handler.recipients() == ["a@example.org", "b@example.org"]
+
+
+# ------------------------------------------------------------------ the week's status
+
+def test_status_shows_each_address_where_it_stands(tipweek, project, smtp):
+    people = PEOPLE + [("gone@example.org", "Gone"), ("late@example.org", "Late")]
+    handler = FaultyHandler(lose_answer={"bob@example.org": "drop"},
+                            permanent={"gone@example.org": "550 5.1.1 no such mailbox"})
+    server = smtp(handler)
+    first = tipweek("send", "--subscribers", str(subscribers(project, people[:4])),
+                    *via(server, "--connections", "1"))
+    assert first.exit_code == 1, first.output
+    csv = subscribers(project, people)
+
+    text = tipweek("send", "--status", "--subscribers", str(csv))
+
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"{WEEK} '{TITLE}' (ledger {ledger_path(project)})"
+    assert lines[1:4] == ["delivered     2", "  ana@example.org", "  cy@example.org"]
+    assert lines[4] == "failed        0"
+    assert lines[5].startswith("uncertain     1  (may have arrived; 'tipweek send --retry-uncertain' sends again)")
+    assert lines[6] == f"  bob@example.org: smtp {server.address} dropped the connection after the message was sent"
+    assert lines[7].startswith("suppressed    1  (hard bounces, all weeks: ")
+    assert lines[8] == f"  gone@example.org: 550 5.1.1 no such mailbox ({WEEK})"
+    assert lines[9:] == ["not yet tried 1", "  late@example.org"]
+
+    data = json.loads(tipweek("send", "--status", "--json", "--subscribers", str(csv)).stdout)
+
+    assert data["week"] == WEEK and data["delivered"] == ["ana@example.org", "cy@example.org"]
+    assert data["uncertain"] == [{"email": "bob@example.org", "reason": lines[6].split(": ", 1)[1]}]
+    assert data["suppressed"] == [{"email": "gone@example.org", "week": WEEK, "reason": "550 5.1.1 no such mailbox"}]
+    assert data["failed"] == [] and data["not_yet_tried"] == ["late@example.org"]
+    assert len(handler.received) == 3  # --status sends nothing
+
+    without_list = json.loads(tipweek("send", "--status", "--json").stdout)
+    assert without_list["not_yet_tried"] is None and without_list["delivered"] == data["delivered"]
+
+
+def test_status_shows_the_servers_answer_for_a_failure(tipweek, project, smtp):
+    handler = FaultyHandler(temporary={"bob@example.org": "451 4.7.1 greylisted"})
+    server = smtp(handler)
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server, "--retries", "0"))
+    assert first.exit_code == 1, first.output
+    assert "failed: bob@example.org: gave up after 1 tries: 451 4.7.1 greylisted" in first.stderr
+
+    data = json.loads(tipweek("send", "--status", "--json", "--subscribers", str(csv)).stdout)
+
+    assert data["failed"] == [{"email": "bob@example.org", "reason": "temporary: 451 4.7.1 greylisted"}]
+    assert data["not_yet_tried"] == [] and sorted(data["delivered"]) == ["ana@example.org", "cy@example.org"]
+
+    second = tipweek("send", "--subscribers", str(csv), *via(server))  # a failure is tried again
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 1, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+
+
+def test_dry_run_says_which_uncertain_addresses_a_retry_would_send_again(tipweek, project, smtp):
+    handler = FaultyHandler(lose_answer={"bob@example.org": "drop"})
+    server = smtp(handler)
+    csv = subscribers(project, PEOPLE + [("dee@example.org", "Dee")])
+    tipweek("send", "--subscribers", str(subscribers(project, PEOPLE, "first.csv")), *via(server))
+
+    dry = tipweek("send", "--subscribers", str(csv), "--dry-run", "--retry-uncertain", *via(server))
+
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines() == [
+        f"would send again {WEEK} '{TITLE}' to Bob Okafor <bob@example.org>",
+        f"would send {WEEK} '{TITLE}' to Dee <dee@example.org>",
+        "would send 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed",
+    ]
+    assert len(handler.received) == 3
+
+
+def test_the_summary_alone_goes_to_stdout_and_the_progress_bar_to_stderr(tipweek, project):
+    result = tipweek("send", "--subscribers", str(subscribers(project)), "--outbox", str(project / "outbox"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed\n"
+    assert "sending" in result.stderr and "sending 2026" not in result.stderr
+
+
+def test_send_needs_a_list_except_for_status_and_unsuppress(tipweek):
+    result = tipweek("send")
+
+    assert result.exit_code == 2
+    assert "Missing option '--subscribers'" in result.output
+
+
+# ------------------------------------------------------------------ many connections, one ledger
+
+def test_four_connections_share_one_ledger_line_by_line(tipweek, project, smtp):
+    people = [(f"p{i:02}@example.org", f"P{i}") for i in range(40)]
+    server = smtp()
+    csv = subscribers(project, people)
+
+    result = tipweek("send", "--subscribers", str(csv), *via(server, "--connections", "4", "--rate", "0"))
+
+    assert result.exit_code == 0, result.output
+    assert sorted(server.handler.recipients()) == [a for a, _ in people]
+    lines = [json.loads(line) for line in ledger_path(project).read_text().splitlines()]
+    assert len(lines) == 80  # every line whole: one attempt and one outcome each
+    assert ledger(project) == {a: ["attempt", "sent"] for a, _ in people}
+    ids = {e["email"]: e["message_id"] for e in lines if e["status"] == "attempt"}
+    assert all(ids[r.to] == r.message["Message-ID"] for r in server.handler.received)
+    assert len(set(ids.values())) == 40  # one Message-ID per address
+    assert len(server.handler.peers) == 4  # over four connections at once
