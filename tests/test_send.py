@@ -788,11 +788,14 @@ def test_the_summary_alone_goes_to_stdout_and_the_progress_bar_to_stderr(tipweek
     assert "sending" in result.stderr and "sending 2026" not in result.stderr
 
 
-def test_send_needs_a_list_except_for_status_and_unsuppress(tipweek):
+def test_send_needs_a_list_except_for_status_and_unsuppress(tipweek, project):
     result = tipweek("send")
 
     assert result.exit_code == 2
     assert "Missing option '--subscribers'" in result.output
+    stray = tipweek("send", "--json", "--subscribers", str(subscribers(project)))
+    assert stray.exit_code == 2 and "--json goes with --status" in stray.output
+    assert not (project / ".tipweek").exists()
 
 
 # ------------------------------------------------------------------ many connections, one ledger

@@ -66,11 +66,6 @@ class Ledger:
         self._out = None
         self._writing = threading.Lock()
 
-    @property
-    def state(self) -> dict[str, str]:
-        """address (lower case) -> its last status."""
-        return {key: entry.status for key, entry in self.entries.items()}
-
     def load(self) -> dict[str, Entry]:
         """Read-only, no lock (a dry run, the status)."""
         return read_entries(self.path)

@@ -151,18 +151,20 @@ class _Run:
         answered = threading.Event()
         workers = [threading.Thread(target=self.work, args=(transports[0], answered))]
         workers[0].start()
-        answered.wait()
-        if not self.stop.is_set():
-            workers += [threading.Thread(target=self.work, args=(t, threading.Event())) for t in transports[1:]]
-            for worker in workers[1:]:
-                worker.start()
         try:
+            answered.wait()
+            if not self.stop.is_set():
+                workers += [threading.Thread(target=self.work, args=(t, threading.Event()))
+                            for t in transports[1:]]
+                for worker in workers[1:]:
+                    worker.start()
             for worker in workers:
                 worker.join()
         except BaseException:  # Ctrl-C: let the messages in flight finish and be recorded
             self.stop.set()
             for worker in workers:
-                worker.join()
+                if worker.is_alive():
+                    worker.join()
             raise
         if self.crash is not None:
             raise self.crash

@@ -72,10 +72,12 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
 
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
-    address the server refuses with a 5xx is suppressed for every later week
-    (the list is ledger-folder/suppressed.txt) until --unsuppress ADDRESS.
-    --status shows the week: delivered, failed, uncertain, suppressed, and,
-    with --subscribers, not yet tried.
+    address the server refuses with a 5xx is suppressed for this and every
+    later week (listed in suppressed.txt beside the ledgers) until
+    --unsuppress ADDRESS. --status shows the week: delivered, failed,
+    uncertain, suppressed and, given --subscribers, not yet tried; it is an
+    option of send rather than a command of its own because it reads the
+    same list, week and ledger.
 
     \b
     Example:
@@ -96,6 +98,8 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
     suppression = SuppressionList(folder / "suppressed.txt")
     if unsuppress:
         return lift(suppression, unsuppress)
+    if as_json and not status:
+        raise click.UsageError("--json goes with --status (a send prints one summary line).")
     if subscribers is None and not status:
         raise click.UsageError("Missing option '--subscribers' (the list to send to).")
     library, tip = _week_tip(project, today)
