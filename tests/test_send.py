@@ -792,7 +792,7 @@ def test_send_needs_a_list_except_for_status_and_unsuppress(tipweek, project):
     result = tipweek("send")
 
     assert result.exit_code == 2
-    assert "Missing option '--subscribers'" in result.output
+    assert "give either --subscribers FILE or --list DB_URL" in result.output
     stray = tipweek("send", "--json", "--subscribers", str(subscribers(project)))
     assert stray.exit_code == 2 and "--json goes with --status" in stray.output
     assert not (project / ".tipweek").exists()

@@ -6,15 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
 from . import schedule
-from .loader import scan_library
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip
 from .project import Project, ProjectError
@@ -27,16 +24,37 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _project(config_file: str | None) -> Project:
+def _find_config(config_file: str | None) -> Path:
+    """-f, else mkdocs.yml in this folder or the nearest one above it (as git
+    finds its repository), so commands work from any folder of the project."""
+    if config_file:
+        return Path(config_file)
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "mkdocs.yml").is_file():
+            return folder / "mkdocs.yml"
+    raise click.ClickException("no mkdocs.yml here or in any folder above; run tipweek inside the project "
+                               "or pass -f path/to/mkdocs.yml")
+
+
+def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(config_file)
+        return Project.load(_find_config(config_file), **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def _parse_today(override: str | None) -> dt.date | None:
+    """--today, checked before anything is loaded; None means the default."""
+    try:
+        return schedule.parse_date(override, "--today") if override else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
 def _today(project: Project, override: str | None) -> dt.date:
     try:
-        return project.today(override)
+        return project.today(_parse_today(override))
     except schedule.TodayError as exc:
         raise click.BadParameter(str(exc), param_hint="--today") from None
 
@@ -47,6 +65,22 @@ def _library_or_exit(project: Project):
     except LibraryError as exc:
         _print_errors(exc.errors, "text")
         sys.exit(1)
+
+
+def _edition_or_exit(project: Project, today: str | None):
+    """The edition of the day, made as the build makes it; the tips' problems
+    are printed as `tipweek check` prints them."""
+    from mkdocs.exceptions import PluginError
+
+    from .plugin import LibraryProblems
+
+    try:
+        return project.edition(_today(project, today))
+    except LibraryProblems as exc:
+        _print_errors(exc.errors, "text")
+        sys.exit(1)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _print_errors(errors: list[TipError], fmt: str) -> None:
@@ -100,7 +134,7 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = scan_library(project.tips_dir, project.principles_file, project.root)
+    library, errors = project.scan()
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -125,7 +159,7 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
         tipweek new "Call back when you said you would" --tag follow-through --date 2027-02-02
     """
     project = _project(config_file)
-    library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
+    library, _ = project.scan()
     if date:
         try:
             day = schedule.parse_date(date, "--date")
@@ -188,85 +222,61 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
                f"{ahead} week{'s' * (ahead != 1)} away)")
 
 
-def _mkdocs(command: str, config_file: str | None, today: str | None, extra: list[str],
-            preview: bool = False) -> None:
-    from mkdocs.__main__ import cli as mkdocs_cli
-
-    project = _project(config_file)
-    os.environ["TIPWEEK_TODAY"] = _today(project, today).isoformat()
-    if preview:
-        os.environ["TIPWEEK_PREVIEW"] = "1"
-    args = [command, "-f", config_file or "mkdocs.yml", *extra]
-    if command != "build":
-        mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
-        return
-    _build_then_swap(mkdocs_cli, args, Path(project.mkdocs.site_dir))
+mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+_PASSTHROUGH = {"ignore_unknown_options": True}
 
 
-def _build_then_swap(mkdocs_cli, args: list[str], site_dir: Path) -> None:
-    """Build into a sibling folder and swap it in only when the build
-    succeeded: a failed or killed build leaves the previous site whole."""
-    import shutil
-
-    for flag in ("-d", "--site-dir"):
-        if flag in args:
-            site_dir = Path(args[args.index(flag) + 1]).resolve()
-            del args[args.index(flag):args.index(flag) + 2]
-    partial = site_dir.with_name(f".{site_dir.name}.partial")
-    previous = site_dir.with_name(f".{site_dir.name}.previous")
-    for leftover in (partial, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
-    try:
-        mkdocs_cli.main(args=[*args, "-d", str(partial)], prog_name="tipweek build", standalone_mode=False)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if site_dir.exists():
-        site_dir.rename(previous)
-    partial.rename(site_dir)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+@mkdocs_passthrough
 def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
-    """Build the site, feeds and email web version into site/ (wraps mkdocs build).
+    """Build the site, feeds and email web version into site/ (mkdocs build, in-process).
 
-    Other options go to mkdocs build as they are.
+    Other options are mkdocs build's own (--strict, --site-dir, --dirty, ...).
+    The new site replaces the old one only when the build succeeded.
 
     \b
     Example:
         tipweek build --strict
-        tipweek build --today 2026-12-01 -d /tmp/preview
+        tipweek build --today 2026-12-01 --site-dir /tmp/preview
     """
-    _mkdocs("build", config_file, today, list(mkdocs_args))
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.build(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+    except building.BuildFailed:
+        sys.exit(1)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+@mkdocs_passthrough
 def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
-    and marked, reloading when a tip changes (wraps mkdocs serve).
+    and marked, reloading when a tip changes (mkdocs serve, in-process).
 
     \b
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
     """
-    _mkdocs("serve", config_file, today, list(mkdocs_args), preview=True)
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _week_tip(project: Project, today: str | None):
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    tip = schedule.tip_of_the_week(library, day)
-    if tip is None:
-        raise click.ClickException(f"no tip is published on {day.isoformat()}; nothing to write")
-    return library, tip
+    edition = _edition_or_exit(project, today)
+    if edition.tip_of_the_week is None:
+        raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
+    return edition, edition.tip_of_the_week
 
 
 @main.command()
@@ -282,17 +292,14 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
         tipweek feed --out site/
     """
     from .feeds import write_feeds
-    from .render import Renderer
 
-    project = _project(config_file)
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    newest = tuple(reversed(schedule.published_on(library, day)))
-    renderer = Renderer(project.mkdocs)
-    paths = write_feeds(Path(out_dir), project.channel(), newest, library.principles, renderer.html,
-                        project.options.feed_length)
-    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({min(len(newest), project.options.feed_length)} "
-               f"of {len(newest)} published tips)")
+    edition = _edition_or_exit(_project(config_file), today)
+    try:
+        paths = write_feeds(edition, Path(out_dir))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the feeds to {out_dir}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({len(edition.feed_tips())} "
+               f"of {len(edition.published)} published tips)")
 
 
 @main.command()
@@ -311,17 +318,13 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     """
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
-    from .render import Renderer
 
-    project = _project(config_file)
-    library, tip = _week_tip(project, today)
+    edition, tip = _week_tip(_project(config_file), today)
+    msg = render_email(edition, tip, recipient=to)
     try:
-        msg = render_email(tip, project.channel(), library.principles, Renderer(project.mkdocs).html(tip),
-                           project.list_options(), recipient=to)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    data = as_bytes(msg)
-    write_atomic(out_file, data)
+        write_atomic(out_file, as_bytes(msg))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
     html_size = len(msg.get_body(("html",)).get_content().encode("utf-8"))
     click.echo(f"wrote {out_file}: {msg['Subject']} (HTML {html_size / 1024:.1f} KB"
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
@@ -331,6 +334,9 @@ from .send_command import send  # noqa: E402  (it uses the helpers above)
 
 main.add_command(send)
 
+
+from .subscriptions.commands import list_group  # noqa: E402
+main.add_command(list_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

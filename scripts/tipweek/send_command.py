@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -16,7 +18,7 @@ from .ledger import Ledger
 from .outcomes import SendError
 from .pacing import RateLimit
 from .send import Report, deliver_all, still_to_send
-from .subscribers import read_subscribers, read_suppressions
+from .subscribers import Subscriber, read_subscribers, read_suppressions
 from .suppression import SuppressionList
 from .transports import MaildirOutbox, SmtpTransport, is_loopback
 
@@ -32,6 +34,9 @@ def stop(message: str) -> None:
 @click.command()
 @click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV with a header row and the columns email and name (others are ignored).")
+@click.option("--list", "list_db", default=None, metavar="DB_URL",
+              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
+                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
 @click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Addresses never to mail: one per line, or a CSV with an email column.")
 @click.option("--outbox", type=click.Path(file_okay=False), default=None,
@@ -61,7 +66,7 @@ def stop(message: str) -> None:
 @click.option("--today", metavar="YYYY-MM-DD", default=None,
               help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured "
                    "time zone).")
-def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
+def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
          timeout, dry_run, retry_uncertain, status, as_json, unsuppress, config_file, today) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
 
@@ -83,6 +88,7 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
     Example:
         tipweek send --subscribers subscribers.csv --dry-run
         tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
+        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips --connections 8 --rate 14
         tipweek send --status --subscribers subscribers.csv
@@ -90,8 +96,7 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
         tipweek send --unsuppress ana@example.org
     """
     from .cli import _project, _week_tip
-    from .email import render_email, week_label
-    from .render import Renderer
+    from .email import ListOptions, week_label
 
     project = _project(config_file)
     folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
@@ -100,18 +105,14 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
         return lift(suppression, unsuppress)
     if as_json and not status:
         raise click.UsageError("--json goes with --status (a send prints one summary line).")
-    if subscribers is None and not status:
-        raise click.UsageError("Missing option '--subscribers' (the list to send to).")
-    library, tip = _week_tip(project, today)
+    if subscribers and list_db or not (subscribers or list_db or status):
+        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
+    edition, tip = _week_tip(project, today)
     ledger = Ledger(folder, week_label(tip))
-    options, channel = project.list_options(), project.channel()
-    body = Renderer(project.mkdocs).html(tip)
-
-    def message_for(sub):
-        return render_email(tip, channel, library.principles, body, options, recipient=sub.email, name=sub.name)
-
+    options = ListOptions.of(edition)
     report = Report()
-    wanted = read_list(subscribers, unsubscribed, report) if subscribers else None
+    wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report)
+                           if subscribers or list_db else (None, None))
     if status:
         return show_status(ledger, tip.title, suppression, wanted, as_json)
     if dry_run:
@@ -131,9 +132,21 @@ def send(subscribers, unsubscribed, outbox, smtp, starttls, user, connections, r
     sys.exit(report.exit_code)
 
 
-def read_list(subscribers: str, unsubscribed: str | None, report: Report) -> list:
+def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project, edition, tip,
+              report: Report) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
+    """Who is to get the week's message, and how each one's message is made:
+    from a CSV file, or from the list service's store (where each subscriber
+    has their own unsubscribe URL on the service)."""
+    from .email import render_email
+
+    own_link = None
     try:
-        listing = read_subscribers(Path(subscribers))
+        if list_db:
+            from .subscriptions.sending import list_to_send
+            from_list = list_to_send(list_db, project)
+            listing, own_link, report.unsubscribed = from_list.listing, from_list.link, from_list.unsubscribed
+        else:
+            listing = read_subscribers(Path(subscribers))
         gone = read_suppressions(Path(unsubscribed) if unsubscribed else None)
     except SendError as exc:
         stop(str(exc))
@@ -142,8 +155,13 @@ def read_list(subscribers: str, unsubscribed: str | None, report: Report) -> lis
         report.invalid.append(address)
         click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
     wanted = [sub for sub in listing.subscribers if sub.key not in gone]
-    report.unsubscribed = len(listing.subscribers) - len(wanted)
-    return wanted
+    report.unsubscribed += len(listing.subscribers) - len(wanted)
+
+    def message_for(sub: Subscriber) -> EmailMessage:
+        return render_email(edition, tip, recipient=sub.email, name=sub.name,
+                            unsubscribe_url=own_link(sub) if own_link else None)
+
+    return wanted, message_for
 
 
 def open_transports(project, smtp: str | None, starttls: bool, user: str | None, timeout: float,

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import combinations
 
-from . import schedule
-from .model import Library, Principle, Tip
+from . import urls
+from .edition import Edition
+from .model import Principle, Tip
 
 RELATED = 3
 
@@ -52,28 +53,29 @@ class Year:
 
 
 class SiteView:
-    """The site on ``today``. With ``preview`` it also shows scheduled tips
-    and drafts (for `tipweek serve`), which :meth:`status` labels."""
+    """The site of an edition. In a preview (``tipweek serve``) it also shows
+    scheduled tips and drafts, which :meth:`status` labels."""
 
-    def __init__(self, library: Library, today: dt.date, *, preview: bool = False, recent: int = 5):
-        self.library = library
-        self.today = today
-        self.preview = preview
-        self.recent_count = recent
-        published = schedule.published_on(library, today)
-        self.published = tuple(reversed(published))  # newest first
-        self.visible = tuple(reversed(library.tips)) if preview else self.published
+    urls = urls  # the URL scheme, for the templates
+
+    def __init__(self, edition: Edition):
+        self.edition = edition
+        self.library = edition.library
+        self.today = edition.today
+        self.preview = edition.preview
+        self.recent_count = edition.options.recent
+        self.published = edition.published  # newest first
+        self.visible = tuple(reversed(self.library.tips)) if self.preview else self.published
         self._position = {tip.slug: i for i, tip in enumerate(self.visible)}
-        self.tip_of_the_week = schedule.tip_of_the_week(library, today)
+        self.tip_of_the_week = edition.tip_of_the_week
 
     # ------------------------------------------------------------------ tips
     def status(self, tip: Tip) -> str | None:
         """'draft', 'scheduled' or None for a published tip."""
-        if tip.draft:
-            return "draft"
-        if tip.date > self.today:
-            return "scheduled"
-        return None
+        return self.edition.status(tip)
+
+    def author_of(self, tip: Tip) -> str:
+        return self.edition.site.author_of(tip)
 
     def recent(self) -> tuple[Tip, ...]:
         """The few published tips before this week's."""
