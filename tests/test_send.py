@@ -817,3 +817,18 @@ def test_four_connections_share_one_ledger_line_by_line(tipweek, project, smtp):
     assert all(ids[r.to] == r.message["Message-ID"] for r in server.handler.received)
     assert len(set(ids.values())) == 40  # one Message-ID per address
     assert len(server.handler.peers) == 4  # over four connections at once
+
+
+def test_an_unreadable_suppression_list_is_one_line_not_a_traceback(tipweek, project):
+    listed = project / ".tipweek" / "ledger" / "suppressed.txt"
+    listed.mkdir(parents=True)  # a folder where the file should be
+    csv = subscribers(project)
+
+    for extra in (("--dry-run",), ("--status",), ()):
+        result = tipweek("send", "--subscribers", str(csv), "--outbox", str(project / "outbox"), *extra)
+
+        assert result.exit_code == 2, (extra, result.output)
+        assert f"error: {listed}: cannot read the suppression list" in result.stderr
+    assert not (project / "outbox").exists()
+    lift = tipweek("send", "--unsuppress", "ana@example.org")
+    assert lift.exit_code == 2 and f"error: {listed}: cannot read the suppression list" in lift.stderr

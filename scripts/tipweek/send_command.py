@@ -117,6 +117,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         return show_status(ledger, tip.title, suppression, wanted, as_json)
     if dry_run:
         return rehearse(wanted, ledger, suppression, report, retry_uncertain, tip.title)
+    readable(suppression)  # before an outbox or a connection is opened
     transports = open_transports(project, smtp, starttls, user, timeout, outbox, connections)
     try:
         with ledger:
@@ -211,7 +212,7 @@ def tell(report: Report) -> None:
 def rehearse(wanted, ledger: Ledger, suppression: SuppressionList, report: Report, retry_uncertain: bool,
              title: str) -> None:
     """What a real run would do now: the ledger (read, not locked) says who already has it."""
-    for sub in still_to_send(wanted, ledger.load(), suppression.load(), report, retry_uncertain):
+    for sub in still_to_send(wanted, ledger.load(), readable(suppression), report, retry_uncertain):
         again = " again" if sub.email in report.retrying else ""
         click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
         report.sent += 1
@@ -222,19 +223,26 @@ def rehearse(wanted, ledger: Ledger, suppression: SuppressionList, report: Repor
 def show_status(ledger: Ledger, title: str, suppression: SuppressionList, wanted, as_json: bool) -> None:
     from .deliveries import week_status
 
-    try:
-        suppressed = suppression.load()
-    except SendError as exc:
-        stop(str(exc))
-    found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed, wanted)
+    found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, readable(suppression),
+                        wanted)
     if as_json:
         click.echo(json.dumps(found.as_dict(), indent=2))
     else:
         click.echo("\n".join(found.lines()))
 
 
+def readable(suppression: SuppressionList) -> dict:
+    try:
+        return suppression.load()
+    except SendError as exc:
+        stop(str(exc))
+
+
 def lift(suppression: SuppressionList, addresses) -> None:
-    missing = [a for a in addresses if not suppression.remove(a)]
+    try:
+        missing = [a for a in addresses if not suppression.remove(a)]
+    except SendError as exc:
+        stop(str(exc))
     for address in addresses:
         if address not in missing:
             click.echo(f"{address} is no longer suppressed; the next run mails it")

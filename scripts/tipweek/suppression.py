@@ -81,6 +81,8 @@ class SuppressionList:
                 lines = self.path.read_text("utf-8").splitlines(keepends=True)
             except FileNotFoundError:
                 return False
+            except OSError as exc:
+                raise SendError(f"{self.path}: cannot read the suppression list ({exc.strerror})") from None
             kept = [line for line in lines
                     if line.lstrip().startswith("#") or line.split("\t", 1)[0].strip().lower() != email.lower()]
             if len(kept) == len(lines):
