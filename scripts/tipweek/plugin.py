@@ -22,6 +22,7 @@ from .model import LibraryError, Tip
 from .project import Project
 from .render import rebase_urls
 from .schedule import TodayError
+from .search import write_search_index
 from .views import SiteView, long_date
 
 PACKAGE = Path(__file__).parent
@@ -159,6 +160,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         write_feeds(site, channel, view.published, principles, lambda tip: body(tip.slug), self.config.feed_length)
         write_web_versions(site, view.published, channel, principles, lambda tip: body(tip.slug),
                            self.config.feed_length)
+        write_search_index(site)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):
