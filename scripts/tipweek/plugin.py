@@ -160,7 +160,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         write_feeds(site, channel, view.published, principles, lambda tip: body(tip.slug), self.config.feed_length)
         write_web_versions(site, view.published, channel, principles, lambda tip: body(tip.slug),
                            self.config.feed_length)
-        write_search_index(site)
+        write_search_index(config)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):

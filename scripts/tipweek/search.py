@@ -18,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pagefind_bin
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 
 from .output import write_atomic
@@ -36,12 +37,15 @@ MATERIAL_SEARCH = ("search", "assets/javascripts/lunr", "assets/javascripts/work
 UNUSED_BUNDLE = re.compile(r"pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)")
 
 
-def write_search_index(site: Path) -> int:
-    """Index the built ``site`` into site/pagefind/, put the search box's
-    script and stylesheet beside the pages, and remove Material's search.
-    Returns the number of pages indexed."""
-    for leftover in MATERIAL_SEARCH:
-        shutil.rmtree(site / leftover, ignore_errors=True)
+def write_search_index(config: MkDocsConfig) -> int:
+    """Index the built site into site/pagefind/, put the search box's script
+    and stylesheet beside the pages, and remove what MkDocs copied of
+    Material's search (unless its plugin is on, as in the benchmark's
+    comparison). Returns the number of pages indexed."""
+    site = Path(config.site_dir)
+    if "material/search" not in config.plugins:
+        for leftover in MATERIAL_SEARCH:
+            shutil.rmtree(site / leftover, ignore_errors=True)
     for asset in (SCRIPT, STYLESHEET):
         write_atomic(site / asset, (ASSETS / Path(asset).name).read_bytes())
     pages = _run_pagefind(site, site / f".{BUNDLE}.partial")
