@@ -150,7 +150,7 @@ def one_search(browser, url: str, word: str, own_files: re.Pattern) -> dict:
         page.goto(url, wait_until="load")
         page.locator("input.md-search__input").first.click()
         page.keyboard.type(word, delay=KEY_DELAY_MS)
-        page.wait_for_function("window.__bench.shown !== null", timeout=180_000, polling=50)
+        page.wait_for_function("window.__bench.shown !== null", timeout=120_000, polling=50)
         stamps = page.evaluate("window.__bench")
         page.wait_for_load_state("networkidle")
         own = [r for r in finished if own_files.search(r.url)]

@@ -41,9 +41,10 @@
     if (!pagefind) {
       pagefind = import(new URL("pagefind/pagefind.js", root).href).then(function (module) {
         return module.options({ baseUrl: root.pathname, excerptLength: 24 }).then(function () {
-          return module.filters();
-        }).then(function (filters) {
-          fillFilter(filters.principle || {});
+          module.init().catch(function () {}); // the WebAssembly and the page list, while the words are typed
+          // The principles fill in when they come; a search never waits for them.
+          module.filters().then(function (filters) { fillFilter(filters.principle || {}); })
+            .catch(function () {});
           return module;
         });
       });
