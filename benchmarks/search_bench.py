@@ -79,7 +79,7 @@ def real_project(log) -> Path:
     for part in ("docs", "tips"):
         shutil.copytree(ROOT / part, dest / part)
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
-    log("search: built the real library")
+    log("search: building real/tipweek/site")
     build(dest, "mkdocs.yml", "site")
     return dest
 

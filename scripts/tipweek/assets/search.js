@@ -69,7 +69,7 @@
     var query = ++latest;
     var term = input.value.trim();
     if (pagefind && term) {
-      pagefind.then(function (pf) { pf.preload(term); }).catch(function () {});
+      pagefind.then(function (pf) { return pf.preload(term); }).catch(function () {});
     }
     timer = setTimeout(function () { run(query); }, DEBOUNCE_MS);
   }
