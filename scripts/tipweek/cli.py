@@ -14,9 +14,9 @@ from pathlib import Path
 import click
 
 from . import schedule
-from .loader import scan_library
+from .loader import dated_files, scan_library
 from .model import LibraryError, TipError
-from .scaffold import ScaffoldError, new_tip
+from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -100,7 +100,8 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = scan_library(project.tips_dir, project.principles_file, project.root)
+    library, errors = scan_library(project.tips_dir, project.principles_file, project.root,
+                                   weekday=project.options.weekday, today=_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -126,14 +127,13 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
     """
     project = _project(config_file)
     library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
-    if date:
-        try:
-            day = schedule.parse_date(date, "--date")
-        except schedule.TodayError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
-    else:
-        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
     try:
+        requested = schedule.parse_date(date, "--date") if date else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+    try:
+        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+                       requested)
         path = new_tip(library, project.tips_dir, title, tags, day)
     except ScaffoldError as exc:
         if exc.param:
@@ -183,9 +183,8 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
             click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
     gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
     click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
-    ahead = (cal.runs_dry - day).days // 7
     click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{ahead} week{'s' * (ahead != 1)} away)")
+               f"{schedule.time_until(cal.runs_dry, day)})")
 
 
 def _mkdocs(command: str, config_file: str | None, today: str | None, extra: list[str],

@@ -8,6 +8,9 @@ one pass; ``load_library`` raises :class:`LibraryError` if there is any.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,8 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 class ParsedYaml:
     data: Any
     key_lines: dict[str, int]  # top-level key -> 0-based line in the YAML text
+    item_lines: dict[str, tuple[int, ...]]  # top-level key holding a list -> each item's line
+    comment_lines: tuple[int, ...] = ()  # lines where a ' #' comment follows a value
 
 
 def parse_yaml(text: str) -> ParsedYaml:
@@ -63,16 +68,63 @@ def parse_yaml(text: str) -> ParsedYaml:
     try:
         node = loader.get_single_node()
         if node is None:
-            return ParsedYaml(None, {})
+            return ParsedYaml(None, {}, {})
         data = loader.construct_document(node)
-        lines = {}
+        lines, items = {}, {}
         if isinstance(node, yaml.MappingNode):
-            for key_node, _ in node.value:
+            for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
                     lines[key_node.value] = key_node.start_mark.line
-        return ParsedYaml(data, lines)
+                    if isinstance(value_node, yaml.SequenceNode):
+                        items[key_node.value] = tuple(item.start_mark.line for item in value_node.value)
+        return ParsedYaml(data, lines, items, _comment_lines(text, node))
     finally:
         loader.dispose()
+
+
+_HASH = re.compile(r"(?<=[ \t])#")
+
+
+def _comment_lines(text: str, node: yaml.Node) -> tuple[int, ...]:
+    """Lines where YAML silently dropped the rest of a value as a comment: a
+    ' #' outside every scalar, after something else on the line. (A line
+    that is only a comment is left alone: nothing is lost there.)"""
+    if "#" not in text:
+        return ()
+    spans = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, yaml.ScalarNode):
+            spans.append((current.start_mark.index, current.end_mark.index))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend(part for pair in current.value for part in pair)
+    found = []
+    for match in _HASH.finditer(text):
+        at = match.start()
+        if any(start <= at < end for start, end in spans):
+            continue
+        line_start = text.rfind("\n", 0, at) + 1
+        if text[line_start:at].strip():
+            line = text.count("\n", 0, at)
+            if line not in found:
+                found.append(line)
+    return tuple(found)
+
+
+# What to do about the YAML reader's complaints, most specific first: the
+# editor reads this before the reader's own wording (kept in the hint).
+_YAML_ADVICE = (
+    ("mapping values are not allowed", "a value contains ': ': put the whole value in quotes"),
+    ("flow sequence", "close the list with ']', or put the value in quotes"),
+    ("flow mapping", "close the '{' with '}', or put the value in quotes"),
+    ("quoted scalar", "a quote mark is not closed: close it, or quote the value with the other kind of quotes"),
+    ("unknown escape", "a backslash in double quotes starts an escape: use single quotes, or write \\\\"),
+    ("that cannot start any token", "put the value in quotes"),
+    ("alias", "a value starting with * or & must be in quotes"),
+)
 
 
 def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str, str | None]:
@@ -85,10 +137,24 @@ def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str, str | None]
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     lines = text.splitlines()
     if "\t" in problem or "tab" in problem or (0 <= line < len(lines) and "\t" in lines[line]):
-        return line, "YAML error: a tab character is used for indentation", "indent with spaces"
-    message = f"YAML error: {context}, {problem}" if context else f"YAML error: {problem}"
-    hint = "check the brackets and quotes on this line; quote a value that contains ': ' or starts with [ { & * ! | > ' \" % @"
-    return line, message, hint
+        return line, "a tab character is used for indentation", "indent with spaces"
+    said = f"{context}, {problem}" if context else problem
+    advice = next((advice for clue, advice in _YAML_ADVICE if clue in said),
+                  "check the brackets and quotes on this line; put a value in quotes if it contains ': ' "
+                  "or starts with [ { & * ! | > ' \" % @")
+    quoted = quoted_line(lines[line]) if 0 <= line < len(lines) and "quote" in advice else None
+    if quoted:
+        advice += f", e.g. {quoted}"
+    return line, advice, f"the YAML reader says: {said}"
+
+
+def quoted_line(line: str) -> str | None:
+    """``key: value`` with the value in double quotes, or None if the line is
+    not a simple key and value."""
+    match = re.match(r"^([A-Za-z_][\w-]*):[ \t]+(\S.*?)\s*$", line)
+    if not match or match.group(2)[0] in "\"'[{":
+        return None
+    return f"{match.group(1)}: {json.dumps(match.group(2), ensure_ascii=False)}"
 
 
 def _read_yaml(text: str, where: str, line_offset: int, duplicate: tuple[str, str],
@@ -129,23 +195,28 @@ def _decode(raw: bytes, where: str, errors: list[TipError]) -> str | None:
         return None
 
 
-def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str, Principle]:
+def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str, Principle] | None:
+    """The vocabulary, or None when principles.yml has a problem (so that
+    tags are not also reported as unknown: one slip, one message)."""
     where = _display(path, root)
+    count = len(errors)
     if not path.is_file():
         errors.append(TipError(where, 1, "principles file not found",
                                "create it, or set the plugin option 'principles' in mkdocs.yml"))
-        return {}
+        return None
     text = _decode(path.read_bytes(), where, errors)
     if text is None:
-        return {}
+        return None
     parsed = _read_yaml(text, where, 1, ("principle '{key}' is defined twice", "keep one entry per slug"),
                         errors)
     if parsed is None:
-        return {}
-    return rules.principles(parsed.data, parsed.key_lines, where, errors)
+        return None
+    found = rules.principles(parsed.data, parsed.key_lines, where, errors)
+    return found if len(errors) == count else None
 
 
-def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: list[TipError]) -> Tip | None:
+def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, errors: list[TipError],
+             publishing: rules.Publishing | None = None) -> Tip | None:
     """Read one tip file; append its problems to ``errors``; None if it is unusable."""
     where = _display(path, root)
     name = rules.FILE_NAME.match(path.name)
@@ -182,49 +253,98 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: l
     if not isinstance(meta, dict):
         errors.append(TipError(where, 2, "front matter must be 'key: value' lines"))
         return None
+    fm_lines = fm_text.splitlines()
     source = rules.TipSource(where=where, file_date=name["date"], slug=name["slug"], folder=path.parent.name,
-                             meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line)
-    return rules.tip(source, principles, errors)
+                             meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line,
+                             item_lines=parsed.item_lines,
+                             comments={n: fm_lines[n] for n in parsed.comment_lines if n < len(fm_lines)})
+    return rules.tip(source, principles, errors, publishing)
 
 
 def tip_files(tips_dir: Path) -> list[Path]:
-    return sorted(p for p in tips_dir.rglob("*.md"))
+    return sorted(p for p in tips_dir.rglob("*.md") if p.suffix == ".md")
 
 
-def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None) -> tuple[Library, list[TipError]]:
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
+
+
+def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
+    """Files that look like a tip (a date-prefixed name, or front matter)
+    but are not ``*.md``, so nothing would read them. Hidden files, the
+    vocabulary and YAML files (which may start with '---') are left alone."""
+    found = []
+    skip = principles_file.resolve()
+    for path in sorted(tips_dir.rglob("*")):
+        if path.suffix == ".md" or path.name.startswith(".") or not path.is_file() or path.resolve() == skip:
+            continue
+        if _DATED.match(path.name):
+            found.append(path)
+        elif path.suffix.lower() not in (".yml", ".yaml"):
+            with open(path, "rb") as head:
+                if head.read(3) == b"---":
+                    found.append(path)
+    return found
+
+
+def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
+    """Every tip file by the date in its name, finished or not: a week whose
+    tip does not pass the checker yet is still taken."""
+    found: dict[dt.date, list[Path]] = {}
+    for path in tip_files(tips_dir) if tips_dir.is_dir() else ():
+        match = _DATED.match(path.name)
+        try:
+            day = dt.date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            continue
+        if day:
+            found.setdefault(day, []).append(path)
+    return found
+
+
+def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
     """Read every tip under ``tips_dir`` and the principle vocabulary.
 
-    Returns the library of the tips that are valid and every problem found,
-    sorted by file and line; paths are relative to ``root`` (the project
-    folder) when given.
+    Returns the library of the tips that are valid and every problem found:
+    the vocabulary's first, then by file and line; paths are relative to
+    ``root`` (the project folder) when given. With ``weekday`` and ``today``,
+    a tip dated after ``today`` must fall on that weekday.
     """
     tips_dir, principles_file = Path(tips_dir), Path(principles_file)
     root = Path(root) if root else tips_dir.parent
     errors: list[TipError] = []
     principles = load_principles(principles_file, root, errors)
+    vocabulary_problems = len(errors)
     tips: list[Tip] = []
     if not tips_dir.is_dir():
         errors.append(TipError(_display(tips_dir, root), 1, "tips folder not found",
                                "set the plugin option 'tips' in mkdocs.yml"))
-        return Library((), principles), errors
+        return Library((), principles or {}), errors
+    publishing = rules.Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
     for path in tip_files(tips_dir):
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
             errors.append(TipError(_display(path, root), 1, "symbolic link points outside the tips folder",
                                    "copy the tip into tips/ instead of linking it"))
             continue
-        tip = load_tip(path, root, principles, errors)
+        tip = load_tip(path, root, principles, errors, publishing)
         if tip is not None:
             tips.append(tip)
+    for path in misnamed_tips(tips_dir, principles_file):
+        right = path.name.split(".")[0] + ".md"
+        errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
+                               "a tip's file name ends in .md", f"rename it {right}"))
     errors.extend(rules.library_problems(tips))
     tips.sort(key=lambda t: (t.date, t.slug))
-    errors.sort(key=lambda e: (e.path, e.line, e.message))
-    return Library(tuple(tips), principles), errors
+    first = errors[:vocabulary_problems]
+    rest = sorted(errors[vocabulary_problems:], key=lambda e: (e.path, e.line, e.message))
+    return Library(tuple(tips), principles or {}), first + rest
 
 
-def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None) -> Library:
+def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None) -> Library:
     """Like :func:`scan_library`, but raises :class:`LibraryError` on any problem."""
-    library, errors = scan_library(tips_dir, principles_file, root)
+    library, errors = scan_library(tips_dir, principles_file, root, weekday=weekday, today=today)
     if errors:
         raise LibraryError(errors)
     return library

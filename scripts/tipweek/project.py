@@ -98,7 +98,8 @@ class Project:
     def library(self) -> Library:
         """The library, read and validated once; raises LibraryError."""
         if self._library is None:
-            self._library = load_library(self.tips_dir, self.principles_file, self.root)
+            self._library = load_library(self.tips_dir, self.principles_file, self.root,
+                                         weekday=self.options.weekday, today=self.today())
         return self._library
 
     def today(self, override: str | dt.date | None = None) -> dt.date:
