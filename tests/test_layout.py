@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, build_site
-from test_browser import ARGS, CHROMIUM, Quiet, browser  # noqa: F401  (browser is a fixture; the module skips without Chromium)
+from test_browser import Quiet, browser  # noqa: F401  (a fixture; importing skips this module without Chromium)
 
 ROOT = Path(__file__).parent.parent
 TODAY = "2026-11-29"  # 53 tips published, 9 scheduled
