@@ -68,6 +68,9 @@ def test_the_handbook_prints_as_a_handbook(browser, real_site, tmp_path):  # noq
     tips = page.eval_on_selector_all(".tw-handbook-tip", """tips => tips.map(t => ({
         title: t.querySelector('h3').innerText.trim(),
         end: t.innerText.trim().split(/\\s+/).slice(-6).join(' ')}))""")
+    intros = page.eval_on_selector_all(".tw-handbook-principle", """sections => sections.map(s => ({
+        definition: s.querySelector('.tw-definition').innerText.trim().split(/\\s+/).slice(0, 8).join(' '),
+        first: (s.querySelector('.tw-handbook-tip h3') || {innerText: ''}).innerText.trim()}))""")
     pdf = tmp_path / "handbook.pdf"
     page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
     context.close()
@@ -86,6 +89,8 @@ def test_the_handbook_prints_as_a_handbook(browser, real_site, tmp_path):  # noq
         assert re.search(rf"(^| ){number} / {len(texts)}( |$)", text), text  # numbered pages
         if number > 1:
             assert "Tip of the week: the handbook" in text  # the running header
+    for intro in intros:  # a principle's introduction starts on the page of its first tip
+        assert any(intro["definition"] in text and intro["first"] in text for text in texts), intro
     for tip in tips:  # each tip whole on one page
         pages = [n for n, text in enumerate(texts) if tip["title"] in text and tip["end"] in text]
         assert pages, f"{tip['title']!r} is split across pages"
