@@ -168,3 +168,10 @@ def test_new_quotes_a_title_with_a_hash_and_it_survives(project, tipweek):
 def test_schedule_says_days_not_zero_weeks(tipweek):
     result = tipweek("schedule", "--today", "2026-11-25")
     assert "runs dry    2026-12-01  (the first publish day with no tip, 6 days away)" in result.output
+
+
+def test_a_bad_today_in_the_environment_is_one_line(tipweek, monkeypatch):
+    monkeypatch.setenv("TIPWEEK_TODAY", "garbage")
+    result = tipweek("schedule")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "TIPWEEK_TODAY: 'garbage' is not a date written YYYY-MM-DD" in result.output

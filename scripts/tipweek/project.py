@@ -98,8 +98,12 @@ class Project:
     def library(self) -> Library:
         """The library, read and validated once; raises LibraryError."""
         if self._library is None:
+            try:
+                today = self.today()
+            except schedule.TodayError:
+                today = None  # the command says what is wrong with it; the weekday rule waits
             self._library = load_library(self.tips_dir, self.principles_file, self.root,
-                                         weekday=self.options.weekday, today=self.today())
+                                         weekday=self.options.weekday, today=today)
         return self._library
 
     def today(self, override: str | dt.date | None = None) -> dt.date:
