@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .model import Principle, Tip, TipError
+from .schedule import Publishing, long_date, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
 ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 TEXT_KEYS = ("title", "summary", "author")
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
 MAX_SUMMARY = 300
@@ -50,39 +50,6 @@ _REQUIRED_HINTS = {
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
-
-
-def long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-@dataclass(frozen=True, slots=True)
-class Publishing:
-    """Tips go out on ``weekday``; a tip dated after ``today`` is scheduled."""
-    weekday: str
-    today: dt.date
-
-
-def publishing_day(day: dt.date, publishing: Publishing) -> dt.date | None:
-    """The date to use instead of a scheduled ``day`` that is not a
-    publishing day (that week's, or the next one's if it is past), or None
-    when ``day`` is fine. A tip dated today or earlier is history (an import
-    of old posts keeps their weekdays): only dates after today must be
-    publishing days."""
-    target = WEEKDAYS.index(publishing.weekday)
-    if day <= publishing.today or day.weekday() == target:
-        return None
-    right = day + dt.timedelta(days=target - day.weekday())
-    return right + dt.timedelta(weeks=1) if right <= publishing.today else right
-
-
-def off_weekday(day: dt.date, publishing: Publishing) -> str | None:
-    """'2027-02-04 is a Thursday; tips go out on Tuesdays: use 2027-02-02', or None."""
-    right = publishing_day(day, publishing)
-    if right is None:
-        return None
-    return (f"{day.isoformat()} is a {day:%A}; tips go out on {publishing.weekday.capitalize()}s: "
-            f"use {right.isoformat()}")
 
 
 # --------------------------------------------------------------------------- principles

@@ -54,8 +54,7 @@ def pick_day(library, files: dict[dt.date, list[Path]], today: dt.date, weekday:
     day to use; without ``requested``, the next free week's publishing day.
     ``files`` are the tip files by date: a week with any tip is taken, a
     draft or one that does not pass the checker yet included."""
-    from .rules import Publishing, long_date, publishing_day
-    from .schedule import next_free_day
+    from .schedule import Publishing, long_date, next_free_day, publishing_day
 
     def free_from(day: dt.date) -> dt.date:
         return next_free_day(library, day, weekday, also=files)

@@ -48,6 +48,39 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True, slots=True)
+class Publishing:
+    """Tips go out on ``weekday``; a tip dated after ``today`` is scheduled."""
+    weekday: str
+    today: dt.date
+
+
+def publishing_day(day: dt.date, publishing: Publishing) -> dt.date | None:
+    """The date to use instead of a scheduled ``day`` that is not a
+    publishing day (that week's, or the next one's if it is past), or None
+    when ``day`` is fine. A tip dated today or earlier is history (an import
+    of old posts keeps their weekdays): only dates after today must be
+    publishing days."""
+    target = WEEKDAYS.index(publishing.weekday)
+    if day <= publishing.today or day.weekday() == target:
+        return None
+    right = day + dt.timedelta(days=target - day.weekday())
+    return right + dt.timedelta(weeks=1) if right <= publishing.today else right
+
+
+def off_weekday(day: dt.date, publishing: Publishing) -> str | None:
+    """'2027-02-04 is a Thursday; tips go out on Tuesdays: use 2027-02-02', or None."""
+    right = publishing_day(day, publishing)
+    if right is None:
+        return None
+    return (f"{day.isoformat()} is a {day:%A}; tips go out on {publishing.weekday.capitalize()}s: "
+            f"use {right.isoformat()}")
+
+
 def published_on(library: Library, today: dt.date) -> tuple[Tip, ...]:
     """Tips out on ``today``, oldest first; drafts never are."""
     return tuple(t for t in library.tips if not t.draft and t.date <= today)
