@@ -72,7 +72,7 @@ def test_help_shows_examples(tipweek):
     from tipweek.cli import main
 
     for command in ("check", "new", "schedule", "build", "serve", "feed", "email", "send"):
-        result = CliRunner().invoke(main, [command, "--help"])
+        result = CliRunner(catch_exceptions=False).invoke(main, [command, "--help"])
         assert result.exit_code == 0
         assert "Example:" in result.output and f"tipweek {command}" in result.output
 
@@ -108,7 +108,7 @@ def test_missing_config_file(tmp_path):
     from click.testing import CliRunner
     from tipweek.cli import main
 
-    result = CliRunner().invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
+    result = CliRunner(catch_exceptions=False).invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
     assert result.exit_code == 1 and "not found" in result.output and "Traceback" not in result.output
 
 

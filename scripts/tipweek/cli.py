@@ -6,15 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
 from . import schedule
-from .loader import dated_files, scan_library
+from .loader import dated_files
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
@@ -27,16 +25,24 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _project(config_file: str | None) -> Project:
+def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(config_file)
+        return Project.load(config_file, **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def _parse_today(override: str | None) -> dt.date | None:
+    """--today, checked before anything is loaded; None means the default."""
+    try:
+        return schedule.parse_date(override, "--today") if override else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
 def _today(project: Project, override: str | None) -> dt.date:
     try:
-        return project.today(override)
+        return project.today(_parse_today(override))
     except schedule.TodayError as exc:
         raise click.BadParameter(str(exc), param_hint="--today") from None
 
@@ -47,6 +53,22 @@ def _library_or_exit(project: Project):
     except LibraryError as exc:
         _print_errors(exc.errors, "text")
         sys.exit(1)
+
+
+def _edition_or_exit(project: Project, today: str | None):
+    """The edition of the day, made as the build makes it; the tips' problems
+    are printed as `tipweek check` prints them."""
+    from mkdocs.exceptions import PluginError
+
+    from .plugin import LibraryProblems
+
+    try:
+        return project.edition(_today(project, today))
+    except LibraryProblems as exc:
+        _print_errors(exc.errors, "text")
+        sys.exit(1)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _print_errors(errors: list[TipError], fmt: str) -> None:
@@ -100,8 +122,7 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = scan_library(project.tips_dir, project.principles_file, project.root,
-                                   weekday=project.options.weekday, today=_today(project, None))
+    library, errors = project.scan(_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -126,7 +147,7 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
         tipweek new "Call back when you said you would" --tag follow-through --date 2027-02-02
     """
     project = _project(config_file)
-    library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
+    library, _ = project.scan()
     try:
         requested = schedule.parse_date(date, "--date") if date else None
     except schedule.TodayError as exc:
@@ -187,85 +208,64 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
                f"{schedule.time_until(cal.runs_dry, day)})")
 
 
-def _mkdocs(command: str, config_file: str | None, today: str | None, extra: list[str],
-            preview: bool = False) -> None:
-    from mkdocs.__main__ import cli as mkdocs_cli
-
-    project = _project(config_file)
-    os.environ["TIPWEEK_TODAY"] = _today(project, today).isoformat()
-    if preview:
-        os.environ["TIPWEEK_PREVIEW"] = "1"
-    args = [command, "-f", config_file or "mkdocs.yml", *extra]
-    if command != "build":
-        mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
-        return
-    _build_then_swap(mkdocs_cli, args, Path(project.mkdocs.site_dir))
+mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+_PASSTHROUGH = {"ignore_unknown_options": True}
 
 
-def _build_then_swap(mkdocs_cli, args: list[str], site_dir: Path) -> None:
-    """Build into a sibling folder and swap it in only when the build
-    succeeded: a failed or killed build leaves the previous site whole."""
-    import shutil
-
-    for flag in ("-d", "--site-dir"):
-        if flag in args:
-            site_dir = Path(args[args.index(flag) + 1]).resolve()
-            del args[args.index(flag):args.index(flag) + 2]
-    partial = site_dir.with_name(f".{site_dir.name}.partial")
-    previous = site_dir.with_name(f".{site_dir.name}.previous")
-    for leftover in (partial, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
-    try:
-        mkdocs_cli.main(args=[*args, "-d", str(partial)], prog_name="tipweek build", standalone_mode=False)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if site_dir.exists():
-        site_dir.rename(previous)
-    partial.rename(site_dir)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+@mkdocs_passthrough
 def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
-    """Build the site, feeds and email web version into site/ (wraps mkdocs build).
+    """Build the site, feeds and email web version into site/ (mkdocs build, in-process).
 
-    Other options go to mkdocs build as they are.
+    Other options are mkdocs build's own (--strict, --site-dir, --dirty, ...).
+    The new site replaces the old one only when the build succeeded.
 
     \b
     Example:
         tipweek build --strict
-        tipweek build --today 2026-12-01 -d /tmp/preview
+        tipweek build --today 2026-12-01 --site-dir /tmp/preview
     """
-    _mkdocs("build", config_file, today, list(mkdocs_args))
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.build(config_file, day, mkdocs_args, load=_project)
+    except building.BuildFailed:
+        sys.exit(1)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
-def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+@click.option("--list-url", default=None, metavar="URL",
+              help="Point the Subscribe page's form at this list service (e.g. a local `tipweek list serve`).")
+@mkdocs_passthrough
+def serve(config_file: str | None, today: str | None, list_url: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
-    and marked, reloading when a tip changes (wraps mkdocs serve).
+    and marked, reloading when a tip changes (mkdocs serve, in-process).
 
     \b
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
+        tipweek serve --list-url http://127.0.0.1:8025   # sign up through a local list service
     """
-    _mkdocs("serve", config_file, today, list(mkdocs_args), preview=True)
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _week_tip(project: Project, today: str | None):
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    tip = schedule.tip_of_the_week(library, day)
-    if tip is None:
-        raise click.ClickException(f"no tip is published on {day.isoformat()}; nothing to write")
-    return library, tip
+    edition = _edition_or_exit(project, today)
+    if edition.tip_of_the_week is None:
+        raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
+    return edition, edition.tip_of_the_week
 
 
 @main.command()
@@ -281,17 +281,14 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
         tipweek feed --out site/
     """
     from .feeds import write_feeds
-    from .render import Renderer
 
-    project = _project(config_file)
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    newest = tuple(reversed(schedule.published_on(library, day)))
-    renderer = Renderer(project.mkdocs)
-    paths = write_feeds(Path(out_dir), project.channel(), newest, library.principles, renderer.html,
-                        project.options.feed_length)
-    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({min(len(newest), project.options.feed_length)} "
-               f"of {len(newest)} published tips)")
+    edition = _edition_or_exit(_project(config_file), today)
+    try:
+        paths = write_feeds(edition, Path(out_dir))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the feeds to {out_dir}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({len(edition.feed_tips())} "
+               f"of {len(edition.published)} published tips)")
 
 
 @main.command()
@@ -310,25 +307,24 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     """
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
-    from .render import Renderer
 
-    project = _project(config_file)
-    library, tip = _week_tip(project, today)
+    edition, tip = _week_tip(_project(config_file), today)
+    msg = render_email(edition, tip, recipient=to)
     try:
-        msg = render_email(tip, project.channel(), library.principles, Renderer(project.mkdocs).html(tip),
-                           project.list_options(), recipient=to)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    data = as_bytes(msg)
-    write_atomic(out_file, data)
+        write_atomic(out_file, as_bytes(msg))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
     html_size = len(msg.get_body(("html",)).get_content().encode("utf-8"))
     click.echo(f"wrote {out_file}: {msg['Subject']} (HTML {html_size / 1024:.1f} KB"
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
 
 
 @main.command()
-@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), required=True,
+@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
               help="CSV with a header row and the columns email and name (others are ignored).")
+@click.option("--list", "list_db", default=None, metavar="DB_URL",
+              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
+                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
 @click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
               help="Addresses never to mail: one per line, or a CSV with an email column.")
 @click.option("--outbox", type=click.Path(file_okay=False), default=None,
@@ -345,7 +341,7 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
 @config_option
 @today_option
-def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
+def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
          user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
          config_file: str | None, today: str | None) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
@@ -359,11 +355,11 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     Example:
         tipweek send --subscribers subscribers.csv --dry-run
         tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
+        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips
     """
-    from .email import parse_sender, render_email, week_label
-    from .render import Renderer
+    from .email import ListOptions, parse_sender, render_email, week_label
     from .ledger import Ledger
     from .outcomes import SendError
     from .send import Report, deliver_all, still_to_send
@@ -375,16 +371,23 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
         click.echo(f"error: {message}", err=True)
         sys.exit(2)
 
+    if (subscribers is None) == (list_db is None):
+        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
     project = _project(config_file)
-    library, tip = _week_tip(project, today)
-    options, channel = project.list_options(), project.channel()
-    body = Renderer(project.mkdocs).html(tip)
+    edition, tip = _week_tip(project, today)
+    options = ListOptions.of(edition)
+    own_link = None  # with --list: each subscriber's unsubscribe URL on the service
     try:
-        listing = read_subscribers(Path(subscribers))
+        if list_db:
+            from .subscriptions.sending import list_to_send
+            from_list = list_to_send(list_db, project)
+            listing, own_link = from_list.listing, from_list.link
+        else:
+            listing = read_subscribers(Path(subscribers))
         suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
     except SendError as exc:
         stop(str(exc))
-    report = Report(duplicates=listing.duplicates)
+    report = Report(duplicates=listing.duplicates, unsubscribed=from_list.unsubscribed if list_db else 0)
     for line, address in listing.invalid:
         report.invalid.append(address)
         click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
@@ -396,8 +399,9 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
             wanted.append(sub)
 
     def message(sub):
-        return render_email(tip, channel, library.principles, body, options, recipient=sub.email,
-                            name=sub.name)
+        return render_email(edition, tip, recipient=sub.email, name=sub.name,
+                            unsubscribe_url=own_link(sub) if own_link else None,
+                            sent_at=dt.datetime.now(dt.timezone.utc))
 
     def tell_uncertain() -> None:
         for address, reason in report.uncertain:
@@ -446,6 +450,11 @@ def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: s
     click.echo(report.summary())
     sys.exit(report.exit_code)
 
+
+from .subscriptions.commands import list_group  # noqa: E402
+main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -57,6 +57,7 @@ class Tip:
     path: str
     author: str | None = None
     draft: bool = False
+    source: str | None = None  # where an imported tip was first published
 
     @property
     def week(self) -> tuple[int, int]:

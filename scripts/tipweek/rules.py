@@ -19,7 +19,7 @@ from .model import Principle, Tip, TipError
 from .schedule import Publishing, long_date, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "source")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 TEXT_KEYS = ("title", "summary", "author")
 PRINCIPLE_KEYS = ("name", "definition", "description")
@@ -137,6 +137,10 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
     late = off_weekday(date, publishing) if date and publishing and draft is not True else None
     if late:
         errors.append(TipError(src.where, src.line_of("date"), late, "change the date and the file name"))
+    source = src.meta.get("source")
+    if "source" in src.meta and not (isinstance(source, str) and re.fullmatch(r"https?://\S+", source)):
+        errors.append(TipError(src.where, src.line_of("source"), "source must be the http(s) address the tip "
+                               "came from", "e.g. source: \"https://blog.example.org/2019/03/own-the-mistake/\""))
     for key, value in (("title", title), ("summary", summary), ("author", author)):
         control = CONTROL.search(value) if value else None
         if control:
@@ -150,7 +154,7 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft)
+               draft=draft, source=src.meta.get("source"))
 
 
 def _comments(src: TipSource, errors: list[TipError]) -> None:

@@ -81,14 +81,27 @@ def off_weekday(day: dt.date, publishing: Publishing) -> str | None:
             f"use {right.isoformat()}")
 
 
+def is_out(tip: Tip, today: dt.date) -> bool:
+    """The one rule for "is this tip published on ``today``?": not a draft,
+    and dated today or earlier. Every output asks here."""
+    return not tip.draft and tip.date <= today
+
+
+def status(tip: Tip, today: dt.date) -> str | None:
+    """'draft', 'scheduled', or None for a tip that is out."""
+    if tip.draft:
+        return "draft"
+    return None if is_out(tip, today) else "scheduled"
+
+
 def published_on(library: Library, today: dt.date) -> tuple[Tip, ...]:
-    """Tips out on ``today``, oldest first; drafts never are."""
-    return tuple(t for t in library.tips if not t.draft and t.date <= today)
+    """Tips out on ``today``, oldest first."""
+    return tuple(t for t in library.tips if is_out(t, today))
 
 
 def scheduled_after(library: Library, today: dt.date) -> tuple[Tip, ...]:
     """Tips dated after ``today``, soonest first."""
-    return tuple(t for t in library.tips if not t.draft and t.date > today)
+    return tuple(t for t in library.tips if status(t, today) == "scheduled")
 
 
 def drafts(library: Library) -> tuple[Tip, ...]:
@@ -96,11 +109,8 @@ def drafts(library: Library) -> tuple[Tip, ...]:
 
 
 def tip_of_the_week(library: Library, today: dt.date) -> Tip | None:
-    """The newest published tip on ``today``."""
-    for tip in reversed(library.tips):
-        if not tip.draft and tip.date <= today:
-            return tip
-    return None
+    """The newest tip out on ``today``."""
+    return next((t for t in reversed(library.tips) if is_out(t, today)), None)
 
 
 def publish_day(week_monday: dt.date, weekday: str) -> dt.date:
