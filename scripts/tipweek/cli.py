@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from . import schedule
+from .loader import dated_files
 from .model import LibraryError, TipError
-from .scaffold import ScaffoldError, new_tip
+from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -121,7 +122,7 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = project.scan()
+    library, errors = project.scan(_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -147,14 +148,13 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
     """
     project = _project(config_file)
     library, _ = project.scan()
-    if date:
-        try:
-            day = schedule.parse_date(date, "--date")
-        except schedule.TodayError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
-    else:
-        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
     try:
+        requested = schedule.parse_date(date, "--date") if date else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+    try:
+        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+                       requested)
         path = new_tip(library, project.tips_dir, title, tags, day)
     except ScaffoldError as exc:
         if exc.param:
@@ -204,9 +204,8 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
             click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
     gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
     click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
-    ahead = (cal.runs_dry - day).days // 7
     click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{ahead} week{'s' * (ahead != 1)} away)")
+               f"{schedule.time_until(cal.runs_dry, day)})")
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)

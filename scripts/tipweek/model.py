@@ -34,7 +34,7 @@ class LibraryError(Exception):
     """Raised when the library has problems; ``errors`` lists them all."""
 
     def __init__(self, errors: Iterable[TipError]):
-        self.errors = sorted(errors, key=lambda e: (e.path, e.line, e.message))
+        self.errors = list(errors)  # in the order found (loader puts principles.yml's first)
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
