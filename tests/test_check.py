@@ -259,3 +259,12 @@ def test_the_build_lists_the_vocabulary_first_too(project, tmp_path, caplog):
         build_site(project, tmp_path / "site")
     assert caplog.text.index("principle slug 'Responsiveness'") < caplog.text.index("the tip has no body")
     assert "unknown tag" not in caplog.text
+
+
+def test_a_control_character_that_python_counts_as_a_line_end_is_still_refused(project, tipweek):
+    """U+001E is a line boundary to str.splitlines, so a scan by lines missed it (found by hypothesis)."""
+    path = project / "tips/2026/2026-11-17-own-the-mistake.md"
+    path.write_text(path.read_text() + "One more line\x1e with a record separator.\n")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "the body contains the control character U+001E" in result.output

@@ -119,7 +119,7 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, er
     if not isinstance(meta, dict):
         errors.append(TipError(where, 2, "front matter must be 'key: value' lines"))
         return None
-    fm_lines = fm_text.splitlines()
+    fm_lines = fm_text.split("\n")  # YAML's lines: not split at \x1c-\x1e as str.splitlines does
     source = rules.TipSource(where=where, file_date=name["date"], slug=name["slug"], folder=path.parent.name,
                              meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line,
                              item_lines=parsed.item_lines,

@@ -263,7 +263,7 @@ def body_problems(body: str, first_line: int, where: str) -> list[TipError]:
     if not (maybe_unsafe or CONTROL.search(body) or any(line in body for line in SCAFFOLD_LINES)):
         return []
     found = []
-    for number, line in enumerate(body.splitlines(), start=first_line):
+    for number, line in enumerate(body.split("\n"), start=first_line):
         for pattern, message, hint in UNSAFE_HTML:
             match = pattern.search(line)
             if match:
