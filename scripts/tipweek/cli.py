@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import schedule
+from . import problems, schedule
 from .loader import dated_files
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip, pick_day
@@ -72,30 +71,7 @@ def _edition_or_exit(project: Project, today: str | None):
 
 
 def _print_errors(errors: list[TipError], fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors]}, indent=2))
-        return
-    for error in errors:
-        if fmt == "github":
-            click.echo(_github_annotation(error))
-        else:
-            click.echo(str(error), err=True)
-    if errors and fmt == "text":
-        files = len({e.path for e in errors})
-        click.echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} in {files} file{'s' * (files != 1)}",
-                   err=True)
-
-
-def _github_annotation(error: TipError) -> str:
-    """A GitHub Actions workflow command that annotates the line in the PR."""
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    message = error.message + (f" ({error.hint})" if error.hint else "")
-    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+    problems.show(errors, fmt, click.echo)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
