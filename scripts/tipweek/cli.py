@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from . import schedule
+from . import reruns, schedule
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip
 from .project import Project, ProjectError
@@ -199,15 +199,18 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
     project = _project(config_file)
     library = _library_or_exit(project)
     day = _today(project, today)
-    cal = schedule.calendar(library, day, weeks, project.options.weekday)
+    weekday = project.options.weekday
+    cal = schedule.calendar(library, day, weeks, weekday)
+    current = reruns.featured(library, day, weekday, schedule.tip_of_the_week(library, day))
+    coming = reruns.ahead(library, day, weeks, weekday)
     if as_json:
-        click.echo(json.dumps(cal.as_dict(), indent=2))
+        click.echo(json.dumps({**cal.as_dict(), "this_week": current.as_dict() if current else None,
+                               "reruns": [reruns.ahead_row(d, t) for d, t in coming]}, indent=2))
         return
-    current = schedule.tip_of_the_week(library, day)
     click.echo(f"today       {day.isoformat()} ({day:%A})")
     click.echo(f"published   {len(cal.published)} tip{'s' * (len(cal.published) != 1)}")
     if current:
-        click.echo(f"this week   {current.date}  {current.title}  [{current.slug}]")
+        click.echo(f"this week   {current.describe()}")
     click.echo(f"scheduled   {len(cal.scheduled)}")
     for tip in cal.scheduled:
         click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
@@ -217,6 +220,11 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
             click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
     gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
     click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
+    for index, (rerun_day, tip) in enumerate(coming):
+        label = "re-runs" if index == 0 else ""
+        shown = reruns.Featured(tip, rerun_day, rerun=True).describe() if tip else \
+            f"{rerun_day}  nothing published {reruns.MIN_AGE_WEEKS} weeks before; the week stays empty"
+        click.echo(f"{label:<11} {shown}")
     ahead = (cal.runs_dry - day).days // 7
     click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
                f"{ahead} week{'s' * (ahead != 1)} away)")
@@ -273,10 +281,11 @@ def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 
 
 def _week_tip(project: Project, today: str | None):
+    """The edition and what its week features: its own tip or a re-run (reruns.Featured)."""
     edition = _edition_or_exit(project, today)
-    if edition.tip_of_the_week is None:
+    if edition.featured is None:
         raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
-    return edition, edition.tip_of_the_week
+    return edition, edition.featured
 
 
 @main.command()
@@ -319,8 +328,8 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
 
-    edition, tip = _week_tip(_project(config_file), today)
-    msg = render_email(edition, tip, recipient=to)
+    edition, week = _week_tip(_project(config_file), today)
+    msg = render_email(edition, week.tip, recipient=to, rerun_on=week.rerun_on)
     try:
         write_atomic(out_file, as_bytes(msg))
     except OSError as exc:
@@ -370,7 +379,7 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips
     """
-    from .email import ListOptions, parse_sender, render_email, week_label
+    from .email import ListOptions, parse_sender, render_email
     from .ledger import Ledger
     from .outcomes import SendError
     from .send import Report, deliver_all, still_to_send
@@ -385,7 +394,8 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
     if (subscribers is None) == (list_db is None):
         raise click.UsageError("give either --subscribers FILE or --list DB_URL")
     project = _project(config_file)
-    edition, tip = _week_tip(project, today)
+    edition, featured = _week_tip(project, today)
+    tip = featured.tip
     options = ListOptions.of(edition)
     own_link = None  # with --list: each subscriber's unsubscribe URL on the service
     try:
@@ -411,18 +421,19 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
 
     def message(sub):
         return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None)
+                            unsubscribe_url=own_link(sub) if own_link else None, rerun_on=featured.rerun_on)
 
     def tell_uncertain() -> None:
         for address, reason in report.uncertain:
             click.echo(f"uncertain: {address}: {reason}; not sent again (check the mail server's log)", err=True)
 
-    week = week_label(tip)
+    week = featured.week  # a re-run week has its own ledger
+    what = f"'{tip.title}'" + (f" (from the archive, first published {tip.date})" if featured.rerun else "")
     ledger_folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
     if dry_run:
         # What a real run would do now: the ledger (read, not locked) says who already has it.
         for sub in still_to_send(wanted, Ledger(ledger_folder, week).load(), report):
-            click.echo(f"would send {week} '{tip.title}' to {sub.name} <{sub.email}>")
+            click.echo(f"would send {week} {what} to {sub.name} <{sub.email}>")
             report.sent += 1
         tell_uncertain()
         click.echo(report.summary(dry_run=True))
@@ -444,7 +455,7 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
     envelope = parse_sender(options.sender).addr_spec
     try:
         with Ledger(ledger_folder, week) as ledger:
-            click.echo(f"sending {week} '{tip.title}' to {len(wanted)} subscribers via {transport.where}", err=True)
+            click.echo(f"sending {week} {what} to {len(wanted)} subscribers via {transport.where}", err=True)
             with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
                 deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
                             backoff=backoff, progress=lambda sub: bar.update(1))

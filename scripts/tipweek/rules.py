@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from .model import Principle, Tip, TipError
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
@@ -122,6 +122,9 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
     draft = src.meta.get("draft", False)
     if not isinstance(draft, bool):
         errors.append(TipError(src.where, src.line_of("draft"), "draft must be true or false"))
+    evergreen = src.meta.get("evergreen", False)
+    if not isinstance(evergreen, bool):
+        errors.append(TipError(src.where, src.line_of("evergreen"), "evergreen must be true or false"))
     for key, value in (("title", title), ("summary", summary), ("author", author)):
         control = CONTROL.search(value) if value else None
         if control:
@@ -135,7 +138,7 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft)
+               draft=draft, evergreen=evergreen)
 
 
 def _keys(src: TipSource, errors: list[TipError]) -> None:
