@@ -285,3 +285,13 @@ def test_send_in_a_rerun_week_delivers_once_with_its_own_ledger(library, tmp_pat
     assert sorted(p.name for p in ledgers.glob("*.jsonl")) == ["2026-W31.jsonl", "2026-W32.jsonl"]
     sent = [json.loads(line) for line in (ledgers / "2026-W32.jsonl").read_text("utf-8").splitlines()]
     assert sorted(e["email"] for e in sent if e["status"] == "sent") == sorted(a for a, _ in people)
+
+
+def test_evergreen_must_be_true_or_false(project, tipweek):
+    path = project / "tips" / "2026" / "2026-11-17-own-the-mistake.md"
+    path.write_text(path.read_text("utf-8").replace("tags:", "evergreen: always\ntags:", 1), "utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "tips/2026/2026-11-17-own-the-mistake.md:4: evergreen must be true or false" in result.stderr
+    path.write_text(path.read_text("utf-8").replace("evergreen: always", "evergreen: true"), "utf-8")
+    assert tipweek("check").exit_code == 0
