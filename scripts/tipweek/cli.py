@@ -24,22 +24,9 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _find_config(config_file: str | None) -> Path:
-    """-f, else mkdocs.yml in this folder or the nearest one above it (as git
-    finds its repository), so commands work from any folder of the project."""
-    if config_file:
-        return Path(config_file)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "mkdocs.yml").is_file():
-            return folder / "mkdocs.yml"
-    raise click.ClickException("no mkdocs.yml here or in any folder above; run tipweek inside the project "
-                               "or pass -f path/to/mkdocs.yml")
-
-
 def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(_find_config(config_file), **overrides)
+        return Project.load(config_file, **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -253,7 +240,7 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 
     day = _parse_today(today)
     try:
-        building.build(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.build(config_file, day, mkdocs_args, load=_project)
     except building.BuildFailed:
         sys.exit(1)
 
@@ -261,8 +248,10 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 @main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
+@click.option("--list-url", default=None, metavar="URL",
+              help="Point the Subscribe page's form at this list service (e.g. a local `tipweek list serve`).")
 @mkdocs_passthrough
-def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+def serve(config_file: str | None, today: str | None, list_url: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
     and marked, reloading when a tip changes (mkdocs serve, in-process).
 
@@ -270,12 +259,13 @@ def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
+        tipweek serve --list-url http://127.0.0.1:8025   # sign up through a local list service
     """
     from . import build as building
 
     day = _parse_today(today)
     try:
-        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -421,7 +411,8 @@ def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None,
 
     def message(sub):
         return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None, rerun_on=featured.rerun_on)
+                            unsubscribe_url=own_link(sub) if own_link else None,
+                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=featured.rerun_on)
 
     def tell_uncertain() -> None:
         for address, reason in report.uncertain:

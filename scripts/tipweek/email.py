@@ -28,7 +28,7 @@ from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
-SEND_HOUR = 7  # the Date header: publish day, 07:00 in the site's time zone
+SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +101,8 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         "subscribe_url": site.absolute(urls.SUBSCRIBE),
         "principles": [{"name": edition.principles[s].name, "url": site.absolute(urls.principle(s))}
                        for s in tip.tags],
+        "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
+                    for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
         "body": body,
         "name": one_line(name) if name else None,
@@ -126,12 +128,20 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
 
 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
-                 unsubscribe_url: str | None = None, rerun_on: dt.date | None = None) -> EmailMessage:
+                 unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
+                 rerun_on: dt.date | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
     an editor's copy), with the recipient's own unsubscribe links: from the
     plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
+
+    ``sent_at`` is the Date header: the moment the sender hands the message
+    over (a Date hours off the time it arrives counts against it with spam
+    filters). Without it (the editor's copy) the Date is 07:00 on the tip's
+    day, so rebuilds stay byte-identical.
+
     With ``rerun_on`` (``edition.featured.rerun_on``) it is that week's
-    re-run of ``tip``: dated, labelled and identified by that week."""
+    re-run of ``tip``: labelled, identified and (without ``sent_at``) dated
+    by that week."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
@@ -143,8 +153,9 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     msg["To"] = Address(display_name=one_line(name or ""), addr_spec=to_addr)
     if options.reply_to:
         msg["Reply-To"] = options.reply_to
-    sent = dt.datetime.combine(rerun_on or tip.date, dt.time(SEND_HOUR), edition.site.published_at(tip).tzinfo)
-    msg["Date"] = format_datetime(sent)
+    zone = edition.site.published_at(tip).tzinfo
+    msg["Date"] = format_datetime(sent_at.astimezone(zone) if sent_at else
+                                  dt.datetime.combine(rerun_on or tip.date, dt.time(SEND_HOUR), zone))
     digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<{urls.week_label(rerun_on or tip.date)}.{tip.slug}.{digest}@{options.list_id}>"
     msg["List-Id"] = f"{one_line(edition.site.name)} <{options.list_id}>"

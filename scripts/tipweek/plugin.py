@@ -55,12 +55,13 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     supports_multiple_instances = False
     today: dt.date | None = None  # set by --today; else TIPWEEK_TODAY, else the date in the site's zone
     preview = False  # scheduled tips and drafts shown, marked (tipweek serve)
+    list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
 
     def on_shutdown(self) -> None:
-        self.today, self.preview = None, False
+        self.today, self.preview, self.list_url = None, False, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
@@ -134,9 +135,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if page.is_homepage and "template" not in page.meta:
             page.meta["template"] = "tipweek/home.html"
             page.meta.setdefault("hide", ["navigation"])
-        if self.config.list_url:
+        list_url = self.list_url or self.config.list_url
+        if list_url:
             from .subscriptions.signup import with_signup_form
-            markdown = with_signup_form(markdown, self.config.list_url)
+            markdown = with_signup_form(markdown, list_url)
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

@@ -57,6 +57,20 @@ class Project:
     options: TipweekConfig
     plugin: object  # the TipweekPlugin instance MkDocs made for this configuration
 
+    @staticmethod
+    def find(config_file: str | Path | None = None) -> Path:
+        """``config_file``, else mkdocs.yml in this folder or the nearest one
+        above it (as git finds its repository), so commands work from any
+        folder of the project."""
+        if config_file:
+            return Path(config_file)
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / "mkdocs.yml").is_file():
+                return folder / "mkdocs.yml"
+        raise ProjectError("no mkdocs.yml here or in any folder above; run tipweek inside the project "
+                           "or pass -f path/to/mkdocs.yml")
+
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides) -> "Project":
         """Read mkdocs.yml (or ``config_file``) the way ``mkdocs`` does, with
@@ -64,7 +78,7 @@ class Project:
         from mkdocs import exceptions
         from mkdocs.config import load_config
 
-        path = Path(config_file or "mkdocs.yml")
+        path = cls.find(config_file)
         if not path.is_file():
             raise ProjectError(f"{path}: not found; run tipweek in the project folder or pass -f mkdocs.yml")
         # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
@@ -81,7 +95,7 @@ class Project:
         plugin = config.plugins.get("tipweek")
         if plugin is None:
             raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
-        plugin.today, plugin.preview = None, False  # MkDocs keeps the instance across loads
+        plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
         return cls(Path(config.config_file_path).resolve().parent, config, plugin.config, plugin)
 
     @property

@@ -8,18 +8,14 @@ these objects to the templates.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import combinations
 
 from . import urls
 from .edition import Edition
 from .model import Principle, Tip
-
-RELATED = 3
-
+from .related import Related
 
 @lru_cache(maxsize=4096)
 def long_date(day: dt.date) -> str:
@@ -92,32 +88,12 @@ class SiteView:
         return self.visible[i + 1] if i + 1 < len(self.visible) else None
 
     @cached_property
-    def _by_tag_set(self) -> dict[frozenset[str], list[Tip]]:
-        """Every non-empty subset of a tip's principles -> the visible tips
-        that have all of them, newest first: the index related tips are read from."""
-        index: dict[frozenset[str], list[Tip]] = defaultdict(list)
-        for tip in self.visible:
-            for size in range(1, len(tip.tags) + 1):
-                for subset in combinations(sorted(tip.tags), size):
-                    index[frozenset(subset)].append(tip)
-        return index
+    def _related(self) -> Related:
+        return Related(self.visible)
 
-    def related(self, tip: Tip, count: int = RELATED) -> tuple[Tip, ...]:
-        """Up to ``count`` tips sharing the most principles with ``tip``, newest
-        first among equals. Reads a handful of index entries, never the whole
-        library, so the build stays linear."""
-        chosen: list[Tip] = []
-        taken = {tip.slug}
-        for size in range(len(tip.tags), 0, -1):
-            lists = [self._by_tag_set.get(frozenset(s), []) for s in combinations(sorted(tip.tags), size)]
-            newest_first = heapq.merge(*lists, key=lambda t: (t.date, t.slug), reverse=True)
-            for other in newest_first:
-                if other.slug not in taken:
-                    taken.add(other.slug)
-                    chosen.append(other)
-                    if len(chosen) == count:
-                        return tuple(chosen)
-        return tuple(chosen)
+    def related(self, tip: Tip) -> tuple[Tip, ...]:
+        """Related tips among those the site shows (see :mod:`related`)."""
+        return self._related.to(tip)
 
     # ------------------------------------------------------------ principles
     @cached_property
