@@ -308,7 +308,8 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
 @config_option
 @today_option
 def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:
-    """Write this week's email (the tip of the week on --today) as a .eml file.
+    """Write this week's email (the tip of the week on --today, or a re-run "From the archive"
+    when the week has no tip of its own) as a .eml file.
 
     \b
     Example:
