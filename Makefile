@@ -39,8 +39,11 @@ test: site
 
 # Performance against a Material blog at 100, 1000 and 5000 tips (benchmarks/README.md);
 # about 20 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
+# Then send's throughput to a slow local SMTP server over 1, 4 and 8 connections
+# (about 6 minutes).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --tips 100,1000,5000
+	$(BIN)/python benchmarks/throughput.py
 
 clean:
 	rm -rf site $(VENV)

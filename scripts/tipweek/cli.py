@@ -12,8 +12,9 @@ from pathlib import Path
 import click
 
 from . import reruns, schedule
+from .loader import dated_files
 from .model import LibraryError, TipError
-from .scaffold import ScaffoldError, new_tip
+from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -121,7 +122,7 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = project.scan()
+    library, errors = project.scan(_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -147,14 +148,13 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
     """
     project = _project(config_file)
     library, _ = project.scan()
-    if date:
-        try:
-            day = schedule.parse_date(date, "--date")
-        except schedule.TodayError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
-    else:
-        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
     try:
+        requested = schedule.parse_date(date, "--date") if date else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+    try:
+        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+                       requested)
         path = new_tip(library, project.tips_dir, title, tags, day)
     except ScaffoldError as exc:
         if exc.param:
@@ -212,9 +212,8 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
         shown = reruns.Featured(tip, rerun_day, rerun=True).describe() if tip else \
             f"{rerun_day}  nothing published {reruns.MIN_AGE_WEEKS} weeks before; the week stays empty"
         click.echo(f"{label:<11} {shown}")
-    ahead = (cal.runs_dry - day).days // 7
     click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{ahead} week{'s' * (ahead != 1)} away)")
+               f"{schedule.time_until(cal.runs_dry, day)})")
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
@@ -330,142 +329,15 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
 
 
-@main.command()
-@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV with a header row and the columns email and name (others are ignored).")
-@click.option("--list", "list_db", default=None, metavar="DB_URL",
-              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
-                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
-@click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Addresses never to mail: one per line, or a CSV with an email column.")
-@click.option("--outbox", type=click.Path(file_okay=False), default=None,
-              help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
-@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")
-@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS (required for --user "
-                                                "unless the server is on this machine).")
-@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
-@click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
-              help="Where the per-week delivery record lives (default: .tipweek/ledger).")
-@click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
-@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry; doubles each round.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the SMTP server.")
-@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
-@config_option
-@today_option
-def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
-         user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
-         config_file: str | None, today: str | None) -> None:
-    """Deliver this week's email to a subscriber list, resumably, never twice.
+from .send_command import send  # noqa: E402  (it uses the helpers above)
 
-    Each address gets its own message (its name, its unsubscribe link). A
-    ledger per week records every delivery, so a run that stopped half-way is
-    simply run again. Exit 0 when all went out, 1 if an address failed, 2 if
-    the run could not go on.
-
-    \b
-    Example:
-        tipweek send --subscribers subscribers.csv --dry-run
-        tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
-        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
-        TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
-            --smtp smtp.example.org:587 --starttls --user tips
-    """
-    from .email import ListOptions, parse_sender, render_email
-    from .ledger import Ledger
-    from .outcomes import SendError
-    from .send import Report, deliver_all, still_to_send
-    from .subscribers import read_subscribers, read_suppressions
-    from .transports import MaildirOutbox, SmtpTransport, is_loopback
-
-    def stop(message: str) -> None:
-        """The run cannot go on: say why, exit 2 (as --help promises)."""
-        click.echo(f"error: {message}", err=True)
-        sys.exit(2)
-
-    if (subscribers is None) == (list_db is None):
-        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
-    project = _project(config_file)
-    edition, featured = _week_tip(project, today)
-    tip = featured.tip
-    options = ListOptions.of(edition)
-    own_link = None  # with --list: each subscriber's unsubscribe URL on the service
-    try:
-        if list_db:
-            from .subscriptions.sending import list_to_send
-            from_list = list_to_send(list_db, project)
-            listing, own_link = from_list.listing, from_list.link
-        else:
-            listing = read_subscribers(Path(subscribers))
-        suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
-    except SendError as exc:
-        stop(str(exc))
-    report = Report(duplicates=listing.duplicates, unsubscribed=from_list.unsubscribed if list_db else 0)
-    for line, address in listing.invalid:
-        report.invalid.append(address)
-        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
-    wanted = []
-    for sub in listing.subscribers:
-        if sub.key in suppressed:
-            report.unsubscribed += 1
-        else:
-            wanted.append(sub)
-
-    def message(sub):
-        return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None,
-                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=featured.rerun_on)
-
-    def tell_uncertain() -> None:
-        for address, reason in report.uncertain:
-            click.echo(f"uncertain: {address}: {reason}; not sent again (check the mail server's log)", err=True)
-
-    week = featured.week  # a re-run week has its own ledger
-    what = f"'{tip.title}'" + (f" (from the archive, first published {tip.date})" if featured.rerun else "")
-    ledger_folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
-    if dry_run:
-        # What a real run would do now: the ledger (read, not locked) says who already has it.
-        for sub in still_to_send(wanted, Ledger(ledger_folder, week).load(), report):
-            click.echo(f"would send {week} {what} to {sub.name} <{sub.email}>")
-            report.sent += 1
-        tell_uncertain()
-        click.echo(report.summary(dry_run=True))
-        return
-    if smtp:
-        host, _, port = smtp.rpartition(":")
-        if not host or not port.isdigit():
-            raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-        password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-        if user and password is None:
-            stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-        if user and not starttls and not is_loopback(host):
-            stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
-                 "(only a server on this machine may do without)")
-        transport = SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                                  timeout=timeout)
-    else:
-        transport = MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")
-    envelope = parse_sender(options.sender).addr_spec
-    try:
-        with Ledger(ledger_folder, week) as ledger:
-            click.echo(f"sending {week} {what} to {len(wanted)} subscribers via {transport.where}", err=True)
-            with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
-                deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
-                            backoff=backoff, progress=lambda sub: bar.update(1))
-    except SendError as exc:
-        report.aborted = str(exc)
-    finally:
-        transport.close()
-    for address, reason in report.failed:
-        click.echo(f"failed: {address}: {reason}", err=True)
-    tell_uncertain()
-    if report.aborted:
-        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
-    click.echo(report.summary())
-    sys.exit(report.exit_code)
+main.add_command(send)
 
 
 from .subscriptions.commands import list_group  # noqa: E402
 main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -30,6 +30,7 @@ from .model import LibraryError, Tip, TipError
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
+from .search import write_search_index
 from .views import SiteView, long_date
 
 PACKAGE = Path(__file__).parent
@@ -177,6 +178,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         write_feeds(self.edition, Path(config.site_dir))
         write_web_versions(self.edition, Path(config.site_dir))
+        write_search_index(config)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):

@@ -36,8 +36,8 @@ def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.d
                  preview: bool = False) -> Edition:
     """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
     root = Path(config.config_file_path).resolve().parent
-    library = load_library(root / options.tips, root / options.principles, root)
     day = schedule.resolve_today(today, options.timezone)
+    library = load_library(root / options.tips, root / options.principles, root, weekday=options.weekday, today=day)
     return Edition(site_of(config, options), library, day, options, preview=preview)
 
 
@@ -113,13 +113,18 @@ class Project:
     def today(self, override: str | dt.date | None = None) -> dt.date:
         return schedule.resolve_today(override, self.options.timezone)
 
-    def scan(self) -> tuple[Library, list[TipError]]:
-        """Every tip that is valid, and every problem found."""
-        return scan_library(self.tips_dir, self.principles_file, self.root)
+    def scan(self, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
+        """Every tip that is valid, and every problem found (with ``today``,
+        also a scheduled tip off the publishing weekday)."""
+        return scan_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
 
     def library(self) -> Library:
         """The library, read and validated; raises LibraryError."""
-        return load_library(self.tips_dir, self.principles_file, self.root)
+        try:
+            today = self.today()
+        except schedule.TodayError:
+            today = None  # the command says what is wrong with it; the weekday rule waits
+        return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
 
     def edition(self, today: dt.date) -> Edition:
         """The edition of ``today`` for a command, made by the plugin as in the

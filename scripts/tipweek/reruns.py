@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from . import urls
 from .model import Library, Tip
-from .schedule import empty_weeks, monday_of, publish_day
+from .schedule import monday_of, publish_day
 
 MIN_AGE_WEEKS = 26
 WEEK = dt.timedelta(weeks=1)
@@ -138,11 +138,14 @@ def since(reruns: dict[dt.date, Tip], first: dt.date, today: dt.date, weekday: s
 
 
 def ahead(library: Library, today: dt.date, weeks: int, weekday: str) -> list[tuple[dt.date, Tip | None]]:
-    """Each empty publishing day of the next ``weeks`` weeks (as ``tipweek
-    schedule`` lists them) with the tip it will re-run, None when no tip is
-    old enough."""
-    days = empty_weeks(library, today, weeks, weekday)
-    if not days:
-        return []
-    reruns = plan(library, days[-1])
-    return [(day, reruns.get(monday_of(day))) for day in days]
+    """The publishing day of each week of the next ``weeks`` (this one
+    included when its publishing day is not past) that has no tip to send
+    (a week held only by a draft counts: the draft never goes out), with the
+    tip it will re-run, None when no tip is old enough."""
+    first = monday_of(today)
+    if publish_day(first, weekday) < today:
+        first += WEEK
+    mondays = [first + i * WEEK for i in range(weeks)]
+    own = {monday_of(t.date) for t in library.tips if not t.draft}
+    reruns = plan(library, mondays[-1]) if mondays else {}
+    return [(publish_day(m, weekday), reruns.get(m)) for m in mondays if m not in own]
