@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from . import problems, schedule
+from . import agenda, problems, schedule
 from .loader import dated_files
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip, pick_day
@@ -161,27 +161,8 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
     """
     project = _project(config_file)
     library = _library_or_exit(project)
-    day = _today(project, today)
-    cal = schedule.calendar(library, day, weeks, project.options.weekday)
-    if as_json:
-        click.echo(json.dumps(cal.as_dict(), indent=2))
-        return
-    current = schedule.tip_of_the_week(library, day)
-    click.echo(f"today       {day.isoformat()} ({day:%A})")
-    click.echo(f"published   {len(cal.published)} tip{'s' * (len(cal.published) != 1)}")
-    if current:
-        click.echo(f"this week   {current.date}  {current.title}  [{current.slug}]")
-    click.echo(f"scheduled   {len(cal.scheduled)}")
-    for tip in cal.scheduled:
-        click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
-    if cal.drafts:
-        click.echo(f"drafts      {len(cal.drafts)}")
-        for tip in cal.drafts:
-            click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
-    gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
-    click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
-    click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{schedule.time_until(cal.runs_dry, day)})")
+    found = agenda.Agenda.of(library, _today(project, today), weeks, project.options.weekday)
+    click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
@@ -238,10 +219,11 @@ def serve(config_file: str | None, today: str | None, list_url: str | None, mkdo
 
 
 def _week_tip(project: Project, today: str | None):
+    """The edition and what its week features: its own tip or a re-run (reruns.Featured)."""
     edition = _edition_or_exit(project, today)
-    if edition.tip_of_the_week is None:
+    if edition.featured is None:
         raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
-    return edition, edition.tip_of_the_week
+    return edition, edition.featured
 
 
 @main.command()
@@ -274,7 +256,8 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
 @config_option
 @today_option
 def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:
-    """Write this week's email (the tip of the week on --today) as a .eml file.
+    """Write this week's email (the tip of the week on --today, or a re-run "From the archive"
+    when the week has no tip of its own) as a .eml file.
 
     \b
     Example:
@@ -284,8 +267,8 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
 
-    edition, tip = _week_tip(_project(config_file), today)
-    msg = render_email(edition, tip, recipient=to)
+    edition, week = _week_tip(_project(config_file), today)
+    msg = render_email(edition, week.tip, recipient=to, rerun_on=week.rerun_on)
     try:
         write_atomic(out_file, as_bytes(msg))
     except OSError as exc:

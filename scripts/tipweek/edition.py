@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import nh3
 
-from . import schedule, urls
+from . import reruns, schedule, urls
 from .model import Library, Tip
 from .related import Related
 from .render import absolute_urls, text_from_html
@@ -113,6 +113,9 @@ class Edition:
         self.preview = preview
         self.published = tuple(reversed(schedule.published_on(library, today)))  # newest first
         self.tip_of_the_week = self.published[0] if self.published else None
+        # The home page and the email feature this: the week's tip, or a re-run in a week without one.
+        self.reruns = reruns.plan(library, today)
+        self.featured = reruns.featured(library, today, options.weekday, self.tip_of_the_week, self.reruns)
         self.bodies = Bodies(site, renderer)
         self._related: Related | None = None
 

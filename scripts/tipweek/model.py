@@ -57,6 +57,7 @@ class Tip:
     path: str
     author: str | None = None
     draft: bool = False
+    evergreen: bool = False  # preferred when a week without a tip re-runs an old one (see reruns)
     source: str | None = None  # where an imported tip was first published
 
     @property

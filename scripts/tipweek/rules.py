@@ -19,7 +19,7 @@ from .model import Principle, Tip, TipError
 from .schedule import Publishing, long_date, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "source")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen", "source")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
 TEXT_KEYS = ("title", "summary", "author")
 PRINCIPLE_KEYS = ("name", "definition", "description")
@@ -134,6 +134,9 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
     draft = src.meta.get("draft", False)
     if not isinstance(draft, bool):
         errors.append(TipError(src.where, src.line_of("draft"), "draft must be true or false"))
+    evergreen = src.meta.get("evergreen", False)
+    if not isinstance(evergreen, bool):
+        errors.append(TipError(src.where, src.line_of("evergreen"), "evergreen must be true or false"))
     late = off_weekday(date, publishing) if date and publishing and draft is not True else None
     if late:
         errors.append(TipError(src.where, src.line_of("date"), late, "change the date and the file name"))
@@ -154,7 +157,7 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft, source=src.meta.get("source"))
+               draft=draft, evergreen=evergreen, source=src.meta.get("source"))
 
 
 def _comments(src: TipSource, errors: list[TipError]) -> None:

@@ -97,7 +97,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         tipweek send --unsuppress ana@example.org
     """
     from .cli import _project, _week_tip
-    from .email import ListOptions, week_label
+    from .email import ListOptions
 
     project = _project(config_file)
     folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
@@ -108,11 +108,13 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         raise click.UsageError("--json goes with --status (a send prints one summary line).")
     if subscribers and list_db or not (subscribers or list_db or status):
         raise click.UsageError("give either --subscribers FILE or --list DB_URL")
-    edition, tip = _week_tip(project, today)
-    ledger = Ledger(folder, week_label(tip))
+    edition, featured = _week_tip(project, today)  # the week's tip, or its re-run
+    tip = featured.tip
+    ledger = Ledger(folder, featured.week)  # a re-run week has its own ledger
     options = ListOptions.of(edition)
     report = Report()
-    wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report)
+    wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report,
+                                     featured.rerun_on)
                            if subscribers or list_db else (None, None))
     if status:
         return show_status(ledger, tip.title, suppression, wanted, as_json)
@@ -135,7 +137,8 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
 
 
 def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project, edition, tip,
-              report: Report) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
+              report: Report, rerun_on: dt.date | None = None
+              ) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
     """Who is to get the week's message, and how each one's message is made:
     from a CSV file, or from the list service's store (where each subscriber
     has their own unsubscribe URL on the service)."""
@@ -163,7 +166,7 @@ def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | 
         # Date: now, as the message is handed over (made just before it is sent).
         return render_email(edition, tip, recipient=sub.email, name=sub.name,
                             unsubscribe_url=own_link(sub) if own_link else None,
-                            sent_at=dt.datetime.now(dt.timezone.utc))
+                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=rerun_on)
 
     return wanted, message_for
 

@@ -64,6 +64,7 @@ class SiteView:
         self.visible = tuple(reversed(self.library.tips)) if self.preview else self.published
         self._position = {tip.slug: i for i, tip in enumerate(self.visible)}
         self.tip_of_the_week = edition.tip_of_the_week
+        self.featured = edition.featured  # the week's tip, or a re-run ("From the archive")
 
     # ------------------------------------------------------------------ tips
     def status(self, tip: Tip) -> str | None:
@@ -74,8 +75,9 @@ class SiteView:
         return self.edition.site.author_of(tip)
 
     def recent(self) -> tuple[Tip, ...]:
-        """The few published tips before this week's."""
-        return self.published[1:1 + self.recent_count]
+        """The few newest published tips, the featured one left out."""
+        shown = self.featured.tip.slug if self.featured else None
+        return tuple(t for t in self.published[:1 + self.recent_count] if t.slug != shown)[:self.recent_count]
 
     def newer(self, tip: Tip) -> Tip | None:
         i = self._position[tip.slug]
