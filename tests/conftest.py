@@ -17,7 +17,6 @@ TODAY = "2026-11-22"  # a Sunday; the tip of the week is the one of Tuesday 2026
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     monkeypatch.setenv("TIPWEEK_TODAY", TODAY)
-    monkeypatch.delenv("TIPWEEK_PREVIEW", raising=False)
 
 
 @pytest.fixture
@@ -29,26 +28,19 @@ def project(tmp_path) -> Path:
 
 
 def build_site(project_dir: Path, site_dir: Path, today: str = TODAY, preview: bool = False) -> Path:
-    """Build a project with mkdocs, as `make site` does, into ``site_dir``."""
-    import os
+    """Build a project with MkDocs, as `make site` does, into ``site_dir``."""
+    import datetime as dt
 
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    saved = {k: os.environ.get(k) for k in ("TIPWEEK_TODAY", "TIPWEEK_PREVIEW")}
-    os.environ["TIPWEEK_TODAY"] = today
-    os.environ.pop("TIPWEEK_PREVIEW", None)
-    if preview:
-        os.environ["TIPWEEK_PREVIEW"] = "1"
+    config = load_config(str(project_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
+    config.plugins.on_startup(command="serve" if preview else "build", dirty=False)
+    config.plugins["tipweek"].today = dt.date.fromisoformat(today)
     try:
-        config = load_config(str(project_dir / "mkdocs.yml"), site_dir=str(site_dir), strict=True)
         build(config)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        config.plugins.on_shutdown()
     return site_dir
 
 
@@ -64,9 +56,32 @@ def fixture_site(tmp_path_factory) -> Path:
 @pytest.fixture
 def tipweek(project):
     """Run a tipweek command on the fixture project, as a user would."""
-    runner = CliRunner()
+    runner = CliRunner(catch_exceptions=False)
 
     def run(*args: str, config: Path | None = None):
         return runner.invoke(main, [*args, "-f", str(config or project / "mkdocs.yml")])
 
     return run
+
+
+def make_edition(tips, principles, *, site=None, today=None, **options):
+    """An edition made of records, for tests of one output: bodies rendered
+    with plain Markdown, options as in mkdocs.yml (validated)."""
+    import datetime as dt
+
+    import markdown
+
+    from tipweek.config import TipweekConfig
+    from tipweek.edition import Edition, Site
+    from tipweek.model import Library
+
+    config = TipweekConfig()
+    config.load_dict(options)
+    failed, _ = config.validate()
+    assert not failed, failed
+    tips = sorted(tips, key=lambda t: (t.date, t.slug))
+    day = today or (max(t.date for t in tips) if tips else dt.date(2026, 1, 1))
+    site = site or Site("Tips", "https://tips.example.org/", "All the tips", "Editors")
+    edition = Edition(site, Library(tuple(tips), principles), day, config)
+    edition.bodies.renderer = lambda tip: edition.bodies.store(tip, markdown.markdown(tip.body))
+    return edition

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from tipweek.model import load_library
+from tipweek.loader import load_library
 from tipweek.schedule import published_on, scheduled_after
 
 ROOT = Path(__file__).parent.parent

@@ -79,7 +79,7 @@ def test_email_escapes_and_keeps_headers_single(project, tipweek, tmp_path):
 
 
 def test_sanitizer_strips_what_check_would_refuse():
-    from tipweek.feeds import safe_body
+    from tipweek.edition import safe_html as safe_body
 
     dirty = ('<p onclick="x()">Hi <a href="javascript:alert(1)">x</a><script>bad()</script>'
              '<iframe src="https://evil.example"></iframe><img src="a.png" alt="a" onerror="y()"></p>')
@@ -92,16 +92,15 @@ def test_sanitizer_strips_what_check_would_refuse():
 def test_a_line_break_in_a_title_never_makes_a_second_header():
     import datetime as dt
 
-    from tipweek.email import ListOptions, render_email
-    from tipweek.feeds import Channel
+    from conftest import make_edition
+    from tipweek.email import render_email
     from tipweek.model import Principle, Tip
 
     tip = Tip(slug="t", title="Hello\r\nBcc: victim@example.org", date=dt.date(2026, 11, 17), tags=("o",),
               summary="S", body="Body\n", path="tips/2026/2026-11-17-t.md")
-    channel = Channel("Tips", "https://tips.example.org/", "d", "a")
-    options = ListOptions("Tips <tips@example.org>", None, "tips.example.org", "https://x.example/u?e={email}", "")
-    msg = render_email(tip, channel, {"o": Principle("o", "O", "d", "l")}, "<p>Body</p>", options,
-                       recipient="r@example.org", name="R\nBcc: x@example.org")
+    edition = make_edition([tip], {"o": Principle("o", "O", "d", "l")}, email_from="Tips <tips@example.org>",
+                           unsubscribe_url="https://x.example/u?e={email}")
+    msg = render_email(edition, tip, recipient="r@example.org", name="R\nBcc: x@example.org")
     raw = msg.as_bytes()
     parsed = email.message_from_bytes(raw, policy=policy.default)
     assert parsed["Bcc"] is None

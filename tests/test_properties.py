@@ -15,9 +15,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tipweek.email import ListOptions, render_email
-from tipweek.feeds import Channel, atom, json_feed, rss, safe_body
-from tipweek.model import Principle, Tip, TipError, scan_library
+from conftest import make_edition
+from tipweek.edition import Site
+from tipweek.email import render_email
+from tipweek.feeds import atom, json_feed, rss
+from tipweek.loader import scan_library
+from tipweek.model import Principle, Tip, TipError
 
 PRINCIPLES = "ownership:\n  name: Ownership\n  definition: D\n  description: L\n"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -85,14 +88,8 @@ def tips(draw):
     return list(reversed(result))
 
 
-CHANNEL = Channel("Tips & tricks <x>", "https://tips.example.org/", "All ]]> the tips", "Editors & co")
+SITE = Site("Tips & tricks <x>", "https://tips.example.org/", "All ]]> the tips", "Editors & co")
 PRINCIPLE = {"ownership": Principle("ownership", "Ownership", "D", "L")}
-
-
-def html_of(tip: Tip) -> str:
-    import markdown
-
-    return markdown.markdown(tip.body)
 
 
 def xml_titles(data: bytes) -> list[str]:
@@ -110,24 +107,25 @@ def xml_titles(data: bytes) -> list[str]:
 @SETTINGS
 @given(tips())
 def test_valid_libraries_give_feeds_without_bozo(newest):
-    for data in (rss(CHANNEL, newest, PRINCIPLE, html_of), atom(CHANNEL, newest, PRINCIPLE, html_of)):
+    edition = make_edition(newest, PRINCIPLE, site=SITE)
+    for data in (rss(edition, newest), atom(edition, newest)):
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, parsed.get("bozo_exception")
         assert len(parsed.entries) == len(newest)
         assert xml_titles(data) == [t.title for t in newest]
     import json
-    feed = json.loads(json_feed(CHANNEL, newest, PRINCIPLE, html_of))
+    feed = json.loads(json_feed(edition, newest))
     assert [i["title"] for i in feed["items"]] == [t.title for t in newest]
 
 
 @SETTINGS
 @given(tips(), line_text)
 def test_valid_libraries_give_emails_with_the_same_subject(newest, name):
-    options = ListOptions("Tips <tips@example.org>", None, "tips.example.org",
-                          "https://tips.example.org/u?e={email}", "mailto:u@example.org")
+    edition = make_edition(newest, PRINCIPLE, site=SITE, email_from="Tips <tips@example.org>",
+                           unsubscribe_url="https://tips.example.org/u?e={email}",
+                           unsubscribe_mailto="mailto:u@example.org")
+    msg = render_email(edition, newest[0], recipient="reader@example.org", name=name)
     tip = newest[0]
-    msg = render_email(tip, CHANNEL, PRINCIPLE, safe_body(html_of(tip), CHANNEL.url(tip.url)), options,
-                       recipient="reader@example.org", name=name)
     parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
     assert " ".join(parsed["Subject"].split()) == " ".join(f"Tip of the week: {tip.title}".split())
     assert not parsed.defects
@@ -149,13 +147,12 @@ def test_whatever_the_loader_accepts_makes_valid_feeds_and_email(title, summary,
     if errors:
         return
     newest = list(library.tips)
-    for data in (rss(CHANNEL, newest, library.principles, html_of),
-                 atom(CHANNEL, newest, library.principles, html_of)):
+    edition = make_edition(newest, library.principles, site=SITE, unsubscribe_mailto="mailto:u@example.org")
+    for data in (rss(edition, newest), atom(edition, newest)):
         parsed = feedparser.parse(data)
         assert parsed.bozo == 0, parsed.get("bozo_exception")
         assert xml_titles(data) == [newest[0].title]
-    json.loads(json_feed(CHANNEL, newest, library.principles, html_of))
-    options = ListOptions("Tips <tips@example.org>", None, "tips.example.org", "", "mailto:u@example.org")
-    msg = render_email(newest[0], CHANNEL, library.principles, html_of(newest[0]), options)
+    json.loads(json_feed(edition, newest))
+    msg = render_email(edition, newest[0])
     parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
     assert " ".join(parsed["Subject"].split()) == " ".join(f"Tip of the week: {newest[0].title}".split())

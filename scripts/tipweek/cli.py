@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import re
 import sys
-import unicodedata
 from pathlib import Path
 
 import click
 
-from . import schedule
-from .model import SCAFFOLD_BODY, LibraryError, TipError, scan_library
+from . import problems, schedule
+from .loader import dated_files
+from .model import LibraryError, TipError
+from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -25,16 +24,24 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _project(config_file: str | None) -> Project:
+def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(config_file)
+        return Project.load(config_file, **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
 
+def _parse_today(override: str | None) -> dt.date | None:
+    """--today, checked before anything is loaded; None means the default."""
+    try:
+        return schedule.parse_date(override, "--today") if override else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
 def _today(project: Project, override: str | None) -> dt.date:
     try:
-        return project.today(override)
+        return project.today(_parse_today(override))
     except schedule.TodayError as exc:
         raise click.BadParameter(str(exc), param_hint="--today") from None
 
@@ -47,31 +54,24 @@ def _library_or_exit(project: Project):
         sys.exit(1)
 
 
+def _edition_or_exit(project: Project, today: str | None):
+    """The edition of the day, made as the build makes it; the tips' problems
+    are printed as `tipweek check` prints them."""
+    from mkdocs.exceptions import PluginError
+
+    from .plugin import LibraryProblems
+
+    try:
+        return project.edition(_today(project, today))
+    except LibraryProblems as exc:
+        _print_errors(exc.errors, "text")
+        sys.exit(1)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _print_errors(errors: list[TipError], fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors]}, indent=2))
-        return
-    for error in errors:
-        if fmt == "github":
-            click.echo(_github_annotation(error))
-        else:
-            click.echo(str(error), err=True)
-    if errors and fmt == "text":
-        files = len({e.path for e in errors})
-        click.echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} in {files} file{'s' * (files != 1)}",
-                   err=True)
-
-
-def _github_annotation(error: TipError) -> str:
-    """A GitHub Actions workflow command that annotates the line in the PR."""
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    message = error.message + (f" ({error.hint})" if error.hint else "")
-    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+    problems.show(errors, fmt, click.echo)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,18 +98,12 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = scan_library(project.tips_dir, project.principles_file, project.root)
+    library, errors = project.scan(_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
     if fmt == "text":
         click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    return "-".join(words[:8])
 
 
 @main.command()
@@ -129,40 +123,19 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
         tipweek new "Call back when you said you would" --tag follow-through --date 2027-02-02
     """
     project = _project(config_file)
-    library, _ = scan_library(project.tips_dir, project.principles_file, project.root)
-    for tag in tags:
-        if library.principles and tag not in library.principles:
-            from .model import _did_you_mean
-            hint = _did_you_mean(tag, library.principles) or "known: " + ", ".join(library.principles)
-            raise click.BadParameter(f"unknown principle '{tag}' ({hint})", param_hint="--tag")
-    if "\n" in title or not title.strip():
-        raise click.BadParameter("the title must be one non-empty line", param_hint="TITLE")
-    if date:
-        try:
-            day = schedule.parse_date(date, "--date")
-        except schedule.TodayError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
-    else:
-        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
-    slug = slugify(title)
-    if not slug:
-        raise click.BadParameter("the title needs at least one letter or digit", param_hint="TITLE")
-    path = project.tips_dir / str(day.year) / f"{day.isoformat()}-{slug}.md"
-    if path.exists():
-        raise click.ClickException(f"{_rel(path)} already exists; not overwriting it")
-    if library.tip(slug):
-        raise click.ClickException(f"slug '{slug}' is already used by {library.tip(slug).path}; choose another title")
-    front = (
-        "---\n"
-        f"title: {json.dumps(title.strip(), ensure_ascii=False)}\n"
-        f"date: {day.isoformat()}\n"
-        f"tags: [{', '.join(tags)}]\n"
-        'summary: ""  # one sentence: what the reader learns\n'
-        "---\n"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as out:
-        out.write(front + SCAFFOLD_BODY)
+    library, _ = project.scan()
+    try:
+        requested = schedule.parse_date(date, "--date") if date else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+    try:
+        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+                       requested)
+        path = new_tip(library, project.tips_dir, title, tags, day)
+    except ScaffoldError as exc:
+        if exc.param:
+            raise click.BadParameter(str(exc), param_hint=exc.param) from None
+        raise click.ClickException(str(exc)) from None
     click.echo(_rel(path))
 
 
@@ -207,90 +180,68 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
             click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
     gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
     click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
-    ahead = (cal.runs_dry - day).days // 7
     click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{ahead} week{'s' * (ahead != 1)} away)")
+               f"{schedule.time_until(cal.runs_dry, day)})")
 
 
-def _mkdocs(command: str, config_file: str | None, today: str | None, extra: list[str],
-            preview: bool = False) -> None:
-    from mkdocs.__main__ import cli as mkdocs_cli
-
-    project = _project(config_file)
-    os.environ["TIPWEEK_TODAY"] = _today(project, today).isoformat()
-    if preview:
-        os.environ["TIPWEEK_PREVIEW"] = "1"
-    args = [command, "-f", config_file or "mkdocs.yml", *extra]
-    if command != "build":
-        mkdocs_cli.main(args=args, prog_name=f"tipweek {command}")
-        return
-    _build_then_swap(mkdocs_cli, args, Path(project.mkdocs.site_dir))
+mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+_PASSTHROUGH = {"ignore_unknown_options": True}
 
 
-def _build_then_swap(mkdocs_cli, args: list[str], site_dir: Path) -> None:
-    """Build into a sibling folder and swap it in only when the build
-    succeeded: a failed or killed build leaves the previous site whole."""
-    import shutil
-
-    for flag in ("-d", "--site-dir"):
-        if flag in args:
-            site_dir = Path(args[args.index(flag) + 1]).resolve()
-            del args[args.index(flag):args.index(flag) + 2]
-    partial = site_dir.with_name(f".{site_dir.name}.partial")
-    previous = site_dir.with_name(f".{site_dir.name}.previous")
-    for leftover in (partial, previous):
-        shutil.rmtree(leftover, ignore_errors=True)
-    try:
-        mkdocs_cli.main(args=[*args, "-d", str(partial)], prog_name="tipweek build", standalone_mode=False)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    if site_dir.exists():
-        site_dir.rename(previous)
-    partial.rename(site_dir)
-    shutil.rmtree(previous, ignore_errors=True)
-
-
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
+@mkdocs_passthrough
 def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
-    """Build the site, feeds and email web version into site/ (wraps mkdocs build).
+    """Build the site, feeds and email web version into site/ (mkdocs build, in-process).
 
-    Other options go to mkdocs build as they are.
+    Other options are mkdocs build's own (--strict, --site-dir, --dirty, ...).
+    The new site replaces the old one only when the build succeeded.
 
     \b
     Example:
         tipweek build --strict
-        tipweek build --today 2026-12-01 -d /tmp/preview
+        tipweek build --today 2026-12-01 --site-dir /tmp/preview
     """
-    _mkdocs("build", config_file, today, list(mkdocs_args))
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.build(config_file, day, mkdocs_args, load=_project)
+    except building.BuildFailed:
+        sys.exit(1)
 
 
-@main.command(context_settings={"ignore_unknown_options": True})
+@main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
-@click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
-def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+@click.option("--list-url", default=None, metavar="URL",
+              help="Point the Subscribe page's form at this list service (e.g. a local `tipweek list serve`).")
+@mkdocs_passthrough
+def serve(config_file: str | None, today: str | None, list_url: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
-    and marked, reloading when a tip changes (wraps mkdocs serve).
+    and marked, reloading when a tip changes (mkdocs serve, in-process).
 
     \b
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
+        tipweek serve --list-url http://127.0.0.1:8025   # sign up through a local list service
     """
-    _mkdocs("serve", config_file, today, list(mkdocs_args), preview=True)
+    from . import build as building
+
+    day = _parse_today(today)
+    try:
+        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _week_tip(project: Project, today: str | None):
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    tip = schedule.tip_of_the_week(library, day)
-    if tip is None:
-        raise click.ClickException(f"no tip is published on {day.isoformat()}; nothing to write")
-    return library, tip
+    edition = _edition_or_exit(project, today)
+    if edition.tip_of_the_week is None:
+        raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
+    return edition, edition.tip_of_the_week
 
 
 @main.command()
@@ -306,17 +257,14 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
         tipweek feed --out site/
     """
     from .feeds import write_feeds
-    from .render import Renderer
 
-    project = _project(config_file)
-    library = _library_or_exit(project)
-    day = _today(project, today)
-    newest = tuple(reversed(schedule.published_on(library, day)))
-    renderer = Renderer(project.mkdocs)
-    paths = write_feeds(Path(out_dir), project.channel(), newest, library.principles, renderer.html,
-                        project.options.feed_length)
-    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({min(len(newest), project.options.feed_length)} "
-               f"of {len(newest)} published tips)")
+    edition = _edition_or_exit(_project(config_file), today)
+    try:
+        paths = write_feeds(edition, Path(out_dir))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the feeds to {out_dir}: {exc.strerror or exc}") from None
+    click.echo(f"wrote {len(paths)} feeds to {out_dir} ({len(edition.feed_tips())} "
+               f"of {len(edition.published)} published tips)")
 
 
 @main.command()
@@ -335,139 +283,27 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     """
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
-    from .render import Renderer
 
-    project = _project(config_file)
-    library, tip = _week_tip(project, today)
+    edition, tip = _week_tip(_project(config_file), today)
+    msg = render_email(edition, tip, recipient=to)
     try:
-        msg = render_email(tip, project.channel(), library.principles, Renderer(project.mkdocs).html(tip),
-                           project.list_options(), recipient=to)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    data = as_bytes(msg)
-    write_atomic(out_file, data)
+        write_atomic(out_file, as_bytes(msg))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc.strerror or exc}") from None
     html_size = len(msg.get_body(("html",)).get_content().encode("utf-8"))
     click.echo(f"wrote {out_file}: {msg['Subject']} (HTML {html_size / 1024:.1f} KB"
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
 
 
-@main.command()
-@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), required=True,
-              help="CSV with a header row and the columns email and name (others are ignored).")
-@click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Addresses never to mail: one per line, or a CSV with an email column.")
-@click.option("--outbox", type=click.Path(file_okay=False), default=None,
-              help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
-@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")
-@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS (required for --user "
-                                                "unless the server is on this machine).")
-@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
-@click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
-              help="Where the per-week delivery record lives (default: .tipweek/ledger).")
-@click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
-@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry; doubles each round.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the SMTP server.")
-@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
-@config_option
-@today_option
-def send(subscribers: str, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
-         user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
-         config_file: str | None, today: str | None) -> None:
-    """Deliver this week's email to a subscriber list, resumably, never twice.
+from .send_command import send  # noqa: E402  (it uses the helpers above)
 
-    Each address gets its own message (its name, its unsubscribe link). A
-    ledger per week records every delivery, so a run that stopped half-way is
-    simply run again. Exit 0 when all went out, 1 if an address failed, 2 if
-    the run could not go on.
+main.add_command(send)
 
-    \b
-    Example:
-        tipweek send --subscribers subscribers.csv --dry-run
-        tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
-        TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
-            --smtp smtp.example.org:587 --starttls --user tips
-    """
-    from .email import parse_sender, render_email, week_label
-    from .render import Renderer
-    from .send import (Ledger, MaildirOutbox, Report, SendError, SmtpTransport, deliver_all, is_loopback,
-                       read_subscribers, read_suppressions, still_to_send)
 
-    def stop(message: str) -> None:
-        """The run cannot go on: say why, exit 2 (as --help promises)."""
-        click.echo(f"error: {message}", err=True)
-        sys.exit(2)
-
-    project = _project(config_file)
-    library, tip = _week_tip(project, today)
-    options, channel = project.list_options(), project.channel()
-    body = Renderer(project.mkdocs).html(tip)
-    try:
-        listing = read_subscribers(Path(subscribers))
-        suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
-    except SendError as exc:
-        stop(str(exc))
-    report = Report(duplicates=listing.duplicates)
-    for line, address in listing.invalid:
-        report.invalid.append(address)
-        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
-    wanted = []
-    for sub in listing.subscribers:
-        if sub.key in suppressed:
-            report.unsubscribed += 1
-        else:
-            wanted.append(sub)
-
-    def message(sub):
-        return render_email(tip, channel, library.principles, body, options, recipient=sub.email,
-                            name=sub.name)
-
-    def tell_uncertain() -> None:
-        for address, reason in report.uncertain:
-            click.echo(f"uncertain: {address}: {reason}; not sent again (check the mail server's log)", err=True)
-
-    week = week_label(tip)
-    ledger_folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
-    if dry_run:
-        # What a real run would do now: the ledger (read, not locked) says who already has it.
-        for sub in still_to_send(wanted, Ledger(ledger_folder, week).load(), report):
-            click.echo(f"would send {week} '{tip.title}' to {sub.name} <{sub.email}>")
-            report.sent += 1
-        tell_uncertain()
-        click.echo(report.summary(dry_run=True))
-        return
-    if smtp:
-        host, _, port = smtp.rpartition(":")
-        if not host or not port.isdigit():
-            raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-        password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-        if user and password is None:
-            stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-        if user and not starttls and not is_loopback(host):
-            stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
-                 "(only a server on this machine may do without)")
-        transport = SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                                  timeout=timeout)
-    else:
-        transport = MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")
-    envelope = parse_sender(options.sender).addr_spec
-    try:
-        with Ledger(ledger_folder, week) as ledger:
-            click.echo(f"sending {week} '{tip.title}' to {len(wanted)} subscribers via {transport.where}", err=True)
-            with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
-                deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
-                            backoff=backoff, progress=lambda sub: bar.update(1))
-    except SendError as exc:
-        report.aborted = str(exc)
-    finally:
-        transport.close()
-    for address, reason in report.failed:
-        click.echo(f"failed: {address}: {reason}", err=True)
-    tell_uncertain()
-    if report.aborted:
-        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
-    click.echo(report.summary())
-    sys.exit(report.exit_code)
-
+from .subscriptions.commands import list_group  # noqa: E402
+main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

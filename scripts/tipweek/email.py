@@ -16,18 +16,19 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import quote
 
 import css_inline
 import jinja2
 from markupsafe import Markup
 
-from .feeds import Channel, safe_body
-from .model import Principle, Tip
+from . import urls
+from .edition import Edition
+from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
-SEND_HOUR = 7  # the Date header: publish day, 07:00 in the site's time zone
+SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +40,15 @@ class ListOptions:
     unsubscribe_url: str  # may hold {email} and {list}
     unsubscribe_mailto: str
 
+    @classmethod
+    def of(cls, edition: Edition) -> "ListOptions":
+        o = edition.options
+        return cls(sender=o.email_from, reply_to=o.reply_to, list_id=o.list_id,
+                   unsubscribe_url=o.unsubscribe_url, unsubscribe_mailto=o.unsubscribe_mailto)
+
 
 def week_label(tip: Tip) -> str:
-    year, week = tip.week
-    return f"{year}-W{week:02d}"
+    return urls.week_label(tip.date)
 
 
 @lru_cache(maxsize=1)
@@ -58,20 +64,14 @@ def _inliner() -> css_inline.CSSInliner:
     return css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
 
+def inline_css(html: str) -> str:
+    """A mail's HTML with its stylesheet moved into style attributes."""
+    return _inliner().inline(html)
+
+
 def one_line(text: str) -> str:
     """Header-safe: a line break in a title never becomes a second header."""
     return re.sub(r"[\r\n\t\v\f\x00-\x1f]+", " ", text).strip()
-
-
-_MD_LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
-_MD_HTML = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^>]*)?/?>")
-
-
-def text_body(tip: Tip, tip_url: str) -> str:
-    """The tip's Markdown is already readable as text; only links and stray
-    tags need a hand."""
-    text = _MD_HTML.sub("", tip.body)
-    return _MD_LINK.sub(lambda m: f"{m.group(1)} <{urljoin(tip_url, m.group(2))}>", text).strip()
 
 
 def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str | None, str | None]:
@@ -84,22 +84,24 @@ def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str 
     return fill(options.unsubscribe_url), fill(options.unsubscribe_mailto)
 
 
-def _context(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
-             unsubscribe_url: str | None, name: str | None = None) -> dict:
-    tip_url = channel.url(tip.url)
+def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name: str | None = None) -> dict:
+    site = edition.site
     return {
-        "channel": channel,
+        "site": site,
         "tip": tip,
         "subject": subject(tip),
         "long_date": long_date(tip.date),
-        "tip_url": tip_url,
-        "web_url": channel.url(f"email/{week_label(tip)}.html"),
-        "archive_url": channel.url("archive/"),
-        "feed_url": channel.url("feed.xml"),
-        "subscribe_url": channel.url("subscribe/"),
-        "principles": [{"name": principles[s].name, "url": channel.url(f"principles/{s}/")} for s in tip.tags],
+        "tip_url": site.absolute(urls.tip(tip.slug)),
+        "web_url": site.absolute(urls.email(tip.date)),
+        "archive_url": site.absolute(urls.ARCHIVE),
+        "feed_url": site.absolute(urls.RSS),
+        "subscribe_url": site.absolute(urls.SUBSCRIBE),
+        "principles": [{"name": edition.principles[s].name, "url": site.absolute(urls.principle(s))}
+                       for s in tip.tags],
+        "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
+                    for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
-        "body": body_html,
+        "body": body,
         "name": one_line(name) if name else None,
     }
 
@@ -108,39 +110,45 @@ def subject(tip: Tip) -> str:
     return one_line(f"Tip of the week: {tip.title}")
 
 
-def render_html(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
-                unsubscribe_url: str | None = None, name: str | None = None) -> str:
+def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
     """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
-    body = Markup(safe_body(body_html, channel.url(tip.url)))
-    page = _templates().get_template("weekly.html").render(
-        _context(tip, channel, principles, body, unsubscribe_url, name))
-    return _inliner().inline(page)
+    body = Markup(edition.bodies.away(tip))
+    page = _templates().get_template("weekly.html").render(_context(edition, tip, body, unsubscribe_url, name))
+    return inline_css(page)
 
 
-def render_text(tip: Tip, channel: Channel, principles: dict[str, Principle],
-                unsubscribe_url: str | None = None, name: str | None = None) -> str:
-    context = _context(tip, channel, principles, text_body(tip, channel.url(tip.url)), unsubscribe_url, name)
+def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
+    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name)
     return _templates().get_template("weekly.txt").render(context)
 
 
-def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], body_html: str,
-                 options: ListOptions, recipient: str | None = None, name: str | None = None) -> EmailMessage:
+def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
+                 unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
-    an editor's copy), with the recipient's own unsubscribe links."""
+    an editor's copy), with the recipient's own unsubscribe links: from the
+    plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
+
+    ``sent_at`` is the Date header: the moment the sender hands the message
+    over (a Date hours off the time it arrives counts against it with spam
+    filters). Without it (the editor's copy) the Date is 07:00 on the tip's
+    day, so rebuilds stay byte-identical."""
+    options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
     https, mailto = unsubscribe_links(options, to_addr)
+    https = unsubscribe_url or https
     msg = EmailMessage()
     msg["Subject"] = subject(tip)
     msg["From"] = sender
     msg["To"] = Address(display_name=one_line(name or ""), addr_spec=to_addr)
     if options.reply_to:
         msg["Reply-To"] = options.reply_to
-    sent = dt.datetime.combine(tip.date, dt.time(SEND_HOUR), channel.published(tip).tzinfo)
-    msg["Date"] = format_datetime(sent)
+    zone = edition.site.published_at(tip).tzinfo
+    msg["Date"] = format_datetime(sent_at.astimezone(zone) if sent_at else
+                                  dt.datetime.combine(tip.date, dt.time(SEND_HOUR), zone))
     digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
     msg["Message-ID"] = f"<{week_label(tip)}.{tip.slug}.{digest}@{options.list_id}>"
-    msg["List-Id"] = f"{one_line(channel.title)} <{options.list_id}>"
+    msg["List-Id"] = f"{one_line(edition.site.name)} <{options.list_id}>"
     links = [f"<{u}>" for u in (https, mailto) if u]
     if links:
         msg["List-Unsubscribe"] = ", ".join(links)
@@ -148,9 +156,8 @@ def render_email(tip: Tip, channel: Channel, principles: dict[str, Principle], b
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_text(tip, channel, principles, https or mailto, name), charset="utf-8",
-                    cte="quoted-printable")
-    html = render_html(tip, channel, principles, body_html, https or mailto, name)
+    msg.set_content(render_text(edition, tip, https or mailto, name), charset="utf-8", cte="quoted-printable")
+    html = render_html(edition, tip, https or mailto, name)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # A boundary from the content, not from random(): the same week gives the same bytes.
     msg.set_boundary("==tipweek-" + hashlib.sha256(html.encode()).hexdigest()[:32])
@@ -170,18 +177,18 @@ def as_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
-def write_web_versions(out_dir: Path, tips_newest_first: tuple[Tip, ...], channel: Channel,
-                       principles: dict[str, Principle], body_html, weeks: int) -> list[Path]:
-    """site/email/latest.html and site/email/<YYYY>-W<ww>.html for the newest ``weeks`` tips."""
+def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
+    """The web version of the email of each of the newest weeks a feed
+    carries (so links in recent emails keep working), and email/latest.html."""
     from .output import write_atomic
 
     written = []
-    for index, tip in enumerate(tips_newest_first[:weeks]):
-        page = render_html(tip, channel, principles, body_html(tip))
-        targets = [f"{week_label(tip)}.html"] + (["latest.html"] if index == 0 else [])
-        for name in targets:
-            write_atomic(out_dir / "email" / name, page)
-            written.append(out_dir / "email" / name)
+    for index, tip in enumerate(edition.feed_tips()):
+        page = render_html(edition, tip)
+        targets = [urls.email(tip.date)] + ([urls.EMAIL_LATEST] if index == 0 else [])
+        for rel in targets:
+            write_atomic(Path(out_dir) / rel, page)
+            written.append(Path(out_dir) / rel)
     return written
 
 

@@ -1,12 +1,18 @@
-"""The tipweek MkDocs plugin: turns the Library into pages, feeds and the
-email's web version. Hooks stay thin; what they show comes from ``views``,
-``feeds`` and ``email`` so the CLI shares it."""
+"""The tipweek MkDocs plugin: turns an edition into pages, feeds and the
+email's web version. Hooks stay thin; what pages show comes from ``views``,
+and feeds and email are written by the same functions the commands call.
+
+The plugin defines ``on_startup``, so MkDocs keeps one instance for a whole
+``serve`` session; ``preview`` and ``today`` are set on that instance (by
+``on_startup`` and by ``tipweek build/serve --today``), not passed around in
+environment variables.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
-import os
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -15,11 +21,13 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
+from . import urls
 from .config import TipweekConfig
+from .edition import Edition
 from .email import write_web_versions
-from .feeds import feed_paths, write_feeds
-from .model import LibraryError, Tip
-from .project import Project
+from .feeds import write_feeds
+from .model import LibraryError, Tip, TipError
+from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
 from .search import write_search_index
@@ -30,6 +38,14 @@ TEMPLATES = PACKAGE / "templates"
 STYLESHEET = "assets/tipweek.css"
 
 
+class LibraryProblems(PluginError):
+    """The tips have problems; ``errors`` lists them (each with file and line)."""
+
+    def __init__(self, errors: list[TipError]):
+        self.errors = errors
+        super().__init__(f"tipweek check found {len(errors)} problem(s):\n" + "\n".join(map(str, errors)))
+
+
 def _front_matter(**meta: object) -> str:
     # JSON is YAML, and json.dumps quotes anything an editor typed.
     lines = "".join(f"{key}: {json.dumps(value, ensure_ascii=False)}\n" for key, value in meta.items())
@@ -38,22 +54,27 @@ def _front_matter(**meta: object) -> str:
 
 class TipweekPlugin(BasePlugin[TipweekConfig]):
     supports_multiple_instances = False
+    today: dt.date | None = None  # set by --today; else TIPWEEK_TODAY, else the date in the site's zone
+    preview = False  # scheduled tips and drafts shown, marked (tipweek serve)
+    list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        self.preview = command == "serve"
+
+    def on_shutdown(self) -> None:
+        self.today, self.preview, self.list_url = None, False, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
             raise PluginError("tipweek: use_directory_urls must stay true (tip URLs are /tips/<slug>/ "
                               "and never change)")
-        self.project = Project.from_mkdocs(config, self.config)
         try:
-            library = self.project.library()
-            today = self.project.today()
+            self.edition: Edition = load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
-            raise PluginError(f"tipweek check found {len(exc.errors)} problem(s):\n{exc}") from None
+            raise LibraryProblems(exc.errors) from None
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
-        preview = self.config.preview or os.environ.get("TIPWEEK_PREVIEW") == "1"
-        self.view = SiteView(library, today, preview=preview, recent=self.config.recent)
-        self.bodies: dict[str, str] = {}  # tip slug -> its body rendered by MkDocs, once
+        self.view = SiteView(self.edition)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
@@ -68,8 +89,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         view = self.view
 
         def add(src_uri: str, content: str, kind: str, record: object = None, in_nav: bool = True) -> None:
-            existing = files.get_file_from_path(src_uri)
-            if existing is not None:
+            if files.get_file_from_path(src_uri) is not None:
                 if kind == "home":
                     return
                 raise PluginError(f"tipweek: docs/{src_uri} clashes with the page tipweek generates there; "
@@ -80,11 +100,11 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
         files.append(File.generated(config, STYLESHEET, abs_src_path=str(PACKAGE / STYLESHEET)))
         # Placeholders for what on_post_build writes, so pages may link to them.
-        for path in [*feed_paths(view.library.principles), "email/latest.html"]:
+        for path in [*urls.feeds(view.library.principles), urls.EMAIL_LATEST]:
             files.append(File.generated(config, path, content=""))
         add("index.md", _front_matter(title=config.site_name), "home")
         for tip in view.visible:
-            add(f"tips/{tip.slug}.md", self._tip_source(tip), "tip", tip, in_nav=False)
+            add(urls.tip_source(tip.slug), self._tip_source(tip), "tip", tip, in_nav=False)
         add("principles/index.md", _front_matter(title="Principles", template="tipweek/principles.html",
                                                  description="Every principle of service recovery, "
                                                              "what it means and its tips.")
@@ -108,10 +128,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
     def _tip_source(self, tip: Tip) -> str:
         meta = {"title": html.escape(tip.title), "description": html.escape(tip.summary),
-                "template": "tipweek/tip.html"}
-        author = tip.author or self.config.author
-        if author:
-            meta["author"] = html.escape(author)
+                "author": html.escape(self.edition.site.author_of(tip)), "template": "tipweek/tip.html"}
         return _front_matter(**meta) + tip.body
 
     # ------------------------------------------------------------------ pages
@@ -119,13 +136,17 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if page.is_homepage and "template" not in page.meta:
             page.meta["template"] = "tipweek/home.html"
             page.meta.setdefault("hide", ["navigation"])
+        list_url = self.list_url or self.config.list_url
+        if list_url:
+            from .subscriptions.signup import with_signup_form
+            markdown = with_signup_form(markdown, list_url)
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         kind, tip = self.pages.get(page.file.src_uri, (None, None))
         if kind != "tip":
             return html_
-        self.bodies[tip.slug] = html_
+        self.edition.bodies.store(tip, html_)
         # The date, summary and principles go into the content so search finds them.
         header = self._env(config).get_template("tipweek/tip-header.html").render(
             page=page, config=config, tip=tip, tw=self.view, base_url=_base_url(page))
@@ -135,17 +156,18 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         # MkDocs makes its Jinja environment after pages are rendered; this one
         # only renders the tip header, with the same loader and filters.
         if getattr(self, "_jinja", None) is None:
-            self._jinja = _with_filters(config.theme.get_env())
+            self._jinja = _with_globals(config.theme.get_env())
         return self._jinja
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         self._jinja = None
-        return _with_filters(env)
+        return _with_globals(env)
 
     def on_page_context(self, context: dict, *, page: Page, config: MkDocsConfig, nav) -> dict:
         kind, record = self.pages.get(page.file.src_uri, (None, None))
+        bodies = self.edition.bodies
         context["tw"] = self.view
-        context["tw_body"] = lambda tip: rebase_urls(self.bodies[tip.slug], tip.url, page.url)
+        context["tw_body"] = lambda tip: rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url)
         if kind == "tip":
             context["tip"] = record
         elif kind == "principle":
@@ -154,23 +176,21 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
     # ------------------------------------------------------------------ outputs
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        view = self.view
-        site, channel, body = Path(config.site_dir), self.project.channel(), self.bodies.__getitem__
-        principles = view.library.principles
-        write_feeds(site, channel, view.published, principles, lambda tip: body(tip.slug), self.config.feed_length)
-        write_web_versions(site, view.published, channel, principles, lambda tip: body(tip.slug),
-                           self.config.feed_length)
+        write_feeds(self.edition, Path(config.site_dir))
+        write_web_versions(self.edition, Path(config.site_dir))
         write_search_index(config)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):
-        server.watch(str(self.project.tips_dir))
-        server.watch(str(self.project.principles_file))
+        root = Path(config.config_file_path).parent
+        server.watch(str(root / self.config.tips))
+        server.watch(str(root / self.config.principles))
         return server
 
 
-def _with_filters(env):
+def _with_globals(env):
     env.filters["long_date"] = long_date
+    env.globals["tw_urls"] = urls
     return env
 
 

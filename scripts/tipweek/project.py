@@ -1,18 +1,44 @@
-"""A tipweek project: its mkdocs.yml, the plugin's options and the library they
-point at. The CLI and the plugin both start from here."""
+"""A tipweek project: its mkdocs.yml (loaded once per run), the plugin's
+options, and the edition every output reads. The commands and the plugin
+both start here."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 
 from . import schedule
 from .config import TipweekConfig
-from .model import Library, load_library
+from .edition import Edition, Site
+from .loader import load_library, scan_library
+from .model import Library, TipError
+
+
+class ProjectError(Exception):
+    """The project itself (mkdocs.yml, the plugin options) is unusable."""
+
+
+def site_of(config: MkDocsConfig, options: TipweekConfig) -> Site:
+    """The site's identity, and the one author rule."""
+    url = config.site_url or "http://127.0.0.1:8000/"
+    return Site(name=config.site_name, url=url if url.endswith("/") else url + "/",
+                description=config.site_description or config.site_name,
+                author=options.author or config.site_author or config.site_name,
+                language=config.theme.get("language") or "en", timezone=options.timezone)
+
+
+def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.date | None = None, *,
+                 preview: bool = False) -> Edition:
+    """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
+    root = Path(config.config_file_path).resolve().parent
+    day = schedule.resolve_today(today, options.timezone)
+    library = load_library(root / options.tips, root / options.principles, root, weekday=options.weekday, today=day)
+    return Edition(site_of(config, options), library, day, options, preview=preview)
 
 
 class _Capture(logging.Handler):
@@ -24,28 +50,35 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-class ProjectError(Exception):
-    """The project itself (mkdocs.yml, the plugin options) is unusable."""
-
-
 @dataclass
 class Project:
     root: Path
     mkdocs: MkDocsConfig
     options: TipweekConfig
-    _library: Library | None = field(default=None, repr=False)
+    plugin: object  # the TipweekPlugin instance MkDocs made for this configuration
+
+    @staticmethod
+    def find(config_file: str | Path | None = None) -> Path:
+        """``config_file``, else mkdocs.yml in this folder or the nearest one
+        above it (as git finds its repository), so commands work from any
+        folder of the project."""
+        if config_file:
+            return Path(config_file)
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / "mkdocs.yml").is_file():
+                return folder / "mkdocs.yml"
+        raise ProjectError("no mkdocs.yml here or in any folder above; run tipweek inside the project "
+                           "or pass -f path/to/mkdocs.yml")
 
     @classmethod
-    def from_mkdocs(cls, config: MkDocsConfig, options: TipweekConfig) -> "Project":
-        return cls(Path(config.config_file_path).resolve().parent, config, options)
-
-    @classmethod
-    def load(cls, config_file: str | Path | None = None) -> "Project":
-        """Read mkdocs.yml (or ``config_file``) the way ``mkdocs`` does."""
+    def load(cls, config_file: str | Path | None = None, **overrides) -> "Project":
+        """Read mkdocs.yml (or ``config_file``) the way ``mkdocs`` does, with
+        the options of ``mkdocs build``/``serve`` as ``overrides``."""
         from mkdocs import exceptions
         from mkdocs.config import load_config
 
-        path = Path(config_file or "mkdocs.yml")
+        path = cls.find(config_file)
         if not path.is_file():
             raise ProjectError(f"{path}: not found; run tipweek in the project folder or pass -f mkdocs.yml")
         # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
@@ -53,7 +86,7 @@ class Project:
         logger = logging.getLogger("mkdocs.config")
         logger.addHandler(captured)
         try:
-            config = load_config(str(path))
+            config = load_config(str(path), **overrides)
         except (exceptions.ConfigurationError, exceptions.Abort) as exc:
             problems = captured.messages or [str(exc)]
             raise ProjectError("\n".join(_place_config_error(path, m) for m in problems)) from None
@@ -62,7 +95,8 @@ class Project:
         plugin = config.plugins.get("tipweek")
         if plugin is None:
             raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
-        return cls.from_mkdocs(config, plugin.config)
+        plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
+        return cls(Path(config.config_file_path).resolve().parent, config, plugin.config, plugin)
 
     @property
     def tips_dir(self) -> Path:
@@ -73,41 +107,43 @@ class Project:
         return self.root / self.options.principles
 
     @property
-    def site_url(self) -> str:
-        url = self.mkdocs.site_url or "http://127.0.0.1:8000/"
-        return url if url.endswith("/") else url + "/"
-
-    def channel(self):
-        """What the feeds and the email say about the site."""
-        from .feeds import Channel
-
-        author = self.options.author or self.mkdocs.site_author or self.mkdocs.site_name
-        return Channel(title=self.mkdocs.site_name, site_url=self.site_url,
-                       description=self.mkdocs.site_description or self.mkdocs.site_name,
-                       author=author, timezone=self.options.timezone,
-                       language=self.mkdocs.theme.get("language") or "en")
-
-    def list_options(self):
-        from .email import ListOptions
-
-        o = self.options
-        return ListOptions(sender=o.email_from, reply_to=o.reply_to, list_id=o.list_id,
-                           unsubscribe_url=o.unsubscribe_url, unsubscribe_mailto=o.unsubscribe_mailto)
-
-    def library(self) -> Library:
-        """The library, read and validated once; raises LibraryError."""
-        if self._library is None:
-            self._library = load_library(self.tips_dir, self.principles_file, self.root)
-        return self._library
+    def site(self) -> Site:
+        return site_of(self.mkdocs, self.options)
 
     def today(self, override: str | dt.date | None = None) -> dt.date:
         return schedule.resolve_today(override, self.options.timezone)
 
+    def scan(self, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
+        """Every tip that is valid, and every problem found (with ``today``,
+        also a scheduled tip off the publishing weekday)."""
+        return scan_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
+
+    def library(self) -> Library:
+        """The library, read and validated; raises LibraryError."""
+        try:
+            today = self.today()
+        except schedule.TodayError:
+            today = None  # the command says what is wrong with it; the weekday rule waits
+        return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
+
+    def edition(self, today: dt.date) -> Edition:
+        """The edition of ``today`` for a command, made by the plugin as in the
+        build (raises LibraryProblems); tip bodies are rendered on demand by
+        MkDocs' own page machinery, so they match the built site's."""
+        from mkdocs.structure.files import get_files
+
+        from .render import PageRenderer
+
+        self.plugin.today = today
+        config = self.mkdocs.plugins.on_config(self.mkdocs)
+        files = config.plugins.on_files(get_files(config), config=config)
+        edition = self.plugin.edition
+        edition.bodies.renderer = PageRenderer(config, files)
+        return edition
+
 
 def _place_config_error(path: Path, message: str) -> str:
     """Point a configuration error at the line of mkdocs.yml that holds the option."""
-    import re
-
     line = 1
     match = re.search(r"option '([\w-]+)'", message) or re.search(r"Config value '([\w-]+)'", message)
     if match:

@@ -1,32 +1,48 @@
-"""Markdown to HTML with the site's own extensions, so a tip reads the same on
-the web, in a feed reader and in the inbox."""
+"""Turning a tip's Markdown into HTML, and HTML into what other pages, feeds
+and the email's text part need.
+
+There is one Markdown-to-HTML path: MkDocs' own page rendering, with the
+site's Markdown extensions and MkDocs' resolution of relative links
+(``../about.md`` becomes the about page's URL). In the build MkDocs runs it
+for every page; :class:`PageRenderer` runs the same steps for the few tips a
+command needs.
+"""
 
 from __future__ import annotations
 
 import re
 from urllib.parse import urljoin
 
-import markdown
-from mkdocs.config.defaults import MkDocsConfig
+from markdownify import MarkdownConverter
 
-from .model import Tip
-
-
-class Renderer:
-    def __init__(self, config: MkDocsConfig):
-        self._md = markdown.Markdown(extensions=config.markdown_extensions,
-                                     extension_configs=config.mdx_configs or {})
-        self._cache: dict[str, str] = {}
-
-    def html(self, tip: Tip) -> str:
-        """The tip's body as HTML; rendered once per tip."""
-        if tip.slug not in self._cache:
-            self._md.reset()
-            self._cache[tip.slug] = self._md.convert(tip.body)
-        return self._cache[tip.slug]
-
+from . import urls
 
 _URL_ATTR = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
+
+
+class PageRenderer:
+    """Render a tip's page the way ``mkdocs build`` does (the plugin events
+    ``pre_page``, ``page_markdown``, ``page_content`` included, so the
+    tipweek plugin stores the body exactly as in the build)."""
+
+    def __init__(self, config, files):
+        self.config, self.files = config, files
+
+    def __call__(self, tip) -> None:
+        from mkdocs.structure.pages import Page
+
+        config, files = self.config, self.files
+        file = files.get_file_from_path(urls.tip_source(tip.slug))
+        page = Page(None, file, config)
+        config._current_page = page
+        try:
+            page = config.plugins.on_pre_page(page, config=config, files=files)
+            page.read_source(config)
+            page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
+            page.render(config, files)
+            config.plugins.on_page_content(page.content, page=page, config=config, files=files)
+        finally:
+            config._current_page = None
 
 
 def _is_relative(url: str) -> bool:
@@ -55,3 +71,28 @@ def absolute_urls(html: str, base: str) -> str:
     """Make every href and src absolute against ``base`` (for feeds and email,
     which are read away from the site)."""
     return _URL_ATTR.sub(lambda m: m.group(1) + urljoin(base, m.group(2)) + m.group(3), html)
+
+
+class _TextConverter(MarkdownConverter):
+    """Plain text as people write it in a mail: a link is its words and the
+    address in angle brackets; an image is its description."""
+
+    def convert_a(self, el, text, *args, **kwargs):
+        href = el.get("href")
+        text = (text or "").strip()
+        if not href or href.startswith("#"):
+            return "" if text == "\u00b6" else text  # a heading's permalink is no use in a mail
+        if text in (href, href.removeprefix("mailto:")):
+            return f"<{href}>"
+        return f"{text} <{href}>"
+
+    def convert_img(self, el, text, *args, **kwargs):
+        alt = el.get("alt") or ""
+        return f"[{alt}]" if alt else ""
+
+
+def text_from_html(html: str) -> str:
+    """The text part of a body from its HTML (already absolute and sanitised)."""
+    text = _TextConverter(heading_style="ATX", bullets="-", escape_asterisks=False,
+                          escape_underscores=False, escape_misc=False).convert(html)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

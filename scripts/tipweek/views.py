@@ -8,17 +8,14 @@ these objects to the templates.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import combinations
 
-from . import schedule
-from .model import Library, Principle, Tip
-
-RELATED = 3
-
+from . import urls
+from .edition import Edition
+from .model import Principle, Tip
+from .related import Related
 
 @lru_cache(maxsize=4096)
 def long_date(day: dt.date) -> str:
@@ -52,28 +49,29 @@ class Year:
 
 
 class SiteView:
-    """The site on ``today``. With ``preview`` it also shows scheduled tips
-    and drafts (for `tipweek serve`), which :meth:`status` labels."""
+    """The site of an edition. In a preview (``tipweek serve``) it also shows
+    scheduled tips and drafts, which :meth:`status` labels."""
 
-    def __init__(self, library: Library, today: dt.date, *, preview: bool = False, recent: int = 5):
-        self.library = library
-        self.today = today
-        self.preview = preview
-        self.recent_count = recent
-        published = schedule.published_on(library, today)
-        self.published = tuple(reversed(published))  # newest first
-        self.visible = tuple(reversed(library.tips)) if preview else self.published
+    urls = urls  # the URL scheme, for the templates
+
+    def __init__(self, edition: Edition):
+        self.edition = edition
+        self.library = edition.library
+        self.today = edition.today
+        self.preview = edition.preview
+        self.recent_count = edition.options.recent
+        self.published = edition.published  # newest first
+        self.visible = tuple(reversed(self.library.tips)) if self.preview else self.published
         self._position = {tip.slug: i for i, tip in enumerate(self.visible)}
-        self.tip_of_the_week = schedule.tip_of_the_week(library, today)
+        self.tip_of_the_week = edition.tip_of_the_week
 
     # ------------------------------------------------------------------ tips
     def status(self, tip: Tip) -> str | None:
         """'draft', 'scheduled' or None for a published tip."""
-        if tip.draft:
-            return "draft"
-        if tip.date > self.today:
-            return "scheduled"
-        return None
+        return self.edition.status(tip)
+
+    def author_of(self, tip: Tip) -> str:
+        return self.edition.site.author_of(tip)
 
     def recent(self) -> tuple[Tip, ...]:
         """The few published tips before this week's."""
@@ -88,32 +86,12 @@ class SiteView:
         return self.visible[i + 1] if i + 1 < len(self.visible) else None
 
     @cached_property
-    def _by_tag_set(self) -> dict[frozenset[str], list[Tip]]:
-        """Every non-empty subset of a tip's principles -> the visible tips
-        that have all of them, newest first: the index related tips are read from."""
-        index: dict[frozenset[str], list[Tip]] = defaultdict(list)
-        for tip in self.visible:
-            for size in range(1, len(tip.tags) + 1):
-                for subset in combinations(sorted(tip.tags), size):
-                    index[frozenset(subset)].append(tip)
-        return index
+    def _related(self) -> Related:
+        return Related(self.visible)
 
-    def related(self, tip: Tip, count: int = RELATED) -> tuple[Tip, ...]:
-        """Up to ``count`` tips sharing the most principles with ``tip``, newest
-        first among equals. Reads a handful of index entries, never the whole
-        library, so the build stays linear."""
-        chosen: list[Tip] = []
-        taken = {tip.slug}
-        for size in range(len(tip.tags), 0, -1):
-            lists = [self._by_tag_set.get(frozenset(s), []) for s in combinations(sorted(tip.tags), size)]
-            newest_first = heapq.merge(*lists, key=lambda t: (t.date, t.slug), reverse=True)
-            for other in newest_first:
-                if other.slug not in taken:
-                    taken.add(other.slug)
-                    chosen.append(other)
-                    if len(chosen) == count:
-                        return tuple(chosen)
-        return tuple(chosen)
+    def related(self, tip: Tip) -> tuple[Tip, ...]:
+        """Related tips among those the site shows (see :mod:`related`)."""
+        return self._related.to(tip)
 
     # ------------------------------------------------------------ principles
     @cached_property

@@ -1,0 +1,216 @@
+"""Read the tip library from disk: the only code that reads ``tips/``.
+
+Each file is decoded, its front matter split off and parsed as YAML by
+``front_matter`` (keeping each key's line, which every message needs), then
+handed to ``rules`` to be validated. ``scan_library`` returns the valid tips
+and every problem found in one pass; ``load_library`` raises
+:class:`LibraryError` if there is any.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from . import rules
+from .front_matter import DuplicateKey, ParsedYaml, parse_yaml, yaml_problem
+from .model import Library, LibraryError, Principle, Tip, TipError
+
+MAX_FILE_BYTES = 1_000_000
+
+
+def _read_yaml(text: str, where: str, line_offset: int, duplicate: tuple[str, str],
+               errors: list[TipError]) -> ParsedYaml | None:
+    """Parse ``text``; on failure add the problem and return None.
+    ``duplicate`` is the (message with {key}, hint) for a key given twice."""
+    try:
+        return parse_yaml(text)
+    except DuplicateKey as dup:
+        message, hint = duplicate
+        errors.append(TipError(where, dup.line + line_offset, message.format(key=dup.key), hint))
+    except yaml.YAMLError as exc:
+        line, message, hint = yaml_problem(exc, text)
+        errors.append(TipError(where, line + line_offset, message, hint))
+    return None
+
+
+# --------------------------------------------------------------------------- files
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _decode(raw: bytes, where: str, errors: list[TipError]) -> str | None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        errors.append(TipError(where, 1, "file starts with a byte-order mark (BOM)",
+                               "save it as UTF-8 without BOM"))
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        errors.append(TipError(where, line, f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                               "save the file as UTF-8"))
+        return None
+
+
+def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str, Principle] | None:
+    """The vocabulary, or None when principles.yml has a problem (so that
+    tags are not also reported as unknown: one slip, one message)."""
+    where = _display(path, root)
+    count = len(errors)
+    if not path.is_file():
+        errors.append(TipError(where, 1, "principles file not found",
+                               "create it, or set the plugin option 'principles' in mkdocs.yml"))
+        return None
+    text = _decode(path.read_bytes(), where, errors)
+    if text is None:
+        return None
+    parsed = _read_yaml(text, where, 1, ("principle '{key}' is defined twice", "keep one entry per slug"),
+                        errors)
+    if parsed is None:
+        return None
+    found = rules.principles(parsed.data, parsed.key_lines, where, errors)
+    return found if len(errors) == count else None
+
+
+def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, errors: list[TipError],
+             publishing: rules.Publishing | None = None) -> Tip | None:
+    """Read one tip file; append its problems to ``errors``; None if it is unusable."""
+    where = _display(path, root)
+    name = rules.FILE_NAME.match(path.name)
+    if not name:
+        errors.append(TipError(where, 1, "file name must be YYYY-MM-DD-slug.md",
+                               "use lowercase ASCII letters, digits and hyphens, e.g. 2026-11-24-own-the-mistake.md"))
+        return None
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        errors.append(TipError(where, 1, f"file is {size / 1e6:.1f} MB; a tip must be under "
+                               f"{MAX_FILE_BYTES // 1_000_000} MB", "a tip is a few paragraphs"))
+        return None
+    text = _decode(path.read_bytes(), where, errors)
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n")
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text):
+        errors.append(TipError(where, 1, "no front matter", "start the file with a '---' line, "
+                               "then title, date, tags and summary, then another '---' line"))
+        return None
+    try:
+        fm_text, body = handler.split(text)
+    except ValueError:
+        errors.append(TipError(where, 1, "front matter is not closed", "add a '---' line after the last key"))
+        return None
+    body_line = fm_text.count("\n") + 2  # the line after the closing '---' (fm_text starts after the opening one)
+    if body.startswith("\n"):  # the rest of the closing fence's line
+        body = body[1:]
+    parsed = _read_yaml(fm_text, where, 1, ("key '{key}' is given twice", "keep one"), errors)
+    if parsed is None:
+        return None
+    meta = {} if parsed.data is None else parsed.data
+    if not isinstance(meta, dict):
+        errors.append(TipError(where, 2, "front matter must be 'key: value' lines"))
+        return None
+    fm_lines = fm_text.split("\n")  # YAML's lines: not split at \x1c-\x1e as str.splitlines does
+    source = rules.TipSource(where=where, file_date=name["date"], slug=name["slug"], folder=path.parent.name,
+                             meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line,
+                             item_lines=parsed.item_lines,
+                             comments={n: fm_lines[n] for n in parsed.comment_lines if n < len(fm_lines)})
+    return rules.tip(source, principles, errors, publishing)
+
+
+def tip_files(tips_dir: Path) -> list[Path]:
+    return sorted(p for p in tips_dir.rglob("*.md") if p.suffix == ".md")
+
+
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
+
+
+def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
+    """Files that look like a tip (a date-prefixed name, or front matter)
+    but are not ``*.md``, so nothing would read them. Hidden files, the
+    vocabulary and YAML files (which may start with '---') are left alone."""
+    found = []
+    skip = principles_file.resolve()
+    for path in sorted(tips_dir.rglob("*")):
+        if path.suffix == ".md" or path.name.startswith(".") or not path.is_file() or path.resolve() == skip:
+            continue
+        if _DATED.match(path.name):
+            found.append(path)
+        elif path.suffix.lower() not in (".yml", ".yaml"):
+            with open(path, "rb") as head:
+                if head.read(3) == b"---":
+                    found.append(path)
+    return found
+
+
+def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
+    """Every tip file by the date in its name, finished or not: a week whose
+    tip does not pass the checker yet is still taken."""
+    found: dict[dt.date, list[Path]] = {}
+    for path in tip_files(tips_dir) if tips_dir.is_dir() else ():
+        match = _DATED.match(path.name)
+        try:
+            day = dt.date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            continue
+        if day:
+            found.setdefault(day, []).append(path)
+    return found
+
+
+def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
+    """Read every tip under ``tips_dir`` and the principle vocabulary.
+
+    Returns the library of the tips that are valid and every problem found:
+    the vocabulary's first, then by file and line; paths are relative to
+    ``root`` (the project folder) when given. With ``weekday`` and ``today``,
+    a tip dated after ``today`` must fall on that weekday.
+    """
+    tips_dir, principles_file = Path(tips_dir), Path(principles_file)
+    root = Path(root) if root else tips_dir.parent
+    errors: list[TipError] = []
+    principles = load_principles(principles_file, root, errors)
+    vocabulary_problems = len(errors)
+    tips: list[Tip] = []
+    if not tips_dir.is_dir():
+        errors.append(TipError(_display(tips_dir, root), 1, "tips folder not found",
+                               "set the plugin option 'tips' in mkdocs.yml"))
+        return Library((), principles or {}), errors
+    publishing = rules.Publishing(weekday, today) if weekday and today else None
+    real_root = tips_dir.resolve()
+    for path in tip_files(tips_dir):
+        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
+            errors.append(TipError(_display(path, root), 1, "symbolic link points outside the tips folder",
+                                   "copy the tip into tips/ instead of linking it"))
+            continue
+        tip = load_tip(path, root, principles, errors, publishing)
+        if tip is not None:
+            tips.append(tip)
+    for path in misnamed_tips(tips_dir, principles_file):
+        right = path.name.split(".")[0] + ".md"
+        errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
+                               "a tip's file name ends in .md", f"rename it {right}"))
+    errors.extend(rules.library_problems(tips))
+    tips.sort(key=lambda t: (t.date, t.slug))
+    first = errors[:vocabulary_problems]
+    rest = sorted(errors[vocabulary_problems:], key=lambda e: (e.path, e.line, e.message))
+    return Library(tuple(tips), principles or {}), first + rest
+
+
+def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None) -> Library:
+    """Like :func:`scan_library`, but raises :class:`LibraryError` on any problem."""
+    library, errors = scan_library(tips_dir, principles_file, root, weekday=weekday, today=today)
+    if errors:
+        raise LibraryError(errors)
+    return library

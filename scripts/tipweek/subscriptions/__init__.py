@@ -1,0 +1,16 @@
+"""The subscription list: a small web service where people join (double
+opt-in), confirm and leave, its store (SQLite or PostgreSQL), and what the
+sender reads from it.
+
+- ``store``: the records and the narrow interface; ``sqlite`` / ``postgres``
+  implement it; ``open_store(url)`` picks one.
+- ``tokens``: signed confirm and unsubscribe tokens.
+- ``service``: the Starlette app; ``pages/``: its templates; ``look``: the
+  site's name and colours from mkdocs.yml, and the page renderer.
+- ``confirmation``: the confirmation email and its transport.
+- ``signup``: the form on the site's Subscribe page (the plugin's hook).
+- ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``
+  (``people`` reads an import CSV; ``counts`` makes the stats).
+- ``sending``: what ``tipweek send --list`` needs (the subscribers to mail,
+  each one's unsubscribe URL).
+"""

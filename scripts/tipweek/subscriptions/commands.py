@@ -1,0 +1,210 @@
+"""``tipweek list``: run the subscription service and look after its store."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import click
+
+from .store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError, open_store
+
+DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
+
+db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
+                         help="The list's database: sqlite:///path or postgresql://user@host/db.")
+config_option = click.option("-f", "--config-file", type=click.Path(dir_okay=False), default=None,
+                             help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+
+
+def _project(config_file: str | None):
+    from ..project import Project, ProjectError
+
+    try:
+        return Project.load(config_file)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _store(db_url: str, project):
+    try:
+        return open_store(db_url, base=project.root)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@click.group("list")
+def list_group() -> None:
+    """The subscription list: its web service and its store.
+
+    \b
+    Example:
+        export TIPWEEK_LIST_SECRET=$(python -c "import secrets; print(secrets.token_urlsafe(32))")
+        tipweek list serve
+    """
+
+
+@list_group.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, help="Port to listen on.")
+@click.option("--outbox", type=click.Path(file_okay=False), default=None,
+              help="Put confirmation emails into this Maildir folder (the default, as .tipweek/outbox).")
+@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Send confirmation emails through this "
+                                                                         "SMTP server.")
+@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
+@click.option("--ip-limit", default=10, show_default=True, help="Sign-ups allowed per IP address per hour.")
+@config_option
+def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
+          user: str | None, ip_limit: int, config_file: str | None) -> None:
+    """Run the subscription service (sign-up, confirm, unsubscribe).
+
+    The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
+    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset).
+
+    \b
+    Example:
+        TIPWEEK_LIST_SECRET=... tipweek list serve --smtp localhost:25
+        tipweek list serve --db postgresql://tips@db.internal/tips --host 0.0.0.0
+    """
+    import uvicorn
+
+    from .service import create_app
+
+    project = _project(config_file)
+    app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
+    click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+
+
+def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit):
+    from ..email import parse_sender
+    from .confirmation import confirmation_sender, transport_factory
+    from .look import look_of
+    from .service import Settings
+    from .tokens import TokenError, Tokens, secret_from_environment
+
+    try:
+        secret = secret_from_environment()
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        parse_sender(project.options.email_from)
+    except ValueError as exc:
+        raise click.ClickException(f"mkdocs.yml: {exc}") from None
+    make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
+    look = look_of(project)
+    list_url = project.options.list_url or f"http://{host}:{port}"
+    return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
+                    send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
+                    ip_limit=ip_limit)
+
+
+@list_group.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True))
+@db_option
+@config_option
+def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
+    """Add people who opted in elsewhere (a CSV with email and name columns),
+    as confirmed. Nobody who unsubscribed is added back. All or nothing.
+
+    \b
+    Example:
+        tipweek list import subscribers.csv
+    """
+    from .people import read_people
+
+    project = _project(config_file)
+    people, problems = read_people(Path(csv_file))
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise click.ClickException(f"{len(problems)} bad row(s) in {csv_file}; nothing imported")
+    report = _store(db_url, project).import_confirmed(people, _now())
+    click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
+               f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
+
+
+@list_group.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the CSV here (atomically) instead of standard output.")
+@db_option
+@config_option
+def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
+    """Every address with its state (pending and unsubscribed ones too), as CSV.
+
+    \b
+    Example:
+        tipweek list export --out list-backup.csv
+    """
+    from ..output import write_atomic
+
+    project = _project(config_file)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["email", "name", "state", "joined", "updated"])
+    people = _store(db_url, project).everyone()
+    for sub in people:
+        writer.writerow([sub.email, sub.name, sub.state, sub.created_at, sub.updated_at])
+    if out_file:
+        write_atomic(out_file, buffer.getvalue())
+        click.echo(f"wrote {len(people)} addresses to {out_file}", err=True)
+    else:
+        click.echo(buffer.getvalue(), nl=False)
+
+
+@list_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
+@config_option
+def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
+    """How many are pending, confirmed and unsubscribed; joins and leaves per week.
+
+    \b
+    Example:
+        tipweek list stats
+        tipweek list stats --json | jq .confirmed
+    """
+    from .counts import count
+
+    project = _project(config_file)
+    store = _store(db_url, project)
+    figures = count(store.everyone(), store.events())
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed")
+    for week in figures["weeks"]:
+        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left")
+
+
+@list_group.command()
+@click.argument("address")
+@db_option
+@config_option
+def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
+    """Unsubscribe ADDRESS (a request that came by mail). An address the list
+    does not know is recorded too, so no later import adds it.
+
+    \b
+    Example:
+        tipweek list unsubscribe someone@example.org
+    """
+    from .service import BadInput, clean_email
+
+    try:
+        email = clean_email(address)
+    except BadInput as exc:
+        raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
+    project = _project(config_file)
+    sub, changed = _store(db_url, project).unsubscribe_address(email, _now())
+    click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
+

@@ -1,0 +1,101 @@
+"""The confirmation email: a text part and an HTML part in the weekly email's
+look (its stylesheet, its layout), delivered with ``tipweek send``'s
+transports (a Maildir outbox, or SMTP)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+
+from ..email import inline_css, one_line, parse_sender
+from .look import Look
+from .store import Subscriber
+
+WEEKLY = Path(__file__).parent.parent / "email_templates" / "weekly.html"
+PAGES = Path(__file__).parent / "pages"
+
+
+@lru_cache(maxsize=1)
+def _weekly_style() -> str:
+    """The weekly email's <style> block, so both emails share one look."""
+    match = re.search(r"<style>.*?</style>", WEEKLY.read_text("utf-8"), re.S)
+    return match.group(0) if match else ""
+
+
+@lru_cache(maxsize=1)
+def _env(autoescape: bool) -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(PAGES), autoescape=autoescape,
+                              keep_trailing_newline=True)
+
+
+def confirmation_message(look: Look, sender: str, subscriber: Subscriber, confirm_url: str,
+                         now: dt.datetime) -> EmailMessage:
+    name = one_line(subscriber.name)
+    subject = one_line(f"Confirm your subscription to {look.site_name}")
+    context = {"look": look, "name": name, "email": subscriber.email, "confirm_url": confirm_url,
+               "subject": subject, "style": jinja2.utils.markupsafe.Markup(_weekly_style())}
+    sender_address = parse_sender(sender)
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = sender_address
+    msg["To"] = Address(display_name=name, addr_spec=subscriber.email)
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=sender_address.domain)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(_env(False).get_template("confirmation-email.txt").render(context), charset="utf-8",
+                    cte="quoted-printable")
+    html = inline_css(_env(True).get_template("confirmation-email.html").render(context))
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def confirmation_sender(look: Look, sender: str, make_transport: Callable[[], object],
+                        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)):
+    """A function (subscriber, confirm URL) that sends the confirmation with a
+    fresh transport each time (a service idles for hours between sign-ups;
+    an SMTP session would not survive that). Raises when delivery fails."""
+    envelope = parse_sender(sender).addr_spec
+
+    def send(subscriber: Subscriber, confirm_url: str) -> None:
+        transport = make_transport()
+        try:
+            transport.deliver(confirmation_message(look, sender, subscriber, confirm_url, clock()), envelope,
+                              subscriber.email)
+        finally:
+            transport.close()
+
+    return send
+
+
+def transport_factory(root: Path, outbox: str | None, smtp: str | None, starttls: bool,
+                      user: str | None) -> Callable[[], object]:
+    """``tipweek send``'s choice of transport, checked once at start-up:
+    SMTP when ``smtp`` is given, else a Maildir outbox."""
+    import os
+
+    import click
+
+    from ..transports import MaildirOutbox, SmtpTransport, is_loopback
+
+    if not smtp:
+        folder = Path(outbox) if outbox else root / ".tipweek" / "outbox"
+        return lambda: MaildirOutbox(folder)
+    host, _, port = smtp.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
+    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
+    if user and password is None:
+        raise click.ClickException("--user is set but TIPWEEK_SMTP_PASSWORD is not")
+    if user and not starttls and not is_loopback(host):
+        raise click.ClickException(f"refusing to send the login for {user} to {host} in clear text without "
+                                   "--starttls (only a server on this machine may do without)")
+    return lambda: SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
+                                 timeout=30.0)

@@ -1,0 +1,21 @@
+"""``tipweek list stats``: the list's size by state and its movement by week."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from .store import STATES, Event, Subscriber
+
+
+def count(subscribers: list[Subscriber], events: list[Event]) -> dict:
+    figures: dict = {state: 0 for state in STATES}
+    for sub in subscribers:
+        figures[sub.state] += 1
+    weeks: dict[str, dict[str, int]] = defaultdict(lambda: {"joined": 0, "confirmed": 0, "left": 0})
+    for event in events:
+        year, week, _ = dt.date.fromisoformat(event.at[:10]).isocalendar()
+        if event.action in ("joined", "confirmed", "left"):
+            weeks[f"{year}-W{week:02d}"][event.action] += 1
+    figures["weeks"] = [{"week": label, **moves} for label, moves in sorted(weeks.items())]
+    return figures

@@ -1,0 +1,261 @@
+"""The list's records and the one interface the service, the operator commands
+and the sender use, whatever the database.
+
+Every method that changes something is one transaction: either all of it is
+stored (and durable once the method returns) or none of it. The SQL is shared;
+``sqlite`` and ``postgres`` differ only in how they connect, lock and create
+the schema.
+
+The consent record is the ``events`` table: every join, confirmation and
+departure with its time and how it came (form, import, one-click, page,
+operator). It is only ever appended to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
+STATES = (PENDING, CONFIRMED, UNSUBSCRIBED)
+HOWS = ("form", "import", "one-click", "page", "operator")
+CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # at most one confirmation email per address
+IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used (one line for the operator)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    email: str
+    name: str
+    state: str
+    created_at: str  # ISO 8601, UTC
+    updated_at: str
+    confirmation_sent_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    subscriber_id: int
+    at: str
+    action: str  # joined | confirmed | left
+    how: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignUp:
+    """What a sign-up did: the subscriber (None when refused) and whether a
+    confirmation email is due now (False within 24 h of the last one, or when
+    the address is confirmed already)."""
+    subscriber: Subscriber | None
+    send_confirmation: bool
+    refused: str | None = None  # "ip-limit"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportReport:
+    added: int
+    confirmed: int  # pending ones the import confirmed
+    unchanged: int  # confirmed already
+    suppressed: int  # unsubscribed: an import never overrides someone's leaving
+
+
+def stamp(now: dt.datetime) -> str:
+    """Fixed-width UTC text, so comparing strings compares times (in both databases)."""
+    return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def key(email: str) -> str:
+    return email.strip().lower()
+
+
+_COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at"
+
+
+class SqlStore:
+    """The shared SQL. Subclasses provide ``_connect`` (a DB-API connection),
+    ``_begin`` (start a write transaction that serialises writers),
+    ``_schema`` and ``_param`` (their placeholder)."""
+
+    placeholder = "?"
+    lock_rows = ""  # "FOR UPDATE" where the database has it
+
+    # ------------------------------------------------------------ plumbing
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.placeholder) if self.placeholder != "?" else text
+
+    def _write(self):
+        """A context manager: one write transaction on a fresh connection."""
+        raise NotImplementedError
+
+    def _read(self):
+        raise NotImplementedError
+
+    def _one(self, cur, sql: str, *args) -> Subscriber | None:
+        cur.execute(self._sql(sql), args)
+        row = cur.fetchone()
+        return Subscriber(*row) if row else None
+
+    def _event(self, cur, subscriber_id: int, at: str, action: str, how: str) -> None:
+        cur.execute(self._sql("INSERT INTO events (subscriber_id, at, action, how) VALUES (?, ?, ?, ?)"),
+                    (subscriber_id, at, action, how))
+
+    def _locked(self, cur, email: str) -> Subscriber | None:
+        return self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ? {self.lock_rows}",
+                         key(email))
+
+    def _insert(self, cur, email: str, name: str, state: str, at: str) -> Subscriber:
+        cur.execute(self._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at) "
+                              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING"),
+                    (email, key(email), name, state, at, at))
+        return self._locked(cur, email)
+
+    def _set(self, cur, sub: Subscriber, at: str, **changes) -> Subscriber:
+        columns = ", ".join(f"{c} = ?" for c in changes)
+        cur.execute(self._sql(f"UPDATE subscribers SET {columns}, updated_at = ? WHERE id = ?"),
+                    (*changes.values(), at, sub.id))
+        return self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", sub.id)
+
+    # ------------------------------------------------------------ the service
+    def subscribe(self, email: str, name: str, now: dt.datetime, *, ip: str | None = None,
+                  ip_limit: int | None = None) -> SignUp:
+        """Record a sign-up from the form: a new address, or one that left,
+        becomes pending; a pending one gets its name updated. Claims the
+        address's confirmation slot when one is due."""
+        at = stamp(now)
+        with self._write() as cur:
+            if ip is not None and ip_limit is not None:
+                cur.execute(self._sql("DELETE FROM signups WHERE at < ?"), (stamp(now - IP_WINDOW),))
+                cur.execute(self._sql("SELECT COUNT(*) FROM signups WHERE ip = ?"), (ip,))
+                if cur.fetchone()[0] >= ip_limit:
+                    return SignUp(None, False, "ip-limit")
+            sub = self._locked(cur, email)
+            if sub is None:
+                sub = self._insert(cur, email, name, PENDING, at)
+                self._event(cur, sub.id, at, "joined", "form")
+            elif sub.state == UNSUBSCRIBED:
+                sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
+                self._event(cur, sub.id, at, "joined", "form")
+            elif sub.state == PENDING and name and name != sub.name:
+                sub = self._set(cur, sub, at, name=name)
+            if ip is not None:
+                cur.execute(self._sql("INSERT INTO signups (ip, at) VALUES (?, ?)"), (ip, at))
+            due = sub.state == PENDING and (sub.confirmation_sent_at is None
+                                            or sub.confirmation_sent_at <= stamp(now - CONFIRMATION_INTERVAL))
+            if due:
+                sub = self._set(cur, sub, at, confirmation_sent_at=at)
+            return SignUp(sub, due)
+
+    def release_confirmation(self, subscriber: Subscriber, previous: str | None, now: dt.datetime) -> None:
+        """The confirmation email could not be sent: free the slot again."""
+        with self._write() as cur:
+            self._set(cur, subscriber, stamp(now), confirmation_sent_at=previous)
+
+    def confirm(self, subscriber_id: int, now: dt.datetime, how: str = "page") -> Subscriber | None:
+        """pending -> confirmed. Confirmed stays confirmed (a second click is
+        harmless); one who left stays left (an old link does not undo that)."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state == PENDING:
+                sub = self._set(cur, sub, at, state=CONFIRMED)
+                self._event(cur, sub.id, at, "confirmed", how)
+            return sub
+
+    def unsubscribe(self, subscriber_id: int, now: dt.datetime, how: str) -> Subscriber | None:
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state != UNSUBSCRIBED:
+                sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
+                self._event(cur, sub.id, at, "left", how)
+            return sub
+
+    # ------------------------------------------------------------ the operator
+    def unsubscribe_address(self, email: str, now: dt.datetime) -> tuple[Subscriber, bool]:
+        """An operator's unsubscribe. An unknown address is recorded as
+        unsubscribed, so no later import adds it. Returns (subscriber, changed)."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._locked(cur, email)
+            if sub is None:
+                sub = self._insert(cur, email, "", UNSUBSCRIBED, at)
+            elif sub.state == UNSUBSCRIBED:
+                return sub, False
+            else:
+                sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
+            self._event(cur, sub.id, at, "left", "operator")
+            return sub, True
+
+    def import_confirmed(self, people: Iterable[tuple[str, str]], now: dt.datetime) -> ImportReport:
+        """People who opted in elsewhere, all in one transaction."""
+        at = stamp(now)
+        added = confirmed = unchanged = suppressed = 0
+        with self._write() as cur:
+            for email, name in people:
+                sub = self._locked(cur, email)
+                if sub is None:
+                    sub = self._insert(cur, email, name, CONFIRMED, at)
+                    self._event(cur, sub.id, at, "joined", "import")
+                    self._event(cur, sub.id, at, "confirmed", "import")
+                    added += 1
+                elif sub.state == PENDING:
+                    self._set(cur, sub, at, state=CONFIRMED, name=name or sub.name)
+                    self._event(cur, sub.id, at, "confirmed", "import")
+                    confirmed += 1
+                elif sub.state == CONFIRMED:
+                    unchanged += 1
+                else:
+                    suppressed += 1
+        return ImportReport(added, confirmed, unchanged, suppressed)
+
+    # ------------------------------------------------------------ reading
+    def get(self, subscriber_id: int) -> Subscriber | None:
+        with self._read() as cur:
+            return self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", subscriber_id)
+
+    def find(self, email: str) -> Subscriber | None:
+        with self._read() as cur:
+            return self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", key(email))
+
+    def everyone(self) -> list[Subscriber]:
+        with self._read() as cur:
+            cur.execute(f"SELECT {_COLUMNS} FROM subscribers ORDER BY id")
+            return [Subscriber(*row) for row in cur.fetchall()]
+
+    def events(self) -> list[Event]:
+        with self._read() as cur:
+            cur.execute("SELECT subscriber_id, at, action, how FROM events ORDER BY id")
+            return [Event(*row) for row in cur.fetchall()]
+
+    def deliverable(self) -> Iterator[Subscriber]:
+        """Confirmed subscribers (an unsubscribed address is never confirmed), oldest first."""
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT {_COLUMNS} FROM subscribers WHERE state = ? ORDER BY id"), (CONFIRMED,))
+            rows = cur.fetchall()
+        return iter([Subscriber(*row) for row in rows])
+
+    def close(self) -> None:
+        pass
+
+
+def open_store(url: str, base=None) -> SqlStore:
+    """``sqlite:///relative.db``, ``sqlite:////absolute.db`` or ``postgresql://...``.
+    Relative SQLite paths are taken from ``base`` (the project folder)."""
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        from .sqlite import SqliteStore
+        path = Path(url[len("sqlite:///"):])
+        if not path.is_absolute() and base is not None:
+            path = Path(base) / path
+        return SqliteStore(path)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresStore
+        return PostgresStore(url)
+    raise StoreError(f"{url}: not a database URL (use sqlite:///path/to/list.sqlite3 or postgresql://...)")

@@ -1,0 +1,85 @@
+"""Signed tokens for the links in emails. Each purpose has its own salt, so a
+token made for one can never be used for the other; both carry the
+subscriber's id, never the address, so no URL reveals who it belongs to.
+
+A confirm token expires after 7 days; an unsubscribe token never does (it
+sits in every message someone may open years later)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
+
+CONFIRM_FOR = dt.timedelta(days=7)
+SECRET_VARIABLE = "TIPWEEK_LIST_SECRET"
+MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class TokenError(Exception):
+    """A token that is not ours, was edited, or is for something else."""
+
+
+class TokenExpired(TokenError):
+    """A confirm token older than 7 days."""
+
+
+def secret_from_environment() -> str:
+    """The signing secret, or a one-line message saying how to make one."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if len(secret) < 16:
+        problem = "is not set" if not secret else "is shorter than 16 characters"
+        raise TokenError(f"{SECRET_VARIABLE} {problem}; make one with {MAKE_A_SECRET} "
+                         f"and keep it in the service's environment (the same value for every instance and "
+                         f"for tipweek send --list)")
+    return secret
+
+
+@dataclass(frozen=True)
+class Tokens:
+    secret: str
+    clock: Callable[[], float] = time.time
+
+    def _timed(self) -> URLSafeTimedSerializer:
+        clock = self.clock
+
+        class ClockSigner(TimestampSigner):  # so tests can make an 8-day-old link
+            def get_timestamp(self) -> int:
+                return int(clock())
+
+        return URLSafeTimedSerializer(self.secret, salt="tipweek-list-confirm", signer=ClockSigner)
+
+    def _plain(self) -> URLSafeSerializer:
+        return URLSafeSerializer(self.secret, salt="tipweek-list-unsubscribe")
+
+    def confirm_token(self, subscriber_id: int) -> str:
+        return self._timed().dumps(subscriber_id)
+
+    def unsubscribe_token(self, subscriber_id: int) -> str:
+        return self._plain().dumps(subscriber_id)
+
+    def read_confirm(self, token: str) -> int:
+        try:
+            value = self._timed().loads(token, max_age=int(CONFIRM_FOR.total_seconds()))
+        except SignatureExpired:
+            raise TokenExpired("this confirmation link is more than 7 days old") from None
+        except BadData:
+            raise TokenError("this link is not valid (it may have been cut or changed)") from None
+        return _id(value)
+
+    def read_unsubscribe(self, token: str) -> int:
+        try:
+            value = self._plain().loads(token)
+        except BadData:
+            raise TokenError("this link is not valid (it may have been cut or changed)") from None
+        return _id(value)
+
+
+def _id(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise TokenError("this link is not valid")
+    return value

@@ -1,0 +1,365 @@
+"""The list service as people, bots and mail providers meet it: uvicorn on
+127.0.0.1, the confirmation email received by aiosmtpd, plain HTTP requests.
+Every bad input is checked twice: the answer, and that the store and the
+mailbox did not change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES
+from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
+from smtp_servers import LocalSMTP, Recorder
+from tipweek.cli import main
+from tipweek.project import Project
+from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
+from tipweek.subscriptions.look import look_of
+from tipweek.subscriptions.service import Settings, create_app
+from tipweek.subscriptions.sending import unsubscribe_url
+from tipweek.subscriptions.store import open_store
+from tipweek.subscriptions.tokens import Tokens
+
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+class Service:
+    """The app, its store, its mailbox and its clock, for one module."""
+
+    def __init__(self, tmp, smtp, ip_limit: int = 1000):
+        project = Project.load(FIXTURES / "library" / "mkdocs.yml")
+        self.store = open_store(f"sqlite:///{tmp}/list.sqlite3")
+        self.tokens = Tokens(SECRET)
+        self.clock = Clock()
+        self.mailbox = smtp.handler
+        look = look_of(project)
+        make_transport = transport_factory(tmp, None, smtp.address, False, None)
+        self.settings = Settings(self.store, self.tokens, look, "", confirmation_sender(
+            look, project.options.email_from, make_transport), clock=self.clock, ip_limit=ip_limit)
+        self.thread = ServiceThread(create_app(self.settings))
+        self.settings.list_url = self.url = self.thread.url
+
+    def sign_up(self, email: str, name: str = "", **extra) -> tuple[int, str]:
+        status, body, _ = request("POST", f"{self.url}/subscribe", form={"email": email, "name": name, **extra})
+        return status, body
+
+    def confirm_link(self, email: str) -> str:
+        mail = wait_for(lambda: [m for m in self.mailbox.received if m.to == email.lower()], f"mail to {email}")
+        text = mail[-1].message.get_body(("plain",)).get_content()
+        return re.search(r"http://\S+/confirm/\S+", text).group(0)
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    server = LocalSMTP(Recorder())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, smtp):
+    svc = Service(tmp_path_factory.mktemp("list"), smtp)
+    with svc.thread:
+        yield svc
+
+
+@pytest.fixture(autouse=True)
+def reset_clock(request):
+    if "service" in request.fixturenames:
+        request.getfixturevalue("service").clock.now = START
+
+
+def title(body: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", body, re.S).group(1)
+
+
+# ------------------------------------------------------------------ the happy path
+
+def test_sign_up_confirm_and_leave(service):
+    status, body = service.sign_up("ana@example.org", "Ana Lima")
+    assert status == 200 and title(body) == "Check your inbox"
+    assert 'href="https://tips.example.org/"' in body  # links back to the site
+    sub = service.store.find("ana@example.org")
+    assert sub.state == "pending" and sub.name == "Ana Lima"
+
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "ana@example.org"], "the mail")[0]
+    msg = mail.message
+    assert msg["Subject"] == "Confirm your subscription to Fixture tips"
+    assert "ana@example.org" not in service.confirm_link("ana@example.org")  # the address is not in the URL
+    html = msg.get_body(("html",)).get_content()
+    assert "background: #00695c" in html  # the weekly email's header colour, inlined
+    assert "Confirm my subscription" in html and "Hello Ana Lima," in html
+
+    link = service.confirm_link("ana@example.org")
+    status, body, headers = request("GET", link)  # a mail scanner opening the link
+    assert status == 200 and "<button" in body and ">Confirm</button>" in body
+    assert headers["referrer-policy"] == "no-referrer"
+    assert service.store.find("ana@example.org").state == "pending"
+    status, body, _ = request("POST", link)  # the person pressing Confirm
+    assert status == 200 and title(body) == "You&#39;re subscribed"
+    assert service.store.find("ana@example.org").state == "confirmed"
+    assert request("POST", link)[0] == 200  # twice is harmless
+    assert [e.action for e in service.store.events() if e.subscriber_id == sub.id] == ["joined", "confirmed"]
+
+    leave = unsubscribe_url(service.url, service.tokens, sub.id)
+    status, body, _ = request("GET", leave)
+    assert status == 200 and ">Unsubscribe</button>" in body and "Subscribe again" in body
+    assert service.store.find("ana@example.org").state == "confirmed"  # a GET changes nothing
+    status, body, _ = request("POST", leave, form={"List-Unsubscribe": "One-Click"})  # RFC 8058, as Gmail sends
+    assert status == 200 and title(body) == "You&#39;re unsubscribed"
+    assert service.store.find("ana@example.org").state == "unsubscribed"
+    assert service.store.events()[-1].how == "one-click"
+
+
+def test_the_unsubscribe_page_button(service):
+    sub = service.store.subscribe("ben@example.org", "Ben", START).subscriber
+    service.store.confirm(sub.id, START)
+    leave = unsubscribe_url(service.url, service.tokens, sub.id)
+    form = re.search(r'<form method="post" action="">', request("GET", leave)[1])
+    assert form  # the button posts back to the same URL
+    assert request("POST", leave, body=b"")[0] == 200
+    assert service.store.find("ben@example.org").state == "unsubscribed"
+    assert service.store.events()[-1].how == "page"
+
+
+def test_one_confirmation_email_per_address_per_day(service):
+    before = len(service.mailbox.received)
+    assert service.sign_up("cy@example.org")[0] == 200
+    wait_for(lambda: len(service.mailbox.received) == before + 1, "the first confirmation")
+    service.clock.now = START + dt.timedelta(hours=23)
+    for _ in range(5):  # subscription bombing: same answer, no mail
+        assert service.sign_up("cy@example.org")[0] == 200
+    assert len(service.mailbox.received) == before + 1
+    service.clock.now = START + dt.timedelta(hours=24, seconds=1)
+    assert service.sign_up("cy@example.org")[0] == 200
+    assert len(service.mailbox.received) == before + 2
+
+
+def test_per_ip_limit(tmp_path, smtp):
+    svc = Service(tmp_path, smtp, ip_limit=2)
+    with svc.thread:
+        assert [svc.sign_up(f"ip{i}@example.org")[0] for i in range(2)] == [200, 200]
+        before = snapshot(svc.store), len(smtp.handler.received)
+        status, body = svc.sign_up("ip3@example.org")
+        assert status == 429 and title(body) == "Too many sign-ups"
+        assert (snapshot(svc.store), len(smtp.handler.received)) == before
+
+
+def test_one_click_as_multipart_form_data(service):
+    sub = service.store.subscribe("mp@example.org", "", START).subscriber
+    service.store.confirm(sub.id, START)
+    body = (b'--x\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--x--\r\n')
+    status, _, _ = request("POST", unsubscribe_url(service.url, service.tokens, sub.id), body=body,
+                           headers={"Content-Type": "multipart/form-data; boundary=x"})
+    assert status == 200
+    assert service.store.find("mp@example.org").state == "unsubscribed"
+    assert service.store.events()[-1].how == "one-click"
+
+
+def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, smtp):
+    svc = Service(tmp_path, smtp)
+    dead = free_socket()  # bound, never listening: connections are refused
+    svc.settings.send_confirmation = confirmation_sender(
+        svc.settings.look, "Fixture Tips <tips@example.org>",
+        transport_factory(tmp_path, None, f"127.0.0.1:{dead.getsockname()[1]}", False, None))
+    with svc.thread:
+        status, body = svc.sign_up("down@example.org", "Dee")
+        assert status == 503 and title(body) == "We could not send the email"
+        sub = svc.store.find("down@example.org")
+        assert sub.state == "pending" and sub.confirmation_sent_at is None  # a retry may send one at once
+    dead.close()
+
+
+# ------------------------------------------------------------------ bad input changes nothing
+
+def unchanged(service, send):
+    """Run ``send``; assert the store and the mailbox are as before; return its answer."""
+    before = snapshot(service.store), len(service.mailbox.received)
+    answer = send()
+    assert (snapshot(service.store), len(service.mailbox.received)) == before
+    return answer
+
+
+BAD_FORMS = [
+    ({"email": "not-an-address", "name": "Dee"}, "That doesn&#39;t look like an email address"),
+    ({"email": "", "name": "Dee"}, "Please enter your email address."),
+    ({"email": "dee@example.org\r\nBcc: all@example.org", "name": "Dee"}, "cannot contain line breaks"),
+    ({"email": "dee@example.org", "name": "Dee\r\nBcc: all@example.org"}, "cannot contain line breaks"),
+    ({"email": "dee@example.org", "name": "Dee\x00"}, "control characters"),
+    ({"email": "dee@exa\x1bmple.org", "name": "Dee"}, "control characters"),
+    ({"email": "dee@example.org", "name": "D" * 101}, "under 100 characters"),
+]
+
+
+@pytest.mark.parametrize("form,message", BAD_FORMS, ids=["invalid", "empty", "crlf-email", "crlf-name",
+                                                          "nul-name", "esc-email", "long-name"])
+def test_bad_sign_ups_show_the_form_again(service, form, message):
+    status, body, _ = unchanged(service, lambda: request("POST", f"{service.url}/subscribe", form=form))
+    assert status == 400
+    assert message in body
+    assert '<form method="post" action="subscribe">' in body  # the form again, to correct it
+    if form["email"] == "not-an-address":
+        assert 'value="not-an-address"' in body  # what they typed is kept
+
+
+def test_a_malformed_multipart_body(service):
+    status, body, _ = unchanged(service, lambda: request(
+        "POST", f"{service.url}/subscribe", body=b"--nope\r\ngarbage",
+        headers={"Content-Type": "multipart/form-data; boundary=x"}))
+    assert status == 400 and title(body) == "That request could not be read"
+
+
+def test_markup_in_a_name_stays_text(service):
+    assert service.sign_up("mark@example.org", "<b>Mark</b>")[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "mark@example.org"], "the mail")[0]
+    html = mail.message.get_body(("html",)).get_content()
+    assert "Hello &lt;b&gt;Mark&lt;/b&gt;," in html and "<b>Mark" not in html
+
+
+def test_honeypot(service):
+    status, body, _ = unchanged(service, lambda: request(
+        "POST", f"{service.url}/subscribe", form={"email": "bot@example.org", "name": "", "website": "http://spam"}))
+    assert status == 200 and title(body) == "Check your inbox"  # the bot learns nothing
+    assert service.store.find("bot@example.org") is None
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_body_over_16_kb(service, chunked):
+    body = ("email=big%40example.org&name=" + "x" * 17000).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if chunked:
+        def chunks():
+            for i in range(0, len(body), 4096):
+                yield body[i:i + 4096]
+        headers["Transfer-Encoding"] = "chunked"
+        payload = chunks()
+    else:
+        payload = body
+    status, text, _ = unchanged(service, lambda: request("POST", f"{service.url}/subscribe", body=payload,
+                                                         headers=headers))
+    assert status == 413 and title(text) == "Too much"
+
+
+def test_a_file_instead_of_text(service):
+    boundary = "b0undary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"email\"; filename=\"a.txt\"\r\n"
+            f"Content-Type: text/plain\r\n\r\nfile@example.org\r\n--{boundary}--\r\n").encode()
+    status, text, _ = unchanged(service, lambda: request(
+        "POST", f"{service.url}/subscribe", body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}))
+    assert status == 400 and "sends text, not files" in text
+
+
+def _tokens(service):
+    sub = service.store.subscribe("tok@example.org", "Tok", START).subscriber
+    good_confirm = service.tokens.confirm_token(sub.id)
+    good_leave = service.tokens.unsubscribe_token(sub.id)
+    return sub, good_confirm, good_leave
+
+
+def test_bad_tokens(service):
+    sub, confirm, leave = _tokens(service)
+    eight_days_old = Tokens(SECRET, clock=lambda: time.time() - 8 * 86400).confirm_token(sub.id)
+    other_secret = Tokens("another-secret-another-secret").unsubscribe_token(sub.id)
+    cases = [
+        (f"/confirm/{confirm[:-2]}xy", 400, "This link doesn"),  # tampered signature
+        (f"/confirm/{confirm.replace(confirm.split('.')[0], 'Mg', 1)}", 400, "This link doesn"),  # edited id
+        (f"/confirm/{eight_days_old}", 400, "This link has expired"),
+        (f"/confirm/{leave}", 400, "This link doesn"),  # an unsubscribe token is no confirm token
+        (f"/confirm/{service.tokens.confirm_token(999999)}", 404, "We don"),  # signed, but nobody
+        (f"/unsubscribe/{leave[:-2]}xy", 400, "This link doesn"),
+        (f"/unsubscribe/{confirm}", 400, "This link doesn"),
+        (f"/unsubscribe/{other_secret}", 400, "This link doesn"),
+        (f"/unsubscribe/{service.tokens.unsubscribe_token(999999)}", 404, "We don"),
+        ("/unsubscribe/", 404, "Nothing here"),
+    ]
+    seen = []
+    for path, status, words in cases:
+        for method in ("GET", "POST"):
+            answer, body, _ = unchanged(service, lambda: request(method, service.url + path,
+                                                                   form={"List-Unsubscribe": "One-Click"}
+                                                                   if method == "POST" else None))
+            seen.append((path.split("/")[1], method, answer, words in title(body)))
+    assert seen == [(p.split("/")[1], m, s, True) for p, s, _ in cases for m in ("GET", "POST")]
+    assert service.store.find("tok@example.org").state == "pending"
+
+
+@pytest.mark.parametrize("method,path", [("PUT", "/subscribe"), ("DELETE", "/subscribe"),
+                                         ("PATCH", "/confirm/x"), ("DELETE", "/unsubscribe/x"),
+                                         ("POST", "/")])
+def test_wrong_method(service, method, path):
+    status, body, headers = unchanged(service, lambda: request(method, service.url + path, body=b"email=x"))
+    assert status == 405 and title(body) == "Not like that"
+    assert "allow" in {k.lower() for k in headers}
+
+
+# ------------------------------------------------------------------ serve
+
+def test_serve_refuses_to_start_without_a_secret(project, monkeypatch):
+    monkeypatch.delenv("TIPWEEK_LIST_SECRET", raising=False)
+    result = CliRunner(catch_exceptions=False).invoke(main, ["list", "serve", "-f", str(project / "mkdocs.yml")])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: TIPWEEK_LIST_SECRET is not set; make one with python -c "
+                                    "\"import secrets; print(secrets.token_urlsafe(32))\"")
+    assert not (project / ".tipweek" / "list.sqlite3").exists()
+
+
+def test_list_url_must_be_https_except_on_this_machine(project, tipweek):
+    config = project / "mkdocs.yml"
+    text = config.read_text()
+    config.write_text(text.replace("list_id: tips.example.org", "list_id: tips.example.org\n      list_url: "
+                                                                 "http://list.example.org"))
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "option 'list_url': 'http://list.example.org' must start with https://" in result.output
+    config.write_text(text.replace("list_id: tips.example.org", "list_id: tips.example.org\n      list_url: "
+                                                                 "http://127.0.0.1:8025/"))
+    assert tipweek("check").exit_code == 0
+
+
+def test_the_subscribe_page_without_and_with_a_list(tmp_path):
+    import markdown
+
+    from tipweek.subscriptions.signup import with_signup_form
+
+    text = (Path(__file__).parent.parent / "docs" / "subscribe.md").read_text()
+    without = markdown.markdown(text)  # list_url unset: the plugin leaves the page alone
+    assert "To be added, ask the team that runs the tips" in without and "<form" not in without
+    with_list = markdown.markdown(with_signup_form(text, "https://list.example.org"))
+    assert "ask the team" not in with_list
+    form = re.search(r'<form class="tw-signup" method="post" action="https://list.example.org/subscribe">.*?</form>',
+                     with_list, re.S).group(0)
+    assert [n for n in re.findall(r'name="(\w+)"', form)] == ["email", "name", "website"]
+    assert "<script" not in with_list and "Leaving is easy" in with_list  # the rest of the page stays
+
+
+def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
+    runner = CliRunner(catch_exceptions=False)
+    db = f"sqlite:///{tmp_path}/list.sqlite3"
+    args = ["send", "--list", db, "-f", str(project / "mkdocs.yml")]
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2
+    assert "error: --list needs the list service's address: set list_url" in result.output
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("list_id: tips.example.org",
+                                                 "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.delenv("TIPWEEK_LIST_SECRET")
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
+    result = runner.invoke(main, ["send", "-f", str(config)])
+    assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output

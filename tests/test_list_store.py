@@ -1,0 +1,163 @@
+"""The list's store, the same tests on SQLite and on a throw-away PostgreSQL
+cluster; and the operator commands (import, export, stats, unsubscribe) on
+both, through the CLI as an operator runs them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from list_support import PostgresCluster, postgres_or_skip
+from tipweek.cli import main
+from tipweek.subscriptions.store import open_store
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    cluster = PostgresCluster(postgres_or_skip()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/list.sqlite3"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def store(db_url):
+    return open_store(db_url)
+
+
+def test_double_opt_in_then_leaving_is_recorded_with_how(store):
+    signup = store.subscribe("Ana@Example.org", "Ana", NOW, ip="192.0.2.1", ip_limit=10)
+    assert signup.send_confirmation and signup.subscriber.state == "pending"
+    assert list(store.deliverable()) == []  # pending is not deliverable
+    sub = store.confirm(signup.subscriber.id, NOW + dt.timedelta(hours=1))
+    assert sub.state == "confirmed"
+    assert store.confirm(sub.id, NOW + dt.timedelta(hours=2)).state == "confirmed"  # twice is harmless
+    assert [s.email for s in store.deliverable()] == ["Ana@Example.org"]
+    assert store.unsubscribe(sub.id, NOW + dt.timedelta(days=1), "one-click").state == "unsubscribed"
+    assert list(store.deliverable()) == []
+    assert [(e.action, e.how) for e in store.events()] == [("joined", "form"), ("confirmed", "page"),
+                                                          ("left", "one-click")]
+    # An old confirmation link does not undo leaving.
+    assert store.confirm(sub.id, NOW + dt.timedelta(days=2)).state == "unsubscribed"
+
+
+def test_one_confirmation_per_address_per_day(store):
+    first = store.subscribe("bob@example.org", "Bob", NOW)
+    again = store.subscribe("BOB@example.org", "Bob", NOW + dt.timedelta(hours=23, minutes=59))
+    later = store.subscribe("bob@example.org", "Bob", NOW + dt.timedelta(hours=24))
+    assert (first.send_confirmation, again.send_confirmation, later.send_confirmation) == (True, False, True)
+    assert len(store.everyone()) == 1
+
+
+def test_per_ip_limit_counts_an_hour_back(store):
+    results = [store.subscribe(f"p{i}@example.org", "", NOW, ip="192.0.2.7", ip_limit=3).refused
+               for i in range(4)]
+    assert results == [None, None, None, "ip-limit"]
+    assert len(store.everyone()) == 3
+    assert store.subscribe("p9@example.org", "", NOW, ip="192.0.2.8", ip_limit=3).refused is None
+    assert store.subscribe("p5@example.org", "", NOW + dt.timedelta(minutes=61), ip="192.0.2.7",
+                           ip_limit=3).refused is None
+
+
+def test_a_confirmed_address_signing_up_again_gets_no_email(store):
+    sub = store.subscribe("cy@example.org", "Cy", NOW).subscriber
+    store.confirm(sub.id, NOW)
+    again = store.subscribe("cy@example.org", "Cy", NOW + dt.timedelta(days=3))
+    assert not again.send_confirmation and again.subscriber.state == "confirmed"
+
+
+def test_leaving_then_joining_again_needs_a_new_confirmation(store):
+    sub = store.subscribe("dee@example.org", "Dee", NOW).subscriber
+    store.confirm(sub.id, NOW)
+    store.unsubscribe(sub.id, NOW, "page")
+    back = store.subscribe("dee@example.org", "Dee", NOW + dt.timedelta(days=2))
+    assert back.subscriber.state == "pending" and back.send_confirmation
+    assert list(store.deliverable()) == []
+
+
+def test_unknown_ids_change_nothing(store):
+    assert store.confirm(999, NOW) is None and store.unsubscribe(999, NOW, "page") is None
+    assert store.everyone() == [] and store.events() == []
+
+
+def test_a_failed_change_leaves_nothing_behind(store):
+    store.subscribe("eve@example.org", "Eve", NOW)
+    before = (store.everyone(), store.events())
+    with pytest.raises(Exception):
+        # The second row breaks the CHECK on state: the first must roll back with it.
+        with store._write() as cur:
+            cur.execute(store._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at)"
+                                   " VALUES (?, ?, ?, ?, ?, ?)"), ("f@example.org", "f@example.org", "", "confirmed",
+                                                                   "x", "x"))
+            cur.execute(store._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at)"
+                                   " VALUES (?, ?, ?, ?, ?, ?)"), ("g@example.org", "g@example.org", "", "bogus",
+                                                                   "x", "x"))
+    assert (store.everyone(), store.events()) == before
+
+
+# ------------------------------------------------------------------ operator commands
+
+def run(project, *args):
+    result = CliRunner(catch_exceptions=False).invoke(main, ["list", *args, "-f", str(project / "mkdocs.yml")])
+    return result
+
+
+def test_import_export_stats_unsubscribe(project, db_url, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.org,Ana\nbob@example.org,Bob\nana@example.org,Ana again\n")
+    result = run(project, "import", str(people), "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert "2 added" in result.output
+
+    result = run(project, "unsubscribe", "bob@example.org", "--db", db_url)
+    assert result.output.strip() == "unsubscribed bob@example.org"
+    result = run(project, "unsubscribe", "zed@example.org", "--db", db_url)  # unknown: recorded as suppressed
+    assert result.output.strip() == "unsubscribed zed@example.org"
+
+    # An import never brings back someone who left.
+    people.write_text("email,name\nbob@example.org,Bob\nzed@example.org,Zed\ncat@example.org,Cat\n")
+    result = run(project, "import", str(people), "--db", db_url)
+    assert "1 added" in result.output and "2 unsubscribed left out" in result.output
+
+    out = tmp_path / "backup.csv"
+    result = run(project, "export", "--out", str(out), "--db", db_url)
+    rows = {r["email"]: r["state"] for r in csv.DictReader(io.StringIO(out.read_text()))}
+    assert rows == {"ana@example.org": "confirmed", "bob@example.org": "unsubscribed",
+                    "zed@example.org": "unsubscribed", "cat@example.org": "confirmed"}
+
+    result = run(project, "stats", "--json", "--db", db_url)
+    figures = json.loads(result.output)
+    assert (figures["confirmed"], figures["pending"], figures["unsubscribed"]) == (2, 0, 2)
+    assert sum(w["joined"] for w in figures["weeks"]) == 3 and sum(w["left"] for w in figures["weeks"]) == 2
+    result = run(project, "stats", "--db", db_url)
+    assert result.output.startswith("2 confirmed, 0 pending, 2 unsubscribed")
+
+
+def test_import_with_a_bad_row_imports_nothing(project, db_url, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.org,Ana\nnot-an-address,Bob\n")
+    result = run(project, "import", str(people), "--db", db_url)
+    assert result.exit_code == 1
+    assert f"{people}:3: That doesn't look like an email address" in result.output
+    assert "nothing imported" in result.output
+    assert open_store(db_url).everyone() == []
+
+
+def test_a_bad_database_url_is_one_line(project):
+    result = run(project, "stats", "--db", "mysql://x")
+    assert result.exit_code == 1
+    assert result.output.strip() == ("Error: mysql://x: not a database URL (use sqlite:///path/to/list.sqlite3 "
+                                     "or postgresql://...)")
