@@ -210,9 +210,12 @@ def run(sizes: list[int], repeat: int, log) -> dict | None:
     for project in projects.values():
         prepare(project, log)
     real_tips = sum(1 for _ in (ROOT / "tips").rglob("*.md"))
+    load_before = os.getloadavg()[1]
     results = measure(projects, repeat, log)
+    # Browser timings move with the machine's load far more than build timings do: say what it was.
+    load = (round(load_before, 1), round(os.getloadavg()[1], 1))
     return {"words": list(WORDS), "key_delay_ms": KEY_DELAY_MS, "repeat": repeat, "real_tip_files": real_tips,
-            "sizes": results}
+            "load_average_5min": load, "sizes": results}
 
 
 # --------------------------------------------------------------------------- report
@@ -240,7 +243,9 @@ def report_lines(search: dict) -> list[str]:
     names = {"real": f"real library ({search['real_tip_files']} files)"}
     lines = [f"Search in Chromium: first results after the first keystroke (typing at {search['key_delay_ms']} ms "
              f"a key included), and what the search downloaded for the query, cold cache, served without "
-             f"compression; median of {search['repeat']}.", "",
+             f"compression; median of {search['repeat']}; the machine's 5-minute load average went from "
+             f"{search.get('load_average_5min', ('?', '?'))[0]} to {search.get('load_average_5min', ('?', '?'))[1]} "
+             f"on {os.cpu_count()} CPUs.", "",
              "| search | " + " | ".join(names.get(k, f"{k} tips") for k in labels) + " |",
              "|---" * (len(labels) + 1) + "|"]
     for word in search["words"]:
