@@ -121,8 +121,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                                         description="Every tip published so far, by year and month."),
             "archive")
         add("handbook.md", _front_matter(title="Handbook", template="tipweek/handbook.html",
-                                         description="All the tips on one printable page, by principle.",
-                                         search={"exclude": True}),
+                                         description="All the tips on one printable page, by principle."),
             "handbook")
         return files
 
