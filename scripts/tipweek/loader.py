@@ -191,12 +191,14 @@ def tip_files(tips_dir: Path) -> list[Path]:
     return sorted(p for p in tips_dir.rglob("*.md"))
 
 
-def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None) -> tuple[Library, list[TipError]]:
+def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None,
+                 cache=None) -> tuple[Library, list[TipError]]:
     """Read every tip under ``tips_dir`` and the principle vocabulary.
 
     Returns the library of the tips that are valid and every problem found,
     sorted by file and line; paths are relative to ``root`` (the project
-    folder) when given.
+    folder) when given. With ``cache`` (a :class:`tipweek.tipcache.TipCache`)
+    an unchanged file is not read again.
     """
     tips_dir, principles_file = Path(tips_dir), Path(principles_file)
     root = Path(root) if root else tips_dir.parent
@@ -213,18 +215,23 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
             errors.append(TipError(_display(path, root), 1, "symbolic link points outside the tips folder",
                                    "copy the tip into tips/ instead of linking it"))
             continue
-        tip = load_tip(path, root, principles, errors)
+        if cache is None:
+            tip = load_tip(path, root, principles, errors)
+        else:
+            tip = cache.load(path, lambda found, p=path: load_tip(p, root, principles, found), errors)
         if tip is not None:
             tips.append(tip)
+    if cache is not None:
+        cache.save()
     errors.extend(rules.library_problems(tips))
     tips.sort(key=lambda t: (t.date, t.slug))
     errors.sort(key=lambda e: (e.path, e.line, e.message))
     return Library(tuple(tips), principles), errors
 
 
-def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None) -> Library:
+def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, cache=None) -> Library:
     """Like :func:`scan_library`, but raises :class:`LibraryError` on any problem."""
-    library, errors = scan_library(tips_dir, principles_file, root)
+    library, errors = scan_library(tips_dir, principles_file, root, cache)
     if errors:
         raise LibraryError(errors)
     return library

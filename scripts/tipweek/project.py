@@ -17,6 +17,7 @@ from .config import TipweekConfig
 from .edition import Edition, Site
 from .loader import load_library, scan_library
 from .model import Library, TipError
+from .tipcache import TipCache
 
 
 class ProjectError(Exception):
@@ -36,7 +37,8 @@ def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.d
                  preview: bool = False) -> Edition:
     """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
     root = Path(config.config_file_path).resolve().parent
-    library = load_library(root / options.tips, root / options.principles, root)
+    tips, principles = root / options.tips, root / options.principles
+    library = load_library(tips, principles, root, TipCache.for_project(root, tips, principles))
     day = schedule.resolve_today(today, options.timezone)
     return Edition(site_of(config, options), library, day, options, preview=preview)
 
@@ -101,11 +103,14 @@ class Project:
 
     def scan(self) -> tuple[Library, list[TipError]]:
         """Every tip that is valid, and every problem found."""
-        return scan_library(self.tips_dir, self.principles_file, self.root)
+        return scan_library(self.tips_dir, self.principles_file, self.root, self._cache())
 
     def library(self) -> Library:
         """The library, read and validated; raises LibraryError."""
-        return load_library(self.tips_dir, self.principles_file, self.root)
+        return load_library(self.tips_dir, self.principles_file, self.root, self._cache())
+
+    def _cache(self) -> TipCache:
+        return TipCache.for_project(self.root, self.tips_dir, self.principles_file)
 
     def edition(self, today: dt.date) -> Edition:
         """The edition of ``today`` for a command, made by the plugin as in the
