@@ -27,6 +27,7 @@ from .edition import Edition
 from .email import write_web_versions
 from .feeds import write_feeds
 from .model import LibraryError, Tip, TipError
+from .preview import PreviewState
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
@@ -55,25 +56,32 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     supports_multiple_instances = False
     today: dt.date | None = None  # set by --today; else TIPWEEK_TODAY, else the date in the site's zone
     preview = False  # scheduled tips and drafts shown, marked (tipweek serve)
+    incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
+    library_failed = False  # the last on_config stopped on the tips' problems
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
+        self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
-        self.today, self.preview = None, False
+        self.today, self.preview, self.incremental = None, False, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
             raise PluginError("tipweek: use_directory_urls must stay true (tip URLs are /tips/<slug>/ "
                               "and never change)")
+        self.library_failed = False
         try:
             self.edition: Edition = load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
+            self.library_failed = True
             raise LibraryProblems(exc.errors) from None
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
         self.view = SiteView(self.edition)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
+        if self.incremental:
+            self.incremental.begin()
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
         if str(TEMPLATES) not in dirs:
@@ -102,7 +110,12 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             files.append(File.generated(config, path, content=""))
         add("index.md", _front_matter(title=config.site_name), "home")
         for tip in view.visible:
-            add(urls.tip_source(tip.slug), self._tip_source(tip), "tip", tip, in_nav=False)
+            source = self._tip_source(tip)
+            kept = self.incremental and self.incremental.kept_page(tip, source, view, config, self.edition)
+            if kept:  # its page from the last build shows just this
+                files.append(kept)
+                continue
+            add(urls.tip_source(tip.slug), source, "tip", tip, in_nav=False)
         add("principles/index.md", _front_matter(title="Principles", template="tipweek/principles.html",
                                                  description="Every principle of service recovery, "
                                                              "what it means and its tips.")
@@ -122,6 +135,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                                          description="All the tips on one printable page, by principle.",
                                          search={"exclude": True}),
             "handbook")
+        if self.incremental:
+            self.incremental.planned(files, list(self.pages))
         return files
 
     def _tip_source(self, tip: Tip) -> str:
@@ -144,6 +159,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if kind != "tip":
             return html_
         self.edition.bodies.store(tip, html_)
+        if self.incremental:
+            self.incremental.body(tip, html_)
         # The date, summary and principles go into the content so search finds them.
         header = self._env(config).get_template("tipweek/tip-header.html").render(
             page=page, config=config, tip=tip, tw=self.view, base_url=_base_url(page))
@@ -173,8 +190,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
     # ------------------------------------------------------------------ outputs
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        write_feeds(self.edition, Path(config.site_dir))
-        write_web_versions(self.edition, Path(config.site_dir))
+        written = write_feeds(self.edition, Path(config.site_dir))
+        written += write_web_versions(self.edition, Path(config.site_dir))
+        if self.incremental:
+            self.incremental.finish(config.site_dir, written)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):
