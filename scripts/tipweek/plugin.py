@@ -81,7 +81,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         self.view = SiteView(self.edition)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
-            self.incremental.begin()
+            self.incremental.begin(self.view)
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
         if str(TEMPLATES) not in dirs:
@@ -101,6 +101,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                 raise PluginError(f"tipweek: docs/{src_uri} clashes with the page tipweek generates there; "
                                   "rename or remove it")
             inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
+            kept = self.incremental and self.incremental.kept_listing(src_uri, content, config, inclusion)
+            if kept:  # its page from the last build lists the same tips
+                files.append(kept)
+                return
             files.append(File.generated(config, src_uri, content=content, inclusion=inclusion))
             self.pages[src_uri] = (kind, record)
 
@@ -170,11 +174,13 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         # MkDocs makes its Jinja environment after pages are rendered; this one
         # only renders the tip header, with the same loader and filters.
         if getattr(self, "_jinja", None) is None:
-            self._jinja = _with_globals(config.theme.get_env())
+            self._jinja = self.on_env(config.theme.get_env(), config=config, files=None)
         return self._jinja
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         self._jinja = None
+        if self.incremental:
+            env.bytecode_cache = self.incremental.templates
         return _with_globals(env)
 
     def on_page_context(self, context: dict, *, page: Page, config: MkDocsConfig, nav) -> dict:

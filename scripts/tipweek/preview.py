@@ -30,6 +30,8 @@ from os.path import isdir, isfile, join
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import jinja2
+import jinja2.bccache
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from . import urls
@@ -50,6 +52,22 @@ def site_signature(config) -> str:
     return digest.hexdigest()
 
 
+class TemplateCache(jinja2.BytecodeCache):
+    """Compiled templates, kept across rebuilds: MkDocs makes a new Jinja
+    environment for every build, which would compile Material's templates
+    again each time. Jinja checks each entry against its template's source."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 def _shown(tip: Tip | None) -> tuple | None:
     """What a page shows of another tip (never its body)."""
     if tip is None:
@@ -62,12 +80,15 @@ class PreviewState:
 
     def __init__(self) -> None:
         self.site: str | None = None  # site_signature() of the last good build; None: build clean
-        self.pages: dict[str, str] = {}  # tip slug -> signature of its page in the site folder
+        # tip slug or src_uri -> signature of its page in the site folder: a hash(), as it never
+        # leaves this process
+        self.pages: dict[str, int] = {}
         self.bodies: dict[str, tuple[str, str]] = {}  # tip slug -> (page source, rendered body)
         self.outputs: set[str] = set()  # every file the generated pages, feeds and email wrote
         self.kept = self.rendered = 0  # tip pages left as they were / rendered, in the last build
         self._next_site: str | None = None
         self._dirty = False
+        self.templates = TemplateCache()
 
     # ---------------------------------------------------------------- builder
     def incremental(self, config) -> bool:
@@ -81,7 +102,10 @@ class PreviewState:
         self.site, self.pages, self.outputs = None, {}, set()
 
     # ---------------------------------------------------------------- plugin
-    def begin(self) -> None:
+    def begin(self, view) -> None:
+        # What a page shows of another tip: everything but its body.
+        self._shown = {t.slug: (_shown(t), view.status(t)) for t in view.visible}
+        self._listed = hash(tuple(self._shown.values()))
         self._pages: dict[str, str] = {}
         self._sources: dict[str, str] = {}
         self._outputs: set[str] = set()
@@ -92,23 +116,41 @@ class PreviewState:
         show now: a File for MkDocs that it sees as unchanged since that
         page was written (so a dirty build neither reads nor writes it, yet
         links to it still resolve); the body is handed to ``edition``."""
-        principles = edition.principles
-        shown = (self._next_site, source, view.status(tip), _shown(view.newer(tip)), _shown(view.older(tip)),
-                 tuple(_shown(t) for t in view.related(tip)), tuple(principles[s] for s in tip.tags))
-        signature = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+        shown = self._shown
+        signature = hash((self._next_site, source, shown[tip.slug], shown.get(getattr(view.newer(tip), "slug", None)),
+                          shown.get(getattr(view.older(tip), "slug", None)),
+                          tuple(shown[t.slug] for t in view.related(tip)),
+                          tuple(edition.principles[s] for s in tip.tags)))
         self._pages[tip.slug] = signature
         self._sources[tip.slug] = source
-        page = join(config.site_dir, urls.tip(tip.slug), "index.html")
         body = self.bodies.get(tip.slug)
-        if (self._dirty and self.pages.get(tip.slug) == signature and body and body[0] == source
-                and isfile(page)):
-            edition.bodies.store(tip, body[1])
-            self._outputs.add(page)
-            self.kept += 1
-            return File.generated(config, urls.tip_source(tip.slug), abs_src_path=self._unchanged(config.site_dir),
-                                  inclusion=InclusionLevel.NOT_IN_NAV)
+        if self._dirty and self.pages.get(tip.slug) == signature and body and body[0] == source:
+            kept = self._kept(urls.tip_source(tip.slug), config, InclusionLevel.NOT_IN_NAV)
+            if kept:
+                edition.bodies.store(tip, body[1])
+                self.kept += 1
+                return kept
         self.rendered += 1
         return None
+
+    def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel) -> File | None:
+        """The same for a principle's page, which lists its tips without
+        their bodies. (Pages in the navigation are always rebuilt: the
+        navigation of other pages reads their titles.)"""
+        if inclusion != InclusionLevel.NOT_IN_NAV:
+            return None
+        signature = hash((self._next_site, content, self._listed))
+        self._pages[src_uri] = signature
+        if self._dirty and self.pages.get(src_uri) == signature:
+            return self._kept(src_uri, config, inclusion)
+        return None
+
+    def _kept(self, src_uri: str, config, inclusion: InclusionLevel) -> File | None:
+        file = File.generated(config, src_uri, abs_src_path=self._unchanged(config.site_dir), inclusion=inclusion)
+        if not isfile(file.abs_dest_path):
+            return None
+        self._outputs.add(file.abs_dest_path)
+        return file
 
     @staticmethod
     def _unchanged(site_dir: str) -> str:
@@ -147,7 +189,7 @@ class PreviewState:
                     os.rmdir(folder)
             except OSError:
                 pass
-        self.bodies = {slug: self.bodies[slug] for slug in self._pages if slug in self.bodies}
+        self.bodies = {slug: body for slug, body in self.bodies.items() if slug in self._pages}
         self.site, self.pages, self.outputs = self._next_site, self._pages, self._outputs
 
 

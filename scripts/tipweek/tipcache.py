@@ -42,6 +42,10 @@ _CODE = ("loader.py", "rules.py", "model.py", "scaffold.py", "tipcache.py")
 Stamp = tuple[int, int, int, int]
 Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]
 
+# The cache this process last read or wrote, by file: a long-lived process
+# (tipweek serve) skips unpickling it again while no other process replaced it.
+_in_memory: dict[Path, tuple[Stamp, dict]] = {}
+
 
 def stamp(path: Path) -> Stamp:
     st = os.stat(path)
@@ -81,8 +85,12 @@ class TipCache:
 
     def _read(self) -> dict[str, Entry]:
         try:
-            with open(self.file, "rb") as cached:
-                data = pickle.load(cached)
+            remembered = _in_memory.get(self.file)
+            if remembered and remembered[0] == stamp(self.file):
+                data = remembered[1]
+            else:
+                with open(self.file, "rb") as cached:
+                    data = pickle.load(cached)
             if data["context"] == self.context:
                 return data["entries"]
         except Exception:  # missing, half-written by a crashed writer, or from another version
@@ -121,10 +129,13 @@ class TipCache:
             fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=self.file.parent)
         except OSError:
             return  # a read-only project: work uncached
+        data = {"context": self.context, "entries": self._new}
         try:
             with os.fdopen(fd, "wb") as out:
-                pickle.dump({"context": self.context, "entries": self._new}, out, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, self.file)
+            _in_memory.clear()
+            _in_memory[self.file] = (stamp(self.file), data)
         except OSError:
             try:
                 os.unlink(tmp)
