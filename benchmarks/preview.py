@@ -37,6 +37,13 @@ def _get(url: str) -> str | None:
         return None
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout: float = 300.0,
                  seed: int = 1) -> dict:
     """Median seconds from saving a tip to its page showing the edit, over ``edits`` edits."""
@@ -46,7 +53,7 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
                              env=env, stdout=subprocess.DEVNULL, stderr=log)
     files = sorted((project / "tips").rglob("*.md"))
     chosen = random.Random(seed).sample(files, min(edits, len(files)))
-    samples, started = [], time.perf_counter()
+    samples, cpu, started = [], [], time.perf_counter()
     try:
         first = f"http://127.0.0.1:{port}/tips/{chosen[0].stem[11:]}/"
         while _get(first) is None:
@@ -59,6 +66,7 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
             marker = f"Edited for the benchmark, round {n} {time.time_ns()}."
             text = path.read_text("utf-8")
             time.sleep(1.0)  # let the watcher settle after the previous rebuild
+            c0 = _cpu_s(child.pid)
             t0 = time.perf_counter()
             path.write_text(text.rstrip("\n") + f"\n\n{marker}\n", "utf-8")
             while True:
@@ -69,6 +77,7 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
                     raise SystemExit(f"benchmarks: an edit of {path.name} did not show in {timeout:.0f} s")
                 time.sleep(0.02)
             samples.append(time.perf_counter() - t0)
+            cpu.append(_cpu_s(child.pid) - c0)
             path.write_text(text, "utf-8")  # put it back (its rebuild happens before the next edit)
     finally:
         child.send_signal(signal.SIGINT)
@@ -79,7 +88,7 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
             child.wait()
         log.close()
     return {"median_s": statistics.median(samples), "samples_s": samples, "first_build_s": first_build,
-            "edits": len(samples)}
+            "cpu_median_s": statistics.median(cpu), "cpu_s": cpu, "edits": len(samples)}
 
 
 if __name__ == "__main__":  # a quick look: python benchmarks/preview.py benchmarks/work/1000/tipweek

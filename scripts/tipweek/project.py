@@ -16,7 +16,7 @@ from . import schedule
 from .config import TipweekConfig
 from .edition import Edition, Site
 from .loader import load_library, scan_library
-from .model import Library, TipError
+from .model import Library, LibraryError, TipError
 from .tipcache import TipCache
 
 
@@ -113,19 +113,33 @@ class Project:
         return TipCache.for_project(self.root, self.tips_dir, self.principles_file)
 
     def edition(self, today: dt.date) -> Edition:
-        """The edition of ``today`` for a command, made by the plugin as in the
-        build (raises LibraryProblems); tip bodies are rendered on demand by
-        MkDocs' own page machinery, so they match the built site's."""
+        """The edition of ``today`` for a command, as the build makes it
+        (raises LibraryProblems); tip bodies are rendered on demand by
+        MkDocs' own page machinery, so they match the built site's, and
+        kept in .tipweek/cache/bodies so the next command need not start it."""
+        from .bodycache import cached_renderer
+        from .plugin import LibraryProblems
+
+        self.plugin.today = today
+        try:
+            edition = load_edition(self.mkdocs, self.options, today)
+        except LibraryError as exc:
+            raise LibraryProblems(exc.errors) from None
+        edition.bodies.renderer = cached_renderer(self.root, self.mkdocs, edition, self._mkdocs_bodies)
+        return edition
+
+    def _mkdocs_bodies(self):
+        """MkDocs' page machinery, set up as in the build: the Bodies the
+        plugin's edition renders into."""
         from mkdocs.structure.files import get_files
 
         from .render import PageRenderer
 
-        self.plugin.today = today
         config = self.mkdocs.plugins.on_config(self.mkdocs)
         files = config.plugins.on_files(get_files(config), config=config)
-        edition = self.plugin.edition
-        edition.bodies.renderer = PageRenderer(config, files)
-        return edition
+        bodies = self.plugin.edition.bodies
+        bodies.renderer = PageRenderer(config, files)
+        return bodies
 
 
 def _place_config_error(path: Path, message: str) -> str:
