@@ -65,7 +65,7 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
             url = f"http://127.0.0.1:{port}/tips/{path.stem[11:]}/"
             marker = f"Edited for the benchmark, round {n} {time.time_ns()}."
             text = path.read_text("utf-8")
-            time.sleep(1.0)  # let the watcher settle after the previous rebuild
+            time.sleep(0.5)  # let the watcher settle after the previous rebuild
             c0 = _cpu_s(child.pid)
             t0 = time.perf_counter()
             path.write_text(text.rstrip("\n") + f"\n\n{marker}\n", "utf-8")
@@ -78,7 +78,11 @@ def edit_latency(project: Path, tipweek: str, env: dict, edits: int = 5, timeout
                 time.sleep(0.02)
             samples.append(time.perf_counter() - t0)
             cpu.append(_cpu_s(child.pid) - c0)
-            path.write_text(text, "utf-8")  # put it back (its rebuild happens before the next edit)
+            path.write_text(text, "utf-8")  # put it back, and wait for that rebuild before the next edit
+            while marker in (_get(url) or marker):
+                if time.perf_counter() - t0 > 2 * timeout:
+                    raise SystemExit(f"benchmarks: restoring {path.name} did not show")
+                time.sleep(0.05)
     finally:
         child.send_signal(signal.SIGINT)
         try:
