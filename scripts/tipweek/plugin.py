@@ -82,6 +82,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
             self.incremental.begin(self.view)
+            self.incremental.theme(config)
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
         if str(TEMPLATES) not in dirs:

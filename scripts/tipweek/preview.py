@@ -89,6 +89,7 @@ class PreviewState:
         self._next_site: str | None = None
         self._dirty = False
         self.templates = TemplateCache()
+        self._theme_files: dict[tuple, list[str]] = {}
 
     # ---------------------------------------------------------------- builder
     def incremental(self, config) -> bool:
@@ -96,6 +97,26 @@ class PreviewState:
         self._next_site = site_signature(config)
         self._dirty = self._next_site == self.site
         return self._dirty
+
+    def theme(self, config) -> None:
+        """Keep the list of the theme's files from build to build: MkDocs
+        walks every theme folder (Material's thousands of icons) on each
+        build to find its static files. The list is made again when
+        mkdocs.yml or docs/ (where overrides live) changes."""
+        theme, listings = config.theme, self._theme_files
+        make_env = theme.get_env
+
+        def get_env():
+            env = make_env()
+            loader = env.loader
+            key = (self._next_site, tuple(loader.searchpath))
+            if key not in listings:
+                listings.clear()
+                listings[key] = loader.list_templates()
+            loader.list_templates = lambda: list(listings[key])
+            return env
+
+        theme.get_env = get_env
 
     def forget(self) -> None:
         """A build failed after it began writing: the next one starts clean."""
