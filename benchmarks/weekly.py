@@ -79,7 +79,11 @@ def measure(bases: dict[str, Path], repeat: int, edits: int, env: dict, log, wha
                                         "runs": repeat}
     if "preview" in what:
         for label, base in bases.items():
-            result = edit_latency(base / "tipweek", tipweek, env, edits=edits)
+            try:
+                result = edit_latency(base / "tipweek", tipweek, env, edits=edits)
+            except SystemExit as exc:  # one size that could not be measured does not lose the others
+                log(f"[{label}] preview not measured: {exc}")
+                continue
             results[label]["preview"] = result
             log(f"[{label}] preview: edit visible after {result['median_s']:.2f}s (median of {result['edits']}; "
                 f"serve CPU {result['cpu_median_s']:.2f}s per edit; first build {result['first_build_s']:.1f}s)")
@@ -94,8 +98,9 @@ def table(results: dict[str, dict]) -> list[str]:
     rows = []
 
     def row(title: str, key: str, fmt) -> None:
-        if all(key in results[label] for label in labels):
-            rows.append(f"| {title} | " + " | ".join(fmt(results[label][key]) for label in labels) + " |")
+        if any(key in results[label] for label in labels):
+            rows.append(f"| {title} | " + " | ".join(
+                fmt(results[label][key]) if key in results[label] else "not measured" for label in labels) + " |")
 
     row("preview: a one-tip edit visible in the browser, median (s)", "preview",
         lambda r: f"{r['median_s']:.2f} ({r['edits']} edits)")

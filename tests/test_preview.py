@@ -85,10 +85,13 @@ def preview(tmp_path_factory):
 
 def test_an_edited_body_shows_and_other_tip_pages_stay(preview):
     old = (preview.folder / OWN).read_text()
-    preview.edit(OWN, old.replace("A courier lost a parcel", "A van driver lost a parcel"))
+    preview.edit(OWN, old.replace("A courier lost a parcel", "A van driver lost a parcel")
+                 + "\nAnd [reply before lunch](reply-before-lunch.md).\n")
     page = preview.wait_until("tips/own-the-mistake/", lambda s, h: "A van driver lost a parcel" in h,
                               "showed the edit")
     assert "A courier lost a parcel" not in page
+    # A link to a tip whose page was kept as it was still resolves to that page.
+    assert 'href="../reply-before-lunch/">reply before lunch</a>' in page
     handbook = preview.wait_until("handbook/", lambda s, h: "A van driver" in h, "showed the edit in the handbook")
     assert "A courier lost a parcel" not in handbook
     status, other = preview.get("tips/reply-before-lunch/")

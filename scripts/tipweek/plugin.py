@@ -27,7 +27,7 @@ from .edition import Edition
 from .email import write_web_versions
 from .feeds import write_feeds
 from .model import LibraryError, Tip, TipError
-from .preview import PreviewState
+from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
@@ -81,7 +81,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         self.view = SiteView(self.edition)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
-            self.incremental.begin(self.view)
+            self.incremental.begin(self.view, config)
             self.incremental.theme(config)
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
@@ -118,7 +118,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             source = self._tip_source(tip)
             kept = self.incremental and self.incremental.kept_page(tip, source, view, config, self.edition)
             if kept:  # its page from the last build shows just this
-                files.append(kept)
+                if kept is not KEPT_UNLINKED:
+                    files.append(kept)
                 continue
             add(urls.tip_source(tip.slug), source, "tip", tip, in_nav=False)
         add("principles/index.md", _front_matter(title="Principles", template="tipweek/principles.html",

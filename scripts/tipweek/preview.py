@@ -22,6 +22,7 @@ served.
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import os
 import shutil
@@ -75,6 +76,12 @@ def _shown(tip: Tip | None) -> tuple | None:
     return tip.slug, tip.title, tip.date, tip.tags, tip.summary, tip.author, tip.draft
 
 
+# A kept tip page no rendered page links to: MkDocs need not know it at all
+# (a thousand Page objects and their navigation cost more than the pages rendered).
+KEPT_UNLINKED = object()
+_MD_LINK = re.compile(r"([a-z0-9]+(?:-[a-z0-9]+)*\.md)\b")
+
+
 class PreviewState:
     """What the last good preview build made, kept across ``serve`` rebuilds."""
 
@@ -108,12 +115,17 @@ class PreviewState:
 
         def get_env():
             env = make_env()
-            loader = env.loader
-            key = (self._next_site, tuple(loader.searchpath))
-            if key not in listings:
-                listings.clear()
-                listings[key] = loader.list_templates()
-            loader.list_templates = lambda: list(listings[key])
+            key = (self._next_site, tuple(env.loader.searchpath))
+            list_templates = env.list_templates
+
+            def cached(extensions=None, filter_func=None):
+                # MkDocs' filter depends only on mkdocs.yml, which is in the key.
+                if key not in listings:
+                    listings.clear()
+                    listings[key] = list_templates(extensions, filter_func)
+                return list(listings[key])
+
+            env.list_templates = cached
             return env
 
         theme.get_env = get_env
@@ -123,20 +135,25 @@ class PreviewState:
         self.site, self.pages, self.outputs = None, {}, set()
 
     # ---------------------------------------------------------------- plugin
-    def begin(self, view) -> None:
+    def begin(self, view, config) -> None:
         # What a page shows of another tip: everything but its body.
         self._shown = {t.slug: (_shown(t), view.status(t)) for t in view.visible}
-        self._listed = hash(tuple(self._shown.values()))
-        self._pages: dict[str, str] = {}
+        self._listed = hash((tuple(self._shown.values()), tuple(view.library.principles.values())))
+        # The tip pages a page rendered in this build may link to by file name (so MkDocs must
+        # know them): named in any tip or any hand-written page.
+        self._linked = self._links(view, config) if self._dirty else set()
+        self._pages: dict[str, int] = {}
         self._sources: dict[str, str] = {}
         self._outputs: set[str] = set()
         self.kept = self.rendered = 0
 
-    def kept_page(self, tip: Tip, source: str, view, config, edition) -> File | None:
+    def kept_page(self, tip: Tip, source: str, view, config, edition):
         """If the tip's page in the site folder already shows what it would
-        show now: a File for MkDocs that it sees as unchanged since that
-        page was written (so a dirty build neither reads nor writes it, yet
-        links to it still resolve); the body is handed to ``edition``."""
+        show now, its body is handed to ``edition`` and the page is kept:
+        KEPT_UNLINKED, or if a rendered page may link to it, a File for
+        MkDocs that it sees as unchanged since that page was written (so a
+        dirty build neither reads nor writes it, yet links to it resolve).
+        None: the page must be rendered."""
         shown = self._shown
         signature = hash((self._next_site, source, shown[tip.slug], shown.get(getattr(view.newer(tip), "slug", None)),
                           shown.get(getattr(view.older(tip), "slug", None)),
@@ -145,14 +162,30 @@ class PreviewState:
         self._pages[tip.slug] = signature
         self._sources[tip.slug] = source
         body = self.bodies.get(tip.slug)
-        if self._dirty and self.pages.get(tip.slug) == signature and body and body[0] == source:
-            kept = self._kept(urls.tip_source(tip.slug), config, InclusionLevel.NOT_IN_NAV)
-            if kept:
-                edition.bodies.store(tip, body[1])
-                self.kept += 1
-                return kept
+        page = join(config.site_dir, urls.tip(tip.slug), "index.html")
+        if self._dirty and self.pages.get(tip.slug) == signature and body and body[0] == source and isfile(page):
+            edition.bodies.store(tip, body[1])
+            self._outputs.add(page)
+            self.kept += 1
+            if f"{tip.slug}.md" not in self._linked:
+                return KEPT_UNLINKED
+            return self._kept(urls.tip_source(tip.slug), config, InclusionLevel.NOT_IN_NAV)
         self.rendered += 1
         return None
+
+    def _links(self, view, config) -> set[str]:
+        linked: set[str] = set()
+        for tip in view.visible:  # any of them may be rendered (its neighbours changed, ...)
+            if ".md" in tip.body:
+                linked.update(_MD_LINK.findall(tip.body))
+        for folder, _, names in os.walk(config.docs_dir):
+            for name in names:
+                if name.endswith(".md"):
+                    try:
+                        linked.update(_MD_LINK.findall(Path(folder, name).read_text("utf-8", "replace")))
+                    except OSError:
+                        pass
+        return linked
 
     def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel) -> File | None:
         """The same for a principle's page, which lists its tips without
