@@ -220,7 +220,8 @@ def test_a_list_without_its_header_row_is_refused(tipweek, project, text, found)
 
     assert result.exit_code == 2, result.output
     assert f"{csv}:1: the header row must name the columns 'email' and 'name' ({found})" in result.output
-    assert not (project / "outbox").exists() and not (project / ".tipweek").exists()
+    assert not (project / "outbox").exists()
+    assert not (project / ".tipweek/outbox").exists() and not (project / ".tipweek/ledger").exists()
 
 
 def test_messy_list_extra_columns_duplicates_invalid_and_unsubscribed(tipweek, project):
@@ -271,7 +272,7 @@ def test_dry_run_lists_who_would_get_what_and_sends_nothing(tipweek, project, sm
             "would send 2, skipped 1 unsubscribed, 0 invalid, 0 failed",
         ]
     assert server.handler.received == []
-    assert not (project / ".tipweek").exists()  # no outbox, no ledger
+    assert not (project / ".tipweek/outbox").exists() and not (project / ".tipweek/ledger").exists()
 
 
 def test_dry_run_after_a_partial_run_lists_only_who_is_left(tipweek, project):

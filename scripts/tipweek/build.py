@@ -81,7 +81,7 @@ def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...],
     """The live preview: MkDocs' server, with scheduled tips and drafts shown.
     MkDocs reloads mkdocs.yml on each rebuild (so an edit of it shows); the
     plugin instance, and so ``today``, lasts the whole session."""
-    from mkdocs.commands import serve as mkdocs_serve
+    from .preview import serve as preview_serve
 
     with mkdocs_options("serve", args) as options:
         overrides = {k: options.pop(k) for k in ("strict", "theme", "use_directory_urls", "dev_addr")}
@@ -89,7 +89,7 @@ def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...],
         project.plugin.today, project.plugin.list_url = today, list_url
         address = project.mkdocs.dev_addr
         try:
-            mkdocs_serve.serve(config_file=project.mkdocs.config_file_path, **options, **overrides)
+            preview_serve(config_file=project.mkdocs.config_file_path, **options, **overrides)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 raise ProjectError(f"{address.host}:{address.port} is already in use (another preview?); "

@@ -168,13 +168,16 @@ def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
 
 
 def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
-                 weekday: str | None = None, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
+                 weekday: str | None = None, today: dt.date | None = None,
+                 cache=None) -> tuple[Library, list[TipError]]:
     """Read every tip under ``tips_dir`` and the principle vocabulary.
 
     Returns the library of the tips that are valid and every problem found:
     the vocabulary's first, then by file and line; paths are relative to
     ``root`` (the project folder) when given. With ``weekday`` and ``today``,
-    a tip dated after ``today`` must fall on that weekday.
+    a tip dated after ``today`` must fall on that weekday. With ``cache`` (a
+    :class:`tipweek.tipcache.TipCache` made for the same weekday and today)
+    an unchanged file is not read again.
     """
     tips_dir, principles_file = Path(tips_dir), Path(principles_file)
     root = Path(root) if root else tips_dir.parent
@@ -193,9 +196,14 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
             errors.append(TipError(_display(path, root), 1, "symbolic link points outside the tips folder",
                                    "copy the tip into tips/ instead of linking it"))
             continue
-        tip = load_tip(path, root, principles, errors, publishing)
+        if cache is None:
+            tip = load_tip(path, root, principles, errors, publishing)
+        else:
+            tip = cache.load(path, lambda found, p=path: load_tip(p, root, principles, found, publishing), errors)
         if tip is not None:
             tips.append(tip)
+    if cache is not None:
+        cache.save()
     for path in misnamed_tips(tips_dir, principles_file):
         right = path.name.split(".")[0] + ".md"
         errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
@@ -208,9 +216,9 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
 
 
 def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
-                 weekday: str | None = None, today: dt.date | None = None) -> Library:
+                 weekday: str | None = None, today: dt.date | None = None, cache=None) -> Library:
     """Like :func:`scan_library`, but raises :class:`LibraryError` on any problem."""
-    library, errors = scan_library(tips_dir, principles_file, root, weekday=weekday, today=today)
+    library, errors = scan_library(tips_dir, principles_file, root, weekday=weekday, today=today, cache=cache)
     if errors:
         raise LibraryError(errors)
     return library

@@ -27,6 +27,7 @@ from .edition import Edition
 from .email import write_web_versions
 from .feeds import write_feeds
 from .model import LibraryError, Tip, TipError
+from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
@@ -57,25 +58,33 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     today: dt.date | None = None  # set by --today; else TIPWEEK_TODAY, else the date in the site's zone
     preview = False  # scheduled tips and drafts shown, marked (tipweek serve)
     list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
+    incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
+    library_failed = False  # the last on_config stopped on the tips' problems
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
+        self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
-        self.today, self.preview, self.list_url = None, False, None
+        self.today, self.preview, self.list_url, self.incremental = None, False, None, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
             raise PluginError("tipweek: use_directory_urls must stay true (tip URLs are /tips/<slug>/ "
                               "and never change)")
+        self.library_failed = False
         try:
             self.edition: Edition = load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
+            self.library_failed = True
             raise LibraryProblems(exc.errors) from None
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
         self.view = SiteView(self.edition)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
+        if self.incremental:
+            self.incremental.begin(self.view, config)
+            self.incremental.theme(config)
         # Our templates sit under docs/overrides (custom_dir) and above Material's.
         dirs = config.theme.dirs
         if str(TEMPLATES) not in dirs:
@@ -95,6 +104,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                 raise PluginError(f"tipweek: docs/{src_uri} clashes with the page tipweek generates there; "
                                   "rename or remove it")
             inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
+            kept = self.incremental and self.incremental.kept_listing(src_uri, content, config, inclusion)
+            if kept:  # its page from the last build lists the same tips
+                files.append(kept)
+                return
             files.append(File.generated(config, src_uri, content=content, inclusion=inclusion))
             self.pages[src_uri] = (kind, record)
 
@@ -104,7 +117,13 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             files.append(File.generated(config, path, content=""))
         add("index.md", _front_matter(title=config.site_name), "home")
         for tip in view.visible:
-            add(urls.tip_source(tip.slug), self._tip_source(tip), "tip", tip, in_nav=False)
+            source = self._tip_source(tip)
+            kept = self.incremental and self.incremental.kept_page(tip, source, view, config, self.edition)
+            if kept:  # its page from the last build shows just this
+                if kept is not KEPT_UNLINKED:
+                    files.append(kept)
+                continue
+            add(urls.tip_source(tip.slug), source, "tip", tip, in_nav=False)
         add("principles/index.md", _front_matter(title="Principles", template="tipweek/principles.html",
                                                  description="Every principle of service recovery, "
                                                              "what it means and its tips.")
@@ -123,6 +142,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         add("handbook.md", _front_matter(title="Handbook", template="tipweek/handbook.html",
                                          description="All the tips on one printable page, by principle."),
             "handbook")
+        if self.incremental:
+            self.incremental.planned(files, list(self.pages))
         return files
 
     def _tip_source(self, tip: Tip) -> str:
@@ -146,6 +167,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if kind != "tip":
             return html_
         self.edition.bodies.store(tip, html_)
+        if self.incremental:
+            self.incremental.body(tip, html_)
         # The date, summary and principles go into the content so search finds them.
         header = self._env(config).get_template("tipweek/tip-header.html").render(
             page=page, config=config, tip=tip, tw=self.view, base_url=_base_url(page))
@@ -155,11 +178,13 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         # MkDocs makes its Jinja environment after pages are rendered; this one
         # only renders the tip header, with the same loader and filters.
         if getattr(self, "_jinja", None) is None:
-            self._jinja = _with_globals(config.theme.get_env())
+            self._jinja = self.on_env(config.theme.get_env(), config=config, files=None)
         return self._jinja
 
     def on_env(self, env, *, config: MkDocsConfig, files: Files):
         self._jinja = None
+        if self.incremental:
+            env.bytecode_cache = self.incremental.templates
         return _with_globals(env)
 
     def on_page_context(self, context: dict, *, page: Page, config: MkDocsConfig, nav) -> dict:
@@ -175,8 +200,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
     # ------------------------------------------------------------------ outputs
     def on_post_build(self, *, config: MkDocsConfig) -> None:
-        write_feeds(self.edition, Path(config.site_dir))
-        write_web_versions(self.edition, Path(config.site_dir))
+        written = write_feeds(self.edition, Path(config.site_dir))
+        written += write_web_versions(self.edition, Path(config.site_dir))
+        if self.incremental:
+            self.incremental.finish(config.site_dir, written)
         write_search_index(config)
 
     # ------------------------------------------------------------------ serve

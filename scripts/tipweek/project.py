@@ -16,7 +16,8 @@ from . import schedule
 from .config import TipweekConfig
 from .edition import Edition, Site
 from .loader import load_library, scan_library
-from .model import Library, TipError
+from .model import Library, LibraryError, TipError
+from .tipcache import TipCache
 
 
 class ProjectError(Exception):
@@ -37,7 +38,9 @@ def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.d
     """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
     root = Path(config.config_file_path).resolve().parent
     day = schedule.resolve_today(today, options.timezone)
-    library = load_library(root / options.tips, root / options.principles, root, weekday=options.weekday, today=day)
+    tips, principles = root / options.tips, root / options.principles
+    cache = TipCache.for_project(root, tips, principles, publishing=(options.weekday, day))
+    library = load_library(tips, principles, root, weekday=options.weekday, today=day, cache=cache)
     return Edition(site_of(config, options), library, day, options, preview=preview)
 
 
@@ -116,30 +119,53 @@ class Project:
     def scan(self, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
         """Every tip that is valid, and every problem found (with ``today``,
         also a scheduled tip off the publishing weekday)."""
-        return scan_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
+        return scan_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday,
+                            today=today, cache=self._cache(today))
 
-    def library(self) -> Library:
-        """The library, read and validated; raises LibraryError."""
-        try:
-            today = self.today()
-        except schedule.TodayError:
-            today = None  # the command says what is wrong with it; the weekday rule waits
-        return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday, today=today)
+    def library(self, today: dt.date | None = None) -> Library:
+        """The library, read and validated; raises LibraryError. The weekday
+        rule uses ``today`` (default: the project's today; skipped when that
+        cannot be read: the command says what is wrong with it)."""
+        if today is None:
+            try:
+                today = self.today()
+            except schedule.TodayError:
+                today = None
+        return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday,
+                            today=today, cache=self._cache(today))
+
+    def _cache(self, today: dt.date | None) -> TipCache:
+        return TipCache.for_project(self.root, self.tips_dir, self.principles_file,
+                                    publishing=(self.options.weekday, today))
 
     def edition(self, today: dt.date) -> Edition:
-        """The edition of ``today`` for a command, made by the plugin as in the
-        build (raises LibraryProblems); tip bodies are rendered on demand by
-        MkDocs' own page machinery, so they match the built site's."""
+        """The edition of ``today`` for a command, as the build makes it
+        (raises LibraryProblems); tip bodies are rendered on demand by
+        MkDocs' own page machinery, so they match the built site's, and
+        kept in .tipweek/cache/bodies so the next command need not start it."""
+        from .bodycache import cached_renderer
+        from .plugin import LibraryProblems
+
+        self.plugin.today = today
+        try:
+            edition = load_edition(self.mkdocs, self.options, today)
+        except LibraryError as exc:
+            raise LibraryProblems(exc.errors) from None
+        edition.bodies.renderer = cached_renderer(self.root, self.mkdocs, edition, self._mkdocs_bodies)
+        return edition
+
+    def _mkdocs_bodies(self):
+        """MkDocs' page machinery, set up as in the build: the Bodies the
+        plugin's edition renders into."""
         from mkdocs.structure.files import get_files
 
         from .render import PageRenderer
 
-        self.plugin.today = today
         config = self.mkdocs.plugins.on_config(self.mkdocs)
         files = config.plugins.on_files(get_files(config), config=config)
-        edition = self.plugin.edition
-        edition.bodies.renderer = PageRenderer(config, files)
-        return edition
+        bodies = self.plugin.edition.bodies
+        bodies.renderer = PageRenderer(config, files)
+        return bodies
 
 
 def _place_config_error(path: Path, message: str) -> str:

@@ -1,0 +1,125 @@
+"""Rendered tip bodies kept in ``.tipweek/cache/bodies/``, so ``tipweek
+feed``, ``email`` and ``send`` start MkDocs' page machinery (its plugins'
+``on_config``, the files, a Markdown instance per page) only for a body
+they have not rendered before.
+
+A body is filed under a digest of everything its HTML can depend on: the
+tip's record (its page's title, description and author come from it), the
+project's mkdocs.yml (Markdown extensions, site author), the names of the
+pages under docs/ and of the published tips (relative links resolve
+against them), and the versions of the code that renders. So a cached body
+is always the one MkDocs would render now; anything else is a miss, and the
+miss renders it as before. One file per body, written atomically and named
+by its content's key: two commands writing the same body write the same
+bytes, and a reader sees a whole file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .model import Tip
+from .tipcache import CACHE_DIR
+
+FOLDER = "bodies"
+KEEP_DAYS = 60  # bodies not written again for this long are pruned when a run renders new ones
+_RENDERING = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions")
+_CODE = ("render.py", "plugin.py", "edition.py", "bodycache.py")
+
+
+def _versions() -> str:
+    found = []
+    for name in _RENDERING:
+        try:
+            found.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name}=-")
+    here = Path(__file__).parent
+    for name in _CODE:
+        st = os.stat(here / name)
+        found.append(f"{name}={st.st_size}:{st.st_mtime_ns}")
+    return ";".join(found)
+
+
+def render_key(config, edition) -> bytes:
+    """What every body of this run depends on besides its own tip."""
+    digest = hashlib.blake2b(Path(config.config_file_path).read_bytes(), digest_size=20)
+    digest.update(f"\0{__version__}\0{_versions()}\0".encode())
+    docs = Path(config.docs_dir)
+    for folder, dirs, names in os.walk(docs):
+        dirs.sort()
+        digest.update("\0".join(os.path.relpath(os.path.join(folder, n), docs) for n in sorted(names)).encode())
+    digest.update("\0".join(sorted(t.slug for t in edition.published)).encode())
+    return digest.digest()
+
+
+class BodyCache:
+    def __init__(self, folder: Path, key: bytes):
+        self.folder, self.key = Path(folder), key
+        self.wrote = False
+
+    def _path(self, tip: Tip) -> Path:
+        name = hashlib.blake2b(self.key + repr(tip).encode(), digest_size=20).hexdigest()
+        return self.folder / f"{name}.html"
+
+    def get(self, tip: Tip) -> str | None:
+        try:
+            return self._path(tip).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
+
+    def put(self, tip: Tip, html: str) -> None:
+        path = self._path(tip)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".body.", suffix=".tmp", dir=self.folder)
+        except OSError:
+            return  # read-only project: render each time
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(html)
+            os.replace(tmp, path)
+        except OSError:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            return
+        if not self.wrote:
+            self.wrote = True
+            self._prune()
+
+    def _prune(self) -> None:
+        old = time.time() - KEEP_DAYS * 86400
+        for path in self.folder.glob("*.html"):
+            try:
+                if path.stat().st_mtime < old:
+                    path.unlink()
+            except OSError:
+                pass
+
+
+def cached_renderer(root: Path, config, edition, mkdocs_bodies: Callable[[], object]) -> Callable[[Tip], None]:
+    """A renderer for ``edition.bodies``: the cached body if there is one,
+    else the body MkDocs renders (``mkdocs_bodies()`` sets its machinery up
+    once and returns the Bodies it renders into), which is then cached."""
+    cache = BodyCache(Path(root) / CACHE_DIR / FOLDER, render_key(config, edition))
+    rendering = []
+
+    def render(tip: Tip) -> None:
+        html = cache.get(tip)
+        if html is None:
+            if not rendering:
+                rendering.append(mkdocs_bodies())
+            html = rendering[0].html(tip)
+            cache.put(tip, html)
+        edition.bodies.store(tip, html)
+
+    return render

@@ -1,0 +1,64 @@
+"""Rendered bodies kept in .tipweek/cache/bodies/: the second `tipweek feed`
+or `email` does not start MkDocs' page machinery, writes the same bytes, and
+an edited tip (or mkdocs.yml) is rendered again."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+
+import pytest
+
+from tipweek.project import Project
+
+TIP = "tips/2026/2026-11-17-own-the-mistake.md"
+
+
+@pytest.fixture
+def no_mkdocs(monkeypatch):
+    """Make starting MkDocs' page machinery fail the test."""
+    def refuse(self):
+        raise AssertionError("MkDocs' page machinery was started for a body in the cache")
+    return lambda: monkeypatch.setattr(Project, "_mkdocs_bodies", refuse)
+
+
+def test_the_second_run_reads_bodies_from_the_cache_and_writes_the_same_bytes(tipweek, project, no_mkdocs):
+    assert tipweek("feed", "--out", str(project / "first")).exit_code == 0
+    assert tipweek("email", "--out", str(project / "first.eml")).exit_code == 0
+    assert list((project / ".tipweek/cache/bodies").glob("*.html"))
+    no_mkdocs()
+    assert tipweek("feed", "--out", str(project / "second")).exit_code == 0
+    assert tipweek("email", "--out", str(project / "second.eml")).exit_code == 0
+    for name in ("feed.xml", "atom.xml", "feed.json"):
+        assert (project / "first" / name).read_bytes() == (project / "second" / name).read_bytes()
+    assert (project / "first.eml").read_bytes() == (project / "second.eml").read_bytes()
+
+
+def test_an_edited_tip_is_rendered_again(tipweek, project):
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    path = project / TIP
+    path.write_text(path.read_text().replace("A courier lost a parcel", "A van driver lost a parcel"))
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    feed = (project / "out/feed.xml").read_text()
+    assert "A van driver lost a parcel" in feed and "A courier lost a parcel" not in feed
+
+
+def test_a_changed_mkdocs_yml_renders_again(tipweek, project):
+    def html_part(name: str) -> str:
+        message = email.message_from_bytes((project / name).read_bytes(), policy=email.policy.default)
+        return message.get_body(("html",)).get_content()
+
+    assert tipweek("email", "--out", str(project / "a.eml")).exit_code == 0
+    assert '"we lost it' in html_part("a.eml")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("markdown_extensions:\n", "markdown_extensions:\n  - smarty\n"))
+    assert tipweek("email", "--out", str(project / "b.eml")).exit_code == 0
+    assert "\u201cwe lost it" in html_part("b.eml")  # smarty's curly quotes: rendered again
+
+
+def test_an_unreadable_cache_folder_only_costs_time(tipweek, project):
+    (project / ".tipweek").mkdir()
+    (project / ".tipweek/cache").write_text("not a folder")
+    result = tipweek("feed", "--out", str(project / "out"))
+    assert result.exit_code == 0, result.output
+    assert "Own the mistake" in (project / "out/feed.xml").read_text()
