@@ -200,10 +200,12 @@ def search_on_a_phone(page, served):
     page.locator("label.md-header__button[for='__search']").tap()  # the magnifier in the header
     expect(page.locator("#tw-search-input")).to_be_focused()
     expect(page.locator(".md-search__form")).to_be_in_viewport()
+    expect(page.locator(".md-search__form")).to_be_visible()
     assert page.locator(".md-search__form").bounding_box()["width"] > 300  # the box fills the phone's width
     page.keyboard.type("marmalade", delay=30)
     hit = results(page).first
     expect(hit.locator(".tw-result__title")).to_have_text("Answer within the hour")
+    expect(hit).to_be_in_viewport()  # the results slide in: measure once they are there
     box = hit.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 375
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
