@@ -175,3 +175,16 @@ def test_a_bad_today_in_the_environment_is_one_line(tipweek, monkeypatch):
     result = tipweek("schedule")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "TIPWEEK_TODAY: 'garbage' is not a date written YYYY-MM-DD" in result.output
+
+
+def test_check_takes_today_like_every_command(project, tipweek):
+    """A Thursday tip scheduled after --today is refused; on or after its date it is history."""
+    tip = project / "tips/2026/2026-11-24-scheduled-secret-tip.md"
+    thursday = project / "tips/2026/2026-11-26-scheduled-secret-tip.md"
+    thursday.write_text(tip.read_text().replace("2026-11-24", "2026-11-26"))
+    tip.unlink()
+    result = tipweek("check", "--today", "2026-11-22")
+    assert result.exit_code == 1
+    assert "2026-11-26 is a Thursday" in result.output
+    assert tipweek("check", "--today", "2026-11-26").exit_code == 0
+    assert "--today" in tipweek("check", "--help").output

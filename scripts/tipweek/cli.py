@@ -85,20 +85,23 @@ def main() -> None:
 
 @main.command()
 @config_option
+@today_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="text for people, json for scripts, github for CI annotations.")
-def check(config_file: str | None, fmt: str) -> None:
+def check(config_file: str | None, today: str | None, fmt: str) -> None:
     """Validate every tip and the principles; exit 1 if anything is wrong.
 
-    Prints one line per problem as path:line: message (hint).
+    Prints one line per problem as path:line: message (hint). A tip dated
+    after --today must fall on the publishing weekday.
 
     \b
     Example:
         tipweek check
         tipweek check --format github     # in a GitHub Actions step
+        tipweek check --today 2027-01-01  # as the check will judge it on that day
     """
     project = _project(config_file)
-    library, errors = project.scan(_today(project, None))
+    library, errors = project.scan(_today(project, today))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
