@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site serve test check bench clean
+.PHONY: site serve list test check bench clean
 
 # (Re)install when the environment is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -16,10 +16,20 @@ $(STAMP): pyproject.toml
 site: $(STAMP)
 	$(BIN)/tipweek check
 	$(BIN)/tipweek build --strict
-	$(BIN)/tipweek email --out site/email/week.eml
+	$(BIN)/tipweek email --out .tipweek/week.eml
 
 serve: $(STAMP)
 	$(BIN)/tipweek serve
+
+# The subscription service on 127.0.0.1:8025 (a development secret in .tipweek/ unless
+# TIPWEEK_LIST_SECRET is set) and the preview, whose Subscribe page signs up there;
+# confirmation emails land in .tipweek/outbox/. Ctrl-C stops both.
+list: $(STAMP)
+	@mkdir -p .tipweek && test -s .tipweek/list-secret || \
+		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret
+	export TIPWEEK_LIST_SECRET=$${TIPWEEK_LIST_SECRET:-$$(cat .tipweek/list-secret)}; \
+		$(BIN)/tipweek list serve & trap 'kill $$!' EXIT INT TERM; \
+		$(BIN)/tipweek serve --list-url http://127.0.0.1:8025
 
 check: $(STAMP)
 	$(BIN)/tipweek check
@@ -30,8 +40,11 @@ test: site
 # Performance against a Material blog at 100, 1000 and 5000 tips, then the weekly jobs and the
 # preview's edit latency at the real library and those sizes (benchmarks/README.md);
 # about 25 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
+# Then send's throughput to a slow local SMTP server over 1, 4 and 8 connections
+# (about 6 minutes).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --tips 100,1000,5000
+	$(BIN)/python benchmarks/throughput.py
 
 clean:
 	rm -rf site $(VENV)

@@ -55,6 +55,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import search_bench
 import weekly
 
 HERE = Path(__file__).resolve().parent
@@ -592,7 +593,8 @@ def _gz(path: Path) -> int:
 def outputs(base: Path, size: int) -> dict:
     """Sizes of what the last runs wrote: search indexes, the email's HTML part."""
     site = base / "tipweek" / "site"
-    index = site / "search" / "search_index.json"
+    # Pagefind's chunks are gzip already; its script and WebAssembly are the same at any size.
+    index = sum(p.stat().st_size for p in (site / "pagefind").rglob("*.pf_*"))
     blog_index = base / "blog" / "site" / "search" / "search_index.json"
     eml = base / "out" / "week.eml"
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
@@ -607,9 +609,8 @@ def outputs(base: Path, size: int) -> dict:
         raise SystemExit(f"benchmarks: incomplete outputs at {size} tips: {tip_pages} tip pages, {posts} blog "
                          f"posts, {rss_items} rss-plugin items, {feed_items} tipweek feed items")
     return {
-        "search_index_bytes": index.stat().st_size,
-        "search_index_gz_bytes": _gz(index),
-        "search_index_gz_per_tip": _gz(index) / size,
+        "search_index_gz_bytes": index,
+        "search_index_gz_per_tip": index / size,
         "blog_search_index_gz_per_tip": _gz(blog_index) / size,
         "email_html_bytes": len(html),
         "site_files": sum(1 for _ in site.rglob("*") if _.is_file()),
@@ -665,7 +666,8 @@ def evaluate(by_size: dict[int, dict]) -> tuple[dict, list[dict]]:
     return ratios, targets
 
 
-def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets: list[dict]) -> str:
+def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets: list[dict],
+                    search: dict | None = None) -> str:
     sizes = sorted(by_size)
     lines = [f"tipweek benchmark, {meta['tips']} tips, median of {meta['repeat']} runs after one warm-up; "
              f"{meta['cpus']} CPUs, Python {meta['python']}, mkdocs {meta['versions']['mkdocs']}, "
@@ -712,7 +714,8 @@ def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets:
     for label, key, fmt in rows:
         lines.append(f"| {label} | " + " | ".join(fmt.format(ratios["per_size"][s][key]) for s in sizes) + " |")
     out_rows = [
-        ("search index, gzipped KB per tip (tipweek)", lambda o: f"{o['search_index_gz_per_tip'] / 1024:.2f}"),
+        ("search index, gzipped KB per tip (tipweek: Pagefind's chunks)",
+         lambda o: f"{o['search_index_gz_per_tip'] / 1024:.2f}"),
         ("search index, gzipped KB per tip (Material blog)",
          lambda o: f"{o['blog_search_index_gz_per_tip'] / 1024:.2f}"),
         ("weekly email HTML part, KB", lambda o: f"{o['email_html_bytes'] / 1024:.1f}"),
@@ -728,6 +731,8 @@ def markdown_report(meta: dict, by_size: dict[int, dict], ratios: dict, targets:
     lines += ["", "| target | value | result |", "|---|---|---|"]
     for t in targets:
         lines.append(f"| {t['target']} | {t['shown']} | {'PASS' if t['pass'] else 'MISS'} |")
+    if search:
+        lines += [""] + search_bench.report_lines(search)
     lines += ["", f"Whole run: {meta['total_s'] / 60:.1f} min (generation, peer venv check, warm-ups, "
               f"{meta['repeat']} rounds with every size in each round, outputs)."]
     return "\n".join(lines) + "\n"
@@ -780,6 +785,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup-limit", type=float, default=60.0, metavar="SECONDS",
                         help="no warm-up for a blog build expected to take longer than this (it was warmed "
                              "at the smaller size); 0 = always warm up (default: 60)")
+    parser.add_argument("--no-search", action="store_true",
+                        help="skip the search timings in Chromium (benchmarks/search_bench.py)")
     parser.add_argument("--edits", type=int, default=5, metavar="N",
                         help="one-tip edits timed in tipweek serve at each size (default: 5)")
     parser.add_argument("--only", metavar="WHAT",
@@ -793,7 +800,9 @@ def main(argv: list[str] | None = None) -> int:
         saved = json.loads(Path(args.from_json).read_text("utf-8"))
         by_size = {int(k): v for k, v in saved["sizes"].items()}
         ratios, targets = evaluate(by_size)
-        report = markdown_report(saved["meta"], by_size, ratios, targets)
+        search = saved.get("search")
+        targets += search_bench.targets(search) if search else []
+        report = markdown_report(saved["meta"], by_size, ratios, targets, search)
         results = Path(args.results)
         results.mkdir(parents=True, exist_ok=True)
         (results / "latest.md").write_text(report, "utf-8")
@@ -837,16 +846,17 @@ def main(argv: list[str] | None = None) -> int:
         "budget_min": args.budget,
         "total_s": time.perf_counter() - started,
     }
+    search = None if args.no_search else search_bench.run(sizes, args.repeat, log)
     extra = weekly.measure(weekly_bases(sizes), args.repeat, args.edits, child_env(), log,
                            {"feed", "email", "preview"})
     meta["total_s"] = time.perf_counter() - started
     ratios, targets = evaluate(by_size)
-    targets += weekly.targets(extra)
-    report = markdown_report(meta, by_size, ratios, targets) + "\n".join(weekly.table(extra)) + "\n"
+    targets += (search_bench.targets(search) if search else []) + weekly.targets(extra)
+    report = markdown_report(meta, by_size, ratios, targets, search) + "\n".join(weekly.table(extra)) + "\n"
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     (results / "latest.json").write_text(json.dumps(
-        {"meta": meta, "sizes": {str(k): v for k, v in by_size.items()},
+        {"meta": meta, "sizes": {str(k): v for k, v in by_size.items()}, "search": search,
          "ratios": json.loads(json.dumps(ratios, default=str)), "targets": targets, "weekly_and_preview": extra},
         indent=2, default=str) + "\n", "utf-8")
     (results / "latest.md").write_text(report, "utf-8")

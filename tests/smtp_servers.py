@@ -45,6 +45,7 @@ class Recorder:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self.rcpt_log: list[tuple[str, str]] = []  # every RCPT and the reply it got
+        self.peers: set[tuple[str, int]] = set()  # the client end of every session that sent a RCPT
 
     def keep(self, envelope) -> None:
         raw = envelope.original_content
@@ -59,6 +60,7 @@ class Recorder:
         return self.recipients().count(address.lower())
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        self.peers.add(session.peer)
         reply = self.rcpt_reply(address)
         if reply.startswith("250"):
             envelope.rcpt_tos.append(address)
@@ -117,26 +119,33 @@ class FaultyHandler(Recorder):
 
 
 class BlockingHandler(Recorder):
-    """Accept messages until the ``block_at``-th transaction, then hold it,
-    either at its MAIL command (nothing taken) or after its data (taken, not
-    yet answered), until ``release`` is set."""
+    """Accept messages until the ``block_at``-th transaction, then hold it and
+    every later one, either at its MAIL command (nothing taken) or after its
+    data (taken, not yet answered), until ``release`` is set. ``blocking`` is
+    set once ``holds`` transactions are held at once (one per connection)."""
 
-    def __init__(self, block_at: int, where: str):
+    def __init__(self, block_at: int, where: str, holds: int = 1):
         super().__init__()
         assert where in ("MAIL", "DATA")
-        self.block_at, self.where = block_at, where
+        self.block_at, self.where, self.holds = block_at, where, holds
         self.transactions = 0
+        self.held = 0
         self.blocking = threading.Event()
         self.release = threading.Event()
 
-    async def _hold(self) -> None:
-        self.blocking.set()
+    async def _hold(self) -> bool:
+        if self.release.is_set():
+            return False
+        self.held += 1
+        if self.held >= self.holds:
+            self.blocking.set()
         await asyncio.get_running_loop().run_in_executor(None, self.release.wait, WAIT)
+        return True
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.transactions += 1
-        if self.where == "MAIL" and self.transactions == self.block_at:
-            await self._hold()
+        envelope.transaction = self.transactions
+        if self.where == "MAIL" and self.transactions >= self.block_at and await self._hold():
             return "421 4.3.0 too late"
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
@@ -144,7 +153,7 @@ class BlockingHandler(Recorder):
 
     async def handle_DATA(self, server, session, envelope):
         self.keep(envelope)
-        if self.where == "DATA" and self.transactions == self.block_at:
+        if self.where == "DATA" and envelope.transaction >= self.block_at:
             await self._hold()
         return "250 2.0.0 OK: queued"
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import functools
 import os
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,13 +46,14 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, served):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+@contextmanager
+def browser_page(browser, served: str, **context_args):
+    """A fresh page that fails the test on any JavaScript error and never
+    reaches past our server."""
+    context = browser.new_context(**context_args)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # Nothing leaves this machine: block any request that is not to our server.
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served)
                else route.abort())
     yield page
@@ -58,32 +61,154 @@ def page(browser, served):
     assert not errors, errors
 
 
+@pytest.fixture
+def page(browser, served):
+    with browser_page(browser, served, viewport={"width": 1280, "height": 900}) as page:
+        yield page
+
+
 def search(page, word: str) -> None:
-    """Type into Material's search box as a person does."""
-    page.locator("input.md-search__input").first.click()
+    """Click into the header's search box and type, as a person does."""
+    page.locator("#tw-search-input").click()
     page.keyboard.type(word, delay=30)
+
+
+def results(page):
+    return page.locator("#tw-search-results .tw-result")
+
+
+def status(page):
+    return page.locator("#tw-search-status")
 
 
 def test_search_finds_a_word_in_one_tips_body_and_opens_it(page, served, tmp_path):
     page.goto(served, wait_until="networkidle")
     search(page, "marmalade")  # in the body of "Answer within the hour" only
-    results = page.locator(".md-search-result__item a.md-search-result__link")
-    results.first.wait_for(timeout=15_000)
-    titles = [t.strip() for t in page.locator(".md-search-result__article h1").all_inner_texts()]
-    assert "Answer within the hour" in titles
+    expect(status(page)).to_have_text("1 result.")
+    hit = results(page).first
+    expect(hit.locator(".tw-result__title")).to_have_text("Answer within the hour")
+    expect(hit.locator(".tw-result__meta")).to_have_text("27 October 2026 \u00b7 Responsiveness")
+    expect(hit.locator(".tw-result__excerpt mark")).to_contain_text("marmalade")
     page.screenshot(path=str(tmp_path / "search.png"))
-    page.locator(".md-search-result__item a.md-search-result__link", has_text="Answer within the hour").first.click()
-    page.wait_for_url("**/tips/answer-within-the-hour/**")
+    hit.click()
+    page.wait_for_url("**/tips/answer-within-the-hour/")
     assert page.locator("h1").first.inner_text() == "Answer within the hour"
-    page.screenshot(path=str(tmp_path / "tip.png"), full_page=True)
     assert (tmp_path / "search.png").stat().st_size > 10_000
 
 
-def test_search_finds_a_tip_by_its_summary(page, served):
-    page.goto(served + "archive/", wait_until="networkidle")
+def test_filter_by_principle_narrows_the_results(page, served):
+    page.goto(served)
+    search(page, "customer")
+    expect(status(page)).to_contain_text("results.")
+    everything = results(page).count()
+    page.locator("#tw-search-principle").select_option("Sincerity")
+    expect(status(page)).to_contain_text("in Sincerity.")
+    metas = results(page).locator(".tw-result__meta").all_inner_texts()
+    assert metas and len(metas) < everything
+    assert all("Sincerity" in meta for meta in metas), metas
+    # with no words, the filter lists every published tip of that principle (the draft is not one)
+    page.locator("#tw-search-input").fill("")
+    page.locator("#tw-search-principle").select_option("Sincerity")
+    expect(status(page)).to_have_text("2 results in Sincerity.")
+    titles = sorted(results(page).locator(".tw-result__title").all_inner_texts())
+    assert titles == ["Own the mistake", "Say sorry like you mean it"]
+
+
+def test_search_finds_summaries_and_principles_but_never_scheduled_or_drafts(page, served):
+    page.goto(served + "archive/")
+    box = page.locator("#tw-search-input")
     search(page, "queue")  # "...feels like a queue" is in a summary only
-    page.locator(".md-search-result__item").first.wait_for(timeout=15_000)
-    assert "Reply before lunch" in page.locator(".md-search-result").inner_text()
+    expect(results(page).locator(".tw-result__title")).to_have_text(["Reply before lunch"])
+    box.fill("")
+    search(page, "department")  # in the Ownership principle's description only
+    expect(results(page).locator(".tw-result__title")).to_have_text(["Ownership"])
+    expect(results(page).locator(".tw-result__meta")).to_have_text(["Principle"])
+    box.fill("")
+    search(page, "quartermaster")  # only in the body of the tip scheduled for next week
+    expect(status(page)).to_have_text("No tip matches \u201cquartermaster\u201d.")
+    assert results(page).count() == 0
+    box.fill("")
+    search(page, "xylophone")  # only in a draft
+    expect(status(page)).to_have_text("No tip matches \u201cxylophone\u201d.")
+    assert results(page).count() == 0
+
+
+def test_keyboard_alone_slash_arrows_enter_escape(page, served):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(served + "principles/", wait_until="networkidle")
+    assert not [url for url in requested if "pagefind" in url]  # loaded only when the box gets focus
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "tw-search-input"
+    assert page.locator("#__search").is_checked()
+    page.keyboard.type("marmalade", delay=30)
+    expect(results(page)).to_have_count(1)
+    assert [url for url in requested if url.endswith("pagefind/pagefind.js")]
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.href").endswith("/tips/answer-within-the-hour/")
+    page.keyboard.press("ArrowUp")
+    assert page.evaluate("document.activeElement.id") == "tw-search-input"
+    page.keyboard.press("Escape")
+    assert not page.locator("#__search").is_checked()
+    expect(page.locator(".md-search__output")).to_be_hidden()
+    page.keyboard.press("/")  # back, the words still there; Tab reaches the result too
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('tw-result__link')"):
+            break
+    assert page.evaluate("document.activeElement.href").endswith("/tips/answer-within-the-hour/")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/tips/answer-within-the-hour/")
+
+
+CONTRAST = """([fg, bg]) => {
+  const rgba = (c) => c.match(/[\\d.]+/g).map(Number);
+  const over = (f, b) => { const a = f.length > 3 ? f[3] : 1; return [0, 1, 2].map(i => f[i] * a + b[i] * (1 - a)); };
+  const lum = (c) => { const l = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]; };
+  const b = rgba(bg), f = over(rgba(fg), b);
+  const [hi, lo] = [lum(f), lum(b)].sort((x, y) => y - x);
+  return (hi + 0.05) / (lo + 0.05);
+}"""
+
+
+def test_results_read_well_in_light_and_dark_mode(page, served):
+    page.goto(served)
+    for scheme in ("default", "slate"):
+        if page.locator("body").get_attribute("data-md-color-scheme") != scheme:
+            page.keyboard.press("Escape")
+            page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+        assert page.locator("body").get_attribute("data-md-color-scheme") == scheme
+        page.locator("#tw-search-input").fill("")
+        search(page, "marmalade")
+        expect(results(page)).to_have_count(1)
+        background = page.locator(".md-search__scrollwrap").evaluate("e => getComputedStyle(e).backgroundColor")
+        for part in (".tw-result__title", ".tw-result__meta", ".tw-result__excerpt"):
+            colour = results(page).first.locator(part).evaluate("e => getComputedStyle(e).color")
+            ratio = page.evaluate(CONTRAST, [colour, background])
+            assert ratio >= 4.5, f"{part} in {scheme}: {colour} on {background} is {ratio:.1f}:1"
+
+
+def test_search_on_a_phone(browser, served):
+    with browser_page(browser, served, viewport={"width": 375, "height": 740}, is_mobile=True,
+                      has_touch=True) as page:
+        search_on_a_phone(page, served)
+
+
+def search_on_a_phone(page, served):
+    page.goto(served + "tips/own-the-mistake/")
+    page.locator("label.md-header__button[for='__search']").tap()  # the magnifier in the header
+    expect(page.locator("#tw-search-input")).to_be_focused()
+    expect(page.locator(".md-search__form")).to_be_in_viewport()
+    assert page.locator(".md-search__form").bounding_box()["width"] > 300  # the box fills the phone's width
+    page.keyboard.type("marmalade", delay=30)
+    hit = results(page).first
+    expect(hit.locator(".tw-result__title")).to_have_text("Answer within the hour")
+    box = hit.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    hit.tap()
+    page.wait_for_url("**/tips/answer-within-the-hour/")
 
 
 def test_newcomer_finds_this_week_a_principle_and_search(page, served):
@@ -94,11 +219,4 @@ def test_newcomer_finds_this_week_a_principle_and_search(page, served):
     page.locator(".tw-principle h2 a", has_text="Sincerity").click()
     page.wait_for_url("**/principles/sincerity/")
     assert "Say sorry like you mean it" in page.locator("article").inner_text()
-    assert page.locator("input.md-search__input").count() == 1
-
-
-def test_dark_mode_toggle(page, served):
-    page.goto(served)
-    before = page.locator("body").get_attribute("data-md-color-scheme")
-    page.locator("label.md-header__button[for^='__palette']:visible").first.click()
-    assert page.locator("body").get_attribute("data-md-color-scheme") != before
+    assert page.locator("#tw-search-input").count() == 1

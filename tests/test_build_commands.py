@@ -130,6 +130,27 @@ def test_serve_takes_today(project):
     assert "A scheduled tip" in home.split('class="tw-week"')[1].split("</h2>")[0]
 
 
+def test_serve_points_the_subscribe_form_at_a_local_list(project):
+    (project / "docs/subscribe.md").write_text((Path(__file__).parent.parent / "docs/subscribe.md").read_text())
+    port = free_port()
+    child = serve(project, "--list-url", "http://127.0.0.1:8025", "-a", f"127.0.0.1:{port}")
+    try:
+        page = fetch(f"http://127.0.0.1:{port}/subscribe/", time.monotonic() + 90)
+    finally:
+        stop(child)
+    assert '<form class="tw-signup" method="post" action="http://127.0.0.1:8025/subscribe">' in page
+
+
+def test_make_site_keeps_the_editors_copy_out_of_the_public_site():
+    root = Path(__file__).parent.parent
+    if not (root / "site").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("make test runs make site first; site/ is missing")
+        pytest.skip("run make site first")
+    assert not list((root / "site").rglob("*.eml"))
+    assert (root / ".tipweek/week.eml").is_file()
+
+
 def test_serve_on_a_busy_port_says_so_in_one_line(project):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

@@ -29,7 +29,8 @@ CASES = {
         "tips/2026/2026-12-01-x.md:1: front matter is not closed (add a '---' line after the last key)"),
     "yaml error with its line": (
         "2026/2026-12-01-x.md", tip("title: A good title\ndate: 2026-12-01\ntags: [ownership\nsummary: x\n"),
-        "tips/2026/2026-12-01-x.md:4: YAML error: while parsing a flow sequence"),
+        "tips/2026/2026-12-01-x.md:4: close the list with ']', or put the value in quotes (the YAML reader says: "
+        "while parsing a flow sequence"),
     "missing title": (
         "2026/2026-12-01-x.md", tip("date: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
         "tips/2026/2026-12-01-x.md:1: missing 'title' (add e.g. title: Own the mistake)"),
@@ -44,10 +45,10 @@ CASES = {
         "tips/2026/2026-12-01-x.md:4: tags must be a list of principle slugs (e.g. tags: [ownership, empathy])"),
     "date not YYYY-MM-DD": (
         "2026/2026-12-01-x.md", tip("title: T\ndate: 1 Dec 2026\ntags: [ownership]\nsummary: One.\n"),
-        "tips/2026/2026-12-01-x.md:3: date '1 Dec 2026' is not a calendar date written YYYY-MM-DD (e.g. date: 2026-11-24)"),
+        "tips/2026/2026-12-01-x.md:3: write the date as YYYY-MM-DD, not '1 Dec 2026' (e.g. date: 2026-11-24)"),
     "impossible date": (
         "2026/2026-02-30-x.md", tip("title: T\ndate: 2026-02-30\ntags: [ownership]\nsummary: One.\n"),
-        "tips/2026/2026-02-30-x.md:3: date '2026-02-30' is not a calendar date written YYYY-MM-DD"),
+        "tips/2026/2026-02-30-x.md:3: date 2026-02-30: there is no 30 February 2026 (check the day and the month)"),
     "bad file name": (
         "2026/own the mistake.md", tip(),
         "tips/2026/own the mistake.md:1: file name must be YYYY-MM-DD-slug.md"),
@@ -82,13 +83,45 @@ CASES = {
         "tips/2026/2026-11-17-own-the-mistake.md"),
     "two tips in one week": (
         "2026/2026-11-19-another.md", tip(GOOD_FRONT.replace("2026-12-01", "2026-11-19")),
-        "tips/2026/2026-11-19-another.md:1: week 2026-W47 already has a tip: tips/2026/2026-11-17-own-the-mistake.md"),
+        "tips/2026/2026-11-19-another.md:1: the week of 17 November 2026 already has a tip: "
+        "tips/2026/2026-11-17-own-the-mistake.md"),
     "not utf-8": (
         "2026/2026-12-01-x.md", tip(body="line one\ncaf\xe9\n").encode("latin-1"),
         "tips/2026/2026-12-01-x.md:8: file is not valid UTF-8 (byte 0xe9) (save the file as UTF-8)"),
     "placeholder left in": (
         "2026/2026-12-01-x.md", tip(body="Real text.\n\n**Takeaway:** One sentence the reader should remember.\n"),
         "tips/2026/2026-12-01-x.md:9: placeholder text from 'tipweek new' is still there"),
+    "a ' #' in the title": (
+        "2026/2026-12-01-x.md", tip("title: Be the #1 reason they come back\ndate: 2026-12-01\ntags: [ownership]\n"
+                                    "summary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: the text after ' #' would be cut off: YAML reads it as a comment "
+        '(put the value in quotes: title: "Be the #1 reason they come back")'),
+    "a title that starts with '#'": (
+        "2026/2026-12-01-x.md", tip("title: #1 rule\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: the text after ' #' would be cut off: YAML reads it as a comment "
+        '(put the value in quotes: title: "#1 rule")'),
+    "a number for a title": (
+        "2026/2026-12-01-x.md", tip("title: 2026\ndate: 2026-12-01\ntags: [ownership]\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:2: 'title' must be text (put it in quotes)"),
+    "a scheduled tip on a Thursday": (
+        "2027/2027-02-04-x.md", tip(GOOD_FRONT.replace("2026-12-01", "2027-02-04")),
+        "tips/2027/2027-02-04-x.md:3: 2027-02-04 is a Thursday; tips go out on Tuesdays: use 2027-02-02 "
+        "(change the date and the file name)"),
+    "a misspelled tag in a block list": (
+        "2026/2026-12-01-x.md", tip("title: T\ndate: 2026-12-01\ntags:\n  - ownership\n  - sincerty\nsummary: One.\n"),
+        "tips/2026/2026-12-01-x.md:6: unknown tag 'sincerty' (did you mean 'sincerity'?)"),
+    "saved as .MD": (
+        "2026/2026-12-01-x.MD", tip(),
+        "tips/2026/2026-12-01-x.MD:1: this looks like a tip but is not read: a tip's file name ends in .md "
+        "(rename it 2026-12-01-x.md)"),
+    "saved as .md.txt": (
+        "2026/2026-12-01-x.md.txt", tip(),
+        "tips/2026/2026-12-01-x.md.txt:1: this looks like a tip but is not read: a tip's file name ends in .md "
+        "(rename it 2026-12-01-x.md)"),
+    "front matter in a file without a date": (
+        "2026/draft.txt", tip(),
+        "tips/2026/draft.txt:1: this looks like a tip but is not read: a tip's file name ends in .md "
+        "(rename it draft.md)"),
     "script in the body": (
         "2026/2026-12-01-x.md", tip(body="Hello\n<script>alert(1)</script>\n"),
         "tips/2026/2026-12-01-x.md:8: raw <script> is not allowed in a tip"),
@@ -167,3 +200,71 @@ def test_broken_config_option_names_its_line(project, tipweek):
     assert "Traceback" not in result.output
     line = next(n for n, text in enumerate(config.read_text().splitlines(), 1) if "feed_length" in text)
     assert f"mkdocs.yml:{line}: " in result.output and "feed_length" in result.output
+
+
+def test_files_that_are_not_tips_stay_ignored(project, tipweek):
+    (project / "tips/.DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (project / "tips/notes.txt").write_text("Ideas: a tip about refunds.\n", encoding="utf-8")
+    (project / "tips/2026/README").write_text("The tips of 2026.\n", encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 0, result.output
+
+
+def test_old_tips_may_be_on_any_weekday(project, tipweek):
+    """An importer brings in old blog posts on their own days: history is not refused."""
+    (project / "tips/2026/2026-10-08-imported.md").write_text(  # a Thursday, before today
+        tip(GOOD_FRONT.replace("2026-12-01", "2026-10-08")), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 0, result.output
+
+
+def test_the_weekday_rule_follows_the_configured_weekday(project, tipweek):
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      author: Fixture Editor\n",
+                                                 "      author: Fixture Editor\n      weekday: thursday\n"))
+    (project / "tips/2026/2026-11-24-scheduled-secret-tip.md").rename(project / "tips/2026/2026-11-26-moved.md")
+    moved = project / "tips/2026/2026-11-26-moved.md"
+    moved.write_text(moved.read_text().replace("2026-11-24", "2026-11-26"))
+    (project / "tips/2026/2026-12-01-x.md").write_text(tip(), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[0] == (
+        "tips/2026/2026-12-01-x.md:3: 2026-12-01 is a Tuesday; tips go out on Thursdays: use 2026-12-03 "
+        "(change the date and the file name)")
+    assert "2026-11-26-moved" not in result.output
+
+
+def test_a_broken_vocabulary_is_reported_first_and_alone(project, tipweek):
+    """One slip in principles.yml is one line, first; no flood of unknown tags."""
+    vocabulary = project / "tips/principles.yml"
+    vocabulary.write_text(vocabulary.read_text().replace("responsiveness:", "Responsiveness:"))
+    (project / "tips/2026/2026-12-01-x.md").write_text(tip(body=""), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "tips/principles.yml:7: principle slug 'Responsiveness' is not lowercase words joined by hyphens",
+        "tips/2026/2026-12-01-x.md:7: the tip has no body (write the tip below the closing '---')",
+        "2 problems in 2 files"]
+
+
+def test_the_build_lists_the_vocabulary_first_too(project, tmp_path, caplog):
+    from mkdocs.exceptions import Abort
+
+    from conftest import build_site
+
+    vocabulary = project / "tips/principles.yml"
+    vocabulary.write_text(vocabulary.read_text().replace("responsiveness:", "Responsiveness:"))
+    (project / "tips/2026/2026-12-01-x.md").write_text(tip(body=""), encoding="utf-8")
+    with pytest.raises(Abort):
+        build_site(project, tmp_path / "site")
+    assert caplog.text.index("principle slug 'Responsiveness'") < caplog.text.index("the tip has no body")
+    assert "unknown tag" not in caplog.text
+
+
+def test_a_control_character_that_python_counts_as_a_line_end_is_still_refused(project, tipweek):
+    """U+001E is a line boundary to str.splitlines, so a scan by lines missed it (found by hypothesis)."""
+    path = project / "tips/2026/2026-11-17-own-the-mistake.md"
+    path.write_text(path.read_text() + "One more line\x1e with a record separator.\n")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "the body contains the control character U+001E" in result.output

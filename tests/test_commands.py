@@ -58,8 +58,11 @@ def test_new_scaffolds_on_the_next_free_week(project, tipweek):
 
 def test_new_refuses_to_overwrite_and_unknown_tags(project, tipweek):
     assert tipweek("new", "Same title", "--tag", "ownership", "--date", "2026-12-08").exit_code == 0
-    again = tipweek("new", "Same title", "--tag", "ownership", "--date", "2026-12-08")
-    assert again.exit_code == 1 and "already exists; not overwriting it" in again.output
+    (project / "tips/2027").mkdir()
+    (project / "tips/2027/2027-01-05-same-title.md").write_text("Mine.\n")
+    again = tipweek("new", "Same title", "--tag", "ownership", "--date", "2027-01-05")
+    assert again.exit_code == 2 and "the week of 5 January 2027 already has a tip" in again.output
+    assert (project / "tips/2027/2027-01-05-same-title.md").read_text() == "Mine.\n"
     bad = tipweek("new", "Another", "--tag", "ownershp")
     assert bad.exit_code == 2 and "unknown principle 'ownershp' (did you mean 'ownership'?)" in bad.output
 
@@ -107,3 +110,68 @@ def test_missing_config_file(tmp_path):
 
     result = CliRunner(catch_exceptions=False).invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
     assert result.exit_code == 1 and "not found" in result.output and "Traceback" not in result.output
+
+
+def test_two_new_tips_in_a_row_take_two_weeks(project, tipweek):
+    """The first scaffold is unfinished (no summary yet), but its week is taken."""
+    first = tipweek("new", "Own the follow-up", "--tag", "ownership")
+    second = tipweek("new", "Say what happens next", "--tag", "ownership")
+    assert first.output.strip().endswith("tips/2026/2026-12-01-own-the-follow-up.md")
+    assert second.output.strip().endswith("tips/2026/2026-12-08-say-what-happens-next.md")
+
+
+def test_a_draft_holds_its_week(project, tipweek):
+    draft = project / "tips/2026/2026-12-01-idea.md"
+    draft.write_text("---\ntitle: Idea\ndate: 2026-12-01\ntags: [ownership]\nsummary: Later.\ndraft: true\n"
+                     "---\nSome day.\n")
+    assert tipweek("check").exit_code == 0
+    result = tipweek("new", "Next one", "--tag", "ownership")
+    assert result.output.strip().endswith("tips/2026/2026-12-08-next-one.md")
+
+
+def test_new_date_on_a_taken_week_is_refused_with_the_next_free_one(project, tipweek):
+    result = tipweek("new", "Too late", "--tag", "ownership", "--date", "2026-11-24")
+    assert result.exit_code == 2
+    assert ("the week of 24 November 2026 already has a tip (" in result.output
+            and "2026-11-24-scheduled-secret-tip.md); the next free week: use --date 2026-12-01" in result.output)
+    assert not list(project.glob("tips/*/*too-late.md"))
+
+
+def test_new_date_in_the_past_is_refused(project, tipweek):
+    result = tipweek("new", "Old news", "--tag", "ownership", "--date", "2026-11-10")
+    assert result.exit_code == 2
+    assert ("2026-11-10 is in the past; the next free week is the one of 1 December 2026: "
+            "use --date 2026-12-01") in result.output
+
+
+def test_new_date_on_another_weekday_is_refused(project, tipweek):
+    result = tipweek("new", "Thursday", "--tag", "ownership", "--date", "2027-02-04")
+    assert result.exit_code == 2
+    assert "2027-02-04 is a Thursday; tips go out on Tuesdays: use --date 2027-02-02" in result.output
+
+
+def test_new_quotes_a_title_with_a_hash_and_it_survives(project, tipweek):
+    from tipweek.loader import load_library
+
+    result = tipweek("new", 'Be the #1 reason they "come back"', "--tag", "ownership")
+    path = project / result.output.strip()[result.output.index("tips/"):]
+    text = path.read_text()
+    assert 'title: "Be the #1 reason they \\"come back\\""\n' in text
+    front, body = text.split("---\n")[1:]
+    assert "  #" not in front and "\n#" not in front  # nothing YAML would read as a comment
+    path.write_text("---\n" + front.replace('summary: ""', "summary: One sentence.") + "---\nA real body.\n")
+    assert tipweek("check").exit_code == 0
+    library = load_library(project / "tips", project / "tips/principles.yml", project)
+    assert library.tip("be-the-1-reason-they-come-back").title == 'Be the #1 reason they "come back"'
+
+
+def test_schedule_says_days_not_zero_weeks(tipweek):
+    result = tipweek("schedule", "--today", "2026-11-25")
+    assert "runs dry    2026-12-01  (the first publish day with no tip, 6 days away)" in result.output
+
+
+def test_a_bad_today_in_the_environment_is_one_line(tipweek, monkeypatch):
+    monkeypatch.setenv("TIPWEEK_TODAY", "garbage")
+    result = tipweek("schedule")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "TIPWEEK_TODAY: 'garbage' is not a date written YYYY-MM-DD" in result.output

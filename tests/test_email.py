@@ -48,7 +48,7 @@ def test_html_part_is_inlined_centred_and_linked(message):
     assert "<style>" in html and html.count("<style>") == 1  # only the @media rules stay
     style = html[html.index("<style>"):html.index("</style>")]
     assert style.strip().startswith("<style>@media") or "@media" in style and "{" not in style.split("@media")[0].replace("<style>", "")
-    assert 'class="container"' in html and 'width="600"' in html and 'align="center"' in html
+    assert 'class="container"' in html and 'max-width: 600px' in html and 'align="center"' in html
     assert 'style="' in html
     # hidden preheader with the summary first in the body
     body = html[html.index("<body"):]

@@ -91,23 +91,32 @@ def subscribers(project: Path, people=PEOPLE, name="subscribers.csv") -> Path:
     return path
 
 
-def via(server, *extra: str) -> tuple[str, ...]:
-    """SMTP options for the tests: no waits between rounds, a short timeout."""
-    return ("--smtp", server.address, "--backoff", "0", "--timeout", "0.5", *extra)
+def via(server, *extra: str, timeout: float = 10.0) -> tuple[str, ...]:
+    """SMTP options for the tests: no waits between rounds; a timeout that a
+    busy machine never reaches, unless the test waits for a silent server."""
+    return ("--smtp", server.address, "--backoff", "0", "--timeout", str(timeout), *extra)
 
 
 def summary(result) -> str:
     return result.stdout.splitlines()[-1]
 
 
+CONNECTIONS = pytest.mark.parametrize("connections", [1, 4], ids=["1 connection", "4 connections"])
+
+
+def message_ids(handler, address: str) -> set[str]:
+    """The distinct Message-IDs of every copy the server took for ``address``."""
+    return {r.message["Message-ID"] for r in handler.received if address.lower() in map(str.lower, r.rcpt_tos)}
+
+
 def unsubscribe_url(address: str) -> str:
     return "https://tips.example.org/unsubscribe?email=" + quote(address, safe="")
 
 
-def rerun_delivers_everyone_once(tipweek, csv: Path, good) -> None:
+def rerun_delivers_everyone_once(tipweek, csv: Path, good, connections: int = 4) -> None:
     """After a run that could not reach its server, the same command against a
     working one mails every subscriber exactly once."""
-    second = tipweek("send", "--subscribers", str(csv), *via(good))
+    second = tipweek("send", "--subscribers", str(csv), *via(good, "--connections", str(connections)))
     assert second.exit_code == 0, second.output
     assert summary(second) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
     assert sorted(good.handler.recipients()) == sorted(a for a, _ in PEOPLE)
@@ -315,10 +324,12 @@ def test_smtp_delivers_one_message_per_subscriber_and_a_rerun_sends_nothing(tipw
     assert len(server.handler.received) == 3
 
 
-def test_faults_from_the_issue_drop_451_and_550(tipweek, project, smtp):
+@CONNECTIONS
+def test_faults_from_the_issue_drop_451_and_550(tipweek, project, smtp, connections):
     """Drop after 2 messages, 451 once for one address, 550 always for another:
-    the 451 is retried in the same run, the 550 makes the run exit 1, and
-    after a second run every good address has exactly one message."""
+    the 451 is retried in the same run, the 550 is a hard bounce that makes
+    this run exit 1 and is suppressed from then on, and after a second run
+    every good address has exactly one message."""
     good = ["a@example.org", "b@example.org", "c@example.org", "slow@example.org", "d@example.org"]
     people = [(a, a.split("@")[0].title()) for a in good[:4]] + [("gone@example.org", "Gone"), ("d@example.org", "D")]
     handler = FaultyHandler(drop_after=2,
@@ -326,26 +337,62 @@ def test_faults_from_the_issue_drop_451_and_550(tipweek, project, smtp):
                             permanent={"gone@example.org": "550 5.1.1 <gone@example.org>: no such mailbox"})
     server = smtp(handler)
     csv = subscribers(project, people)
+    args = ("send", "--subscribers", str(csv), *via(server, "--connections", str(connections)))
 
-    first = tipweek("send", "--subscribers", str(csv), *via(server))
+    first = tipweek(*args)
 
     assert first.exit_code == 1, first.output
     assert handler.drops == 1
-    assert "failed: gone@example.org: 550 5.1.1 <gone@example.org>: no such mailbox" in first.stderr
+    assert ("failed: gone@example.org: 550 5.1.1 <gone@example.org>: no such mailbox; suppressed from now on"
+            in first.stderr)
     assert summary(first) == "sent 5, skipped 0 unsubscribed, 0 invalid, 1 failed"
     assert [reply[:3] for address, reply in handler.rcpt_log if address == "slow@example.org"] == ["451", "250"]
     assert {a: handler.count(a) for a in good} == dict.fromkeys(good, 1)
     for got in handler.received:
         assert got.rcpt_tos == [got.to]
+    assert ledger(project)["gone@example.org"] == ["attempt", "bounced"]
+    suppressed = (project / ".tipweek" / "ledger" / "suppressed.txt").read_text()
+    assert f"gone@example.org\t{WEEK}\t550 5.1.1 <gone@example.org>: no such mailbox\n" in suppressed
 
     handler.faulting = False  # the server is well again; the mailbox still does not exist
-    second = tipweek("send", "--subscribers", str(csv), *via(server))
+    second = tipweek(*args)
 
-    assert second.exit_code == 1, second.output
-    assert summary(second) == "sent 0, 5 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 failed"
+    assert second.exit_code == 0, second.output  # nothing new failed
+    assert summary(second) == "sent 0, 5 already sent earlier, skipped 0 unsubscribed, 1 suppressed, 0 invalid, 0 failed"
+    assert [a for a, _ in handler.rcpt_log].count("gone@example.org") == 1  # not tried again
     assert {a: handler.count(a) for a in good} == dict.fromkeys(good, 1)
     assert handler.count("gone@example.org") == 0
     assert len(handler.received) == len(good)
+
+
+def test_a_hard_bounce_is_suppressed_in_later_weeks_until_lifted(tipweek, project, smtp):
+    handler = FaultyHandler(permanent={"bob@example.org": "550 5.1.1 no such mailbox"})
+    server = smtp(handler)
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server))
+    assert first.exit_code == 1, first.output
+
+    next_week = tipweek("send", "--subscribers", str(csv), *via(server), "--today", "2026-11-29")
+
+    assert next_week.exit_code == 0, next_week.output
+    assert summary(next_week) == "sent 2, skipped 0 unsubscribed, 1 suppressed, 0 invalid, 0 failed"
+    assert [a for a, _ in handler.rcpt_log].count("bob@example.org") == 1
+
+    lifted = tipweek("send", "--unsuppress", "Bob@example.org")
+
+    assert lifted.exit_code == 0, lifted.output
+    assert lifted.stdout == "Bob@example.org is no longer suppressed; the next run mails it\n"
+    again = tipweek("send", "--unsuppress", "bob@example.org")
+    assert again.exit_code == 1
+    assert "error: bob@example.org is not in the suppression list" in again.stderr
+
+    handler.permanent.clear()  # the operator fixed the mailbox
+    resumed = tipweek("send", "--subscribers", str(csv), *via(server))
+
+    assert resumed.exit_code == 0, resumed.output
+    assert summary(resumed) == "sent 1, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert handler.count("bob@example.org") == 1
 
 
 def test_452_too_many_recipients_is_retried_and_delivered_once(tipweek, project, smtp):
@@ -360,64 +407,88 @@ def test_452_too_many_recipients_is_retried_and_delivered_once(tipweek, project,
     assert {a: handler.count(a) for a, _ in PEOPLE} == dict.fromkeys((a for a, _ in PEOPLE), 1)
 
 
+@CONNECTIONS
 @pytest.mark.parametrize("fault, reason", [
     ("drop", "smtp {server} dropped the connection after the message was sent"),
-    ("stall", "no answer from smtp {server} within 0.5 s after the message was sent"),
+    ("stall", "no answer from smtp {server} within 1.5 s after the message was sent"),
 ])
-def test_a_message_whose_answer_is_lost_is_uncertain_never_sent_twice(tipweek, project, smtp, fault, reason):
+def test_a_message_whose_answer_is_lost_is_uncertain_until_retried(tipweek, project, smtp, fault, reason,
+                                                                   connections):
     """The server took Bob's message, then hung up (or went quiet) before its
-    "250": it may well have been delivered, so it is not sent again."""
+    "250": it may well have been delivered, so no run sends it again unless
+    asked to, and then with the Message-ID of the first copy."""
     handler = FaultyHandler(lose_answer={"bob@example.org": fault})
     server = smtp(handler)
     csv = subscribers(project)
+    args = ("send", "--subscribers", str(csv), *via(server, "--connections", str(connections)))
 
-    first = tipweek("send", "--subscribers", str(csv), *via(server))
+    first = tipweek(*args, "--timeout", "1.5")  # the last --timeout counts
 
     assert first.exit_code == 1, first.output
-    assert f"uncertain: bob@example.org: {reason.format(server=server.address)}" in first.stderr
+    assert f"uncertain: bob@example.org: {reason.format(server=server.address)}; not sent again" in first.stderr
     assert summary(first) == "sent 2, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
-    assert ledger(project)["bob@example.org"][-1] != "sent"
+    assert ledger(project)["bob@example.org"] == ["attempt", "uncertain"]
 
     handler.faulting = False
     handler.release.set()
-    second = tipweek("send", "--subscribers", str(csv), *via(server))
+    second = tipweek(*args)
 
-    assert second.exit_code == 1, second.output
-    assert "uncertain: bob@example.org" in second.stderr
-    assert summary(second) == "sent 0, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
-    assert {a: handler.count(a) for a, _ in PEOPLE} == dict.fromkeys((a for a, _ in PEOPLE), 1)
+    assert second.exit_code == 0, second.output  # nothing new: the first run reported it
+    assert "uncertain since an earlier run, not sent again: bob@example.org" in second.stderr
+    assert summary(second) == ("sent 0, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, "
+                               "1 uncertain earlier, 0 failed")
+    assert handler.count("bob@example.org") == 1
+
+    retry = tipweek(*args, "--retry-uncertain")
+
+    assert retry.exit_code == 0, retry.output
+    assert ("sending again to 1 uncertain address, with the Message-ID of the first try: bob@example.org"
+            in retry.stderr)
+    assert summary(retry) == "sent 1, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert handler.count("bob@example.org") == 2
+    assert len(message_ids(handler, "bob@example.org")) == 1  # the same message, twice
+    assert {a: handler.count(a) for a, _ in PEOPLE if a != "bob@example.org"} == {"ana@example.org": 1,
+                                                                                  "cy@example.org": 1}
+    after = tipweek(*args, "--retry-uncertain")
+    assert summary(after) == "sent 0, 3 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert len(handler.received) == 4
 
 
 # ------------------------------------------------------------------ server faults
 
-def test_a_server_that_never_answers_times_out_and_a_rerun_completes(tipweek, project, smtp, raw_server):
+@CONNECTIONS
+def test_a_server_that_never_answers_times_out_and_a_rerun_completes(tipweek, project, smtp, raw_server,
+                                                                     connections):
     silent = raw_server(None)
     csv = subscribers(project)
 
-    first = tipweek("send", "--subscribers", str(csv), *via(silent, "--retries", "1"))
+    first = tipweek("send", "--subscribers", str(csv), *via(silent, "--retries", "1", "--connections",
+                                                             str(connections), timeout=1.5))
 
     assert first.exit_code == 2, first.output
-    assert f"error: no answer from smtp {silent.address} within 0.5 s" in first.stderr
+    assert f"error: no answer from smtp {silent.address} within 1.5 s" in first.stderr
     assert "run the same command again to resume" in first.stderr
-    assert silent.connections == 2  # one per try, not one per try and subscriber
+    assert silent.connections == 2  # one per try, not one per try and subscriber or connection
     assert summary(first) == "sent 0, skipped 0 unsubscribed, 0 invalid, 0 failed"
     assert not any("sent" in statuses for statuses in ledger(project).values())
 
-    rerun_delivers_everyone_once(tipweek, csv, smtp())
+    rerun_delivers_everyone_once(tipweek, csv, smtp(), connections)
 
 
-def test_421_on_connect_is_temporary_and_a_rerun_completes(tipweek, project, smtp, raw_server):
+@CONNECTIONS
+def test_421_on_connect_is_temporary_and_a_rerun_completes(tipweek, project, smtp, raw_server, connections):
     busy = raw_server(b"421 4.3.2 smtp.test busy, try again later\r\n")
     csv = subscribers(project)
 
-    first = tipweek("send", "--subscribers", str(csv), *via(busy, "--retries", "2"))
+    first = tipweek("send", "--subscribers", str(csv), *via(busy, "--retries", "2", "--connections",
+                                                           str(connections)))
 
     assert first.exit_code == 2, first.output
     assert f"error: smtp {busy.address} is busy: 421 4.3.2 smtp.test busy, try again later" in first.stderr
     assert "run the same command again to resume" in first.stderr
     assert busy.connections == 3
 
-    rerun_delivers_everyone_once(tipweek, csv, smtp())
+    rerun_delivers_everyone_once(tipweek, csv, smtp(), connections)
 
 
 def test_a_refused_login_stops_the_run_and_names_the_login(tipweek, project, smtp, monkeypatch):
@@ -473,7 +544,8 @@ def test_the_password_comes_only_from_the_environment(tipweek, project, smtp, mo
     result = tipweek("send", "--subscribers", str(csv), *via(server, "--user", "tips"))
 
     assert result.exit_code == 0, result.output
-    assert [t[1:] for t in auth.tries] == [("tips", "correct horse battery staple")]
+    # One login per connection used (the first goes alone, then more join).
+    assert {t[1:] for t in auth.tries} == {("tips", "correct horse battery staple")} and len(auth.tries) <= 3
     assert sorted(server.handler.recipients()) == sorted(a for a, _ in PEOPLE)
     assert "correct horse" not in result.output
 
@@ -542,13 +614,13 @@ def test_the_ledger_is_read_once_the_lock_is_held(tipweek, project, smtp, monkey
 
 # ------------------------------------------------------------------ kill -9
 
-def start_send(project: Path, csv: Path, server) -> subprocess.Popen:
+def start_send(project: Path, csv: Path, server, connections: int = 1) -> subprocess.Popen:
     """`tipweek send` as its own process, with a timeout far longer than the test."""
     env = {k: v for k, v in os.environ.items() if k != "TIPWEEK_SMTP_PASSWORD"}
     env["TIPWEEK_TODAY"] = TODAY
     return subprocess.Popen(
         [str(TIPWEEK), "send", "--subscribers", str(csv), "--smtp", server.address, "--backoff", "0",
-         "--timeout", str(WAIT * 2), "-f", str(project / "mkdocs.yml")],
+         "--timeout", str(WAIT * 2), "--connections", str(connections), "-f", str(project / "mkdocs.yml")],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -567,33 +639,53 @@ def kill_while_blocked(proc: subprocess.Popen, handler: BlockingHandler) -> None
 
 
 FIVE = [(f"{c}@example.org", c.upper()) for c in "abcde"]
+TEN = [(f"{c}@example.org", c.upper()) for c in "abcdefghij"]
 
 
+@CONNECTIONS
 @pytest.mark.parametrize("where", ["DATA", "MAIL"])
-def test_kill_9_mid_run_then_rerun_mails_nobody_twice(tipweek, project, smtp, where):
-    """The 3rd message is in flight when the process is killed: held after its
-    data (the server has it, the "250" never left) or at its MAIL command
-    (the server has nothing). Either way the ledger says "attempt" with no
-    outcome, so the re-run reports it uncertain and sends it no second copy."""
-    handler = BlockingHandler(block_at=3, where=where)
+def test_kill_9_mid_run_then_rerun_and_retry_mail_everyone_once(tipweek, project, smtp, where, connections):
+    """From the 3rd message on the server holds every message in flight, one
+    per connection, when the process is killed: held after its data (the
+    server has it, the "250" never left) or at its MAIL command (the server
+    has nothing). Either way the ledger says "attempt" with no outcome: the
+    re-run reports those uncertain and sends them no second copy; then
+    --retry-uncertain sends them the same message (same Message-ID) again."""
+    handler = BlockingHandler(block_at=3, where=where, holds=connections)
     server = smtp(handler)
-    csv = subscribers(project, FIVE)
+    csv = subscribers(project, TEN)
 
-    kill_while_blocked(start_send(project, csv, server), handler)
+    kill_while_blocked(start_send(project, csv, server, connections), handler)
 
-    assert ledger(project) == {"a@example.org": ["attempt", "sent"], "b@example.org": ["attempt", "sent"],
-                               "c@example.org": ["attempt"]}
-    in_flight = 1 if where == "DATA" else 0
-    assert handler.recipients() == ["a@example.org", "b@example.org"] + ["c@example.org"] * in_flight
+    statuses = ledger(project)
+    sent = sorted(a for a, s in statuses.items() if s == ["attempt", "sent"])
+    in_flight = sorted(a for a, s in statuses.items() if s == ["attempt"])
+    assert len(sent) == 2 and len(in_flight) == connections and len(statuses) == 2 + connections
+    taken = sent + in_flight if where == "DATA" else sent
+    assert sorted(handler.recipients()) == taken  # nothing the ledger cannot account for
 
-    rerun = tipweek("send", "--subscribers", str(csv), *via(server))
+    rerun = tipweek("send", "--subscribers", str(csv), *via(server, "--connections", str(connections)))
 
     assert rerun.exit_code == 1, rerun.output
-    assert "uncertain: c@example.org: a run stopped while sending to it; not sent again" in rerun.stderr
-    assert summary(rerun) == "sent 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
-    counts = {a: handler.count(a) for a, _ in FIVE}
-    assert counts == {"a@example.org": 1, "b@example.org": 1, "c@example.org": in_flight,
-                      "d@example.org": 1, "e@example.org": 1}
+    for address in in_flight:
+        assert f"uncertain: {address}: a run stopped while sending to it; not sent again" in rerun.stderr
+    assert summary(rerun) == (f"sent {8 - connections}, 2 already sent earlier, skipped 0 unsubscribed, "
+                              f"0 invalid, {connections} uncertain, 0 failed")
+    assert all(handler.count(a) == 0 for a in in_flight) or where == "DATA"
+
+    retry = tipweek("send", "--subscribers", str(csv), *via(server, "--connections", str(connections)),
+                    "--retry-uncertain")
+
+    assert retry.exit_code == 0, retry.output
+    assert f"sending again to {connections} uncertain address" in retry.stderr
+    assert summary(retry) == (f"sent {connections}, {10 - connections} already sent earlier, "
+                              "skipped 0 unsubscribed, 0 invalid, 0 failed")
+    for address, _ in TEN:
+        assert len(message_ids(handler, address)) == 1, address  # one message each, whatever the copies
+        copies = 2 if where == "DATA" and address in in_flight else 1
+        assert handler.count(address) == copies, address
+    for address, entries in ledger(project).items():
+        assert entries[-2:] == ["attempt", "sent"], address
 
 
 def test_kill_9_after_a_ledger_line_cut_by_an_earlier_crash(tipweek, project, smtp):
@@ -615,3 +707,129 @@ def test_kill_9_after_a_ledger_line_cut_by_an_earlier_crash(tipweek, project, sm
     assert "uncertain: a@example.org" in rerun.stderr
     assert summary(rerun) == "sent 1, skipped 0 unsubscribed, 0 invalid, 1 uncertain, 0 failed"
     assert handler.recipients() == ["a@example.org", "b@example.org"]
+
+
+# ------------------------------------------------------------------ the week's status
+
+def test_status_shows_each_address_where_it_stands(tipweek, project, smtp):
+    people = PEOPLE + [("gone@example.org", "Gone"), ("late@example.org", "Late")]
+    handler = FaultyHandler(lose_answer={"bob@example.org": "drop"},
+                            permanent={"gone@example.org": "550 5.1.1 no such mailbox"})
+    server = smtp(handler)
+    first = tipweek("send", "--subscribers", str(subscribers(project, people[:4])),
+                    *via(server, "--connections", "1"))
+    assert first.exit_code == 1, first.output
+    csv = subscribers(project, people)
+
+    text = tipweek("send", "--status", "--subscribers", str(csv))
+
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"{WEEK} '{TITLE}' (ledger {ledger_path(project)})"
+    assert lines[1:4] == ["delivered     2", "  ana@example.org", "  cy@example.org"]
+    assert lines[4] == "failed        0"
+    assert lines[5].startswith("uncertain     1  (may have arrived; 'tipweek send --retry-uncertain' sends again)")
+    assert lines[6] == f"  bob@example.org: smtp {server.address} dropped the connection after the message was sent"
+    assert lines[7].startswith("suppressed    1  (hard bounces, all weeks: ")
+    assert lines[8] == f"  gone@example.org: 550 5.1.1 no such mailbox ({WEEK})"
+    assert lines[9:] == ["not yet tried 1", "  late@example.org"]
+
+    data = json.loads(tipweek("send", "--status", "--json", "--subscribers", str(csv)).stdout)
+
+    assert data["week"] == WEEK and data["delivered"] == ["ana@example.org", "cy@example.org"]
+    assert data["uncertain"] == [{"email": "bob@example.org", "reason": lines[6].split(": ", 1)[1]}]
+    assert data["suppressed"] == [{"email": "gone@example.org", "week": WEEK, "reason": "550 5.1.1 no such mailbox"}]
+    assert data["failed"] == [] and data["not_yet_tried"] == ["late@example.org"]
+    assert len(handler.received) == 3  # --status sends nothing
+
+    without_list = json.loads(tipweek("send", "--status", "--json").stdout)
+    assert without_list["not_yet_tried"] is None and without_list["delivered"] == data["delivered"]
+
+
+def test_status_shows_the_servers_answer_for_a_failure(tipweek, project, smtp):
+    handler = FaultyHandler(temporary={"bob@example.org": "451 4.7.1 greylisted"})
+    server = smtp(handler)
+    csv = subscribers(project)
+
+    first = tipweek("send", "--subscribers", str(csv), *via(server, "--retries", "0"))
+    assert first.exit_code == 1, first.output
+    assert "failed: bob@example.org: gave up after 1 tries: 451 4.7.1 greylisted" in first.stderr
+
+    data = json.loads(tipweek("send", "--status", "--json", "--subscribers", str(csv)).stdout)
+
+    assert data["failed"] == [{"email": "bob@example.org", "reason": "temporary: 451 4.7.1 greylisted"}]
+    assert data["not_yet_tried"] == [] and sorted(data["delivered"]) == ["ana@example.org", "cy@example.org"]
+
+    second = tipweek("send", "--subscribers", str(csv), *via(server))  # a failure is tried again
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 1, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+
+
+def test_dry_run_says_which_uncertain_addresses_a_retry_would_send_again(tipweek, project, smtp):
+    handler = FaultyHandler(lose_answer={"bob@example.org": "drop"})
+    server = smtp(handler)
+    csv = subscribers(project, PEOPLE + [("dee@example.org", "Dee")])
+    tipweek("send", "--subscribers", str(subscribers(project, PEOPLE, "first.csv")), *via(server))
+
+    dry = tipweek("send", "--subscribers", str(csv), "--dry-run", "--retry-uncertain", *via(server))
+
+    assert dry.exit_code == 0, dry.output
+    assert dry.stdout.splitlines() == [
+        f"would send again {WEEK} '{TITLE}' to Bob Okafor <bob@example.org>",
+        f"would send {WEEK} '{TITLE}' to Dee <dee@example.org>",
+        "would send 2, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed",
+    ]
+    assert len(handler.received) == 3
+
+
+def test_the_summary_alone_goes_to_stdout_and_the_progress_bar_to_stderr(tipweek, project):
+    result = tipweek("send", "--subscribers", str(subscribers(project)), "--outbox", str(project / "outbox"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed\n"
+    assert "sending" in result.stderr and "sending 2026" not in result.stderr
+
+
+def test_send_needs_a_list_except_for_status_and_unsuppress(tipweek, project):
+    result = tipweek("send")
+
+    assert result.exit_code == 2
+    assert "give either --subscribers FILE or --list DB_URL" in result.output
+    stray = tipweek("send", "--json", "--subscribers", str(subscribers(project)))
+    assert stray.exit_code == 2 and "--json goes with --status" in stray.output
+    assert not (project / ".tipweek").exists()
+
+
+# ------------------------------------------------------------------ many connections, one ledger
+
+def test_four_connections_share_one_ledger_line_by_line(tipweek, project, smtp):
+    people = [(f"p{i:02}@example.org", f"P{i}") for i in range(40)]
+    server = smtp()
+    csv = subscribers(project, people)
+
+    result = tipweek("send", "--subscribers", str(csv), *via(server, "--connections", "4", "--rate", "0"))
+
+    assert result.exit_code == 0, result.output
+    assert sorted(server.handler.recipients()) == [a for a, _ in people]
+    lines = [json.loads(line) for line in ledger_path(project).read_text().splitlines()]
+    assert len(lines) == 80  # every line whole: one attempt and one outcome each
+    assert ledger(project) == {a: ["attempt", "sent"] for a, _ in people}
+    ids = {e["email"]: e["message_id"] for e in lines if e["status"] == "attempt"}
+    assert all(ids[r.to] == r.message["Message-ID"] for r in server.handler.received)
+    assert len(set(ids.values())) == 40  # one Message-ID per address
+    assert len(server.handler.peers) == 4  # over four connections at once
+
+
+def test_an_unreadable_suppression_list_is_one_line_not_a_traceback(tipweek, project):
+    listed = project / ".tipweek" / "ledger" / "suppressed.txt"
+    listed.mkdir(parents=True)  # a folder where the file should be
+    csv = subscribers(project)
+
+    for extra in (("--dry-run",), ("--status",), ()):
+        result = tipweek("send", "--subscribers", str(csv), "--outbox", str(project / "outbox"), *extra)
+
+        assert result.exit_code == 2, (extra, result.output)
+        assert f"error: {listed}: cannot read the suppression list" in result.stderr
+    assert not (project / "outbox").exists()
+    lift = tipweek("send", "--unsuppress", "ana@example.org")
+    assert lift.exit_code == 2 and f"error: {listed}: cannot read the suppression list" in lift.stderr

@@ -3,6 +3,8 @@ resolve, nothing scheduled or drafted anywhere."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -15,7 +17,8 @@ from conftest import build_site
 PAGES = ["index.html", "tips/own-the-mistake/index.html", "principles/index.html",
          "principles/ownership/index.html", "archive/index.html", "handbook/index.html", "404.html",
          "sitemap.xml", "feed.xml", "atom.xml", "feed.json", "principles/ownership/feed.xml",
-         "email/latest.html", "email/2026-W47.html", "search/search_index.json"]
+         "email/latest.html", "email/2026-W47.html", "pagefind/pagefind.js", "pagefind/pagefind-entry.json",
+         "assets/search.js", "assets/search.css"]
 
 
 def read(site: Path, path: str) -> str:
@@ -142,7 +145,8 @@ def test_handbook_prints_each_tip_once_grouped_by_principle(fixture_site):
         assert page.count(f'id="tip-{slug}"') == 1
     assert page.index('id="ownership"') < page.index('id="tip-own-the-mistake"') < page.index('id="responsiveness"')
     css = read(fixture_site, "assets/tipweek.css")
-    assert "@media print" in css and ".tw-handbook-principle { break-before: page; }" in css
+    # No forced page break per principle: paper is not wasted (the printed handbook is in test_layout.py).
+    assert "@media print" in css and "break-before: page" not in css
     assert "tipweek.css" in page
 
 
@@ -153,11 +157,13 @@ def test_scheduled_and_draft_tips_appear_nowhere(fixture_site):
         if path.is_file() and path.suffix in (".html", ".xml", ".json", ".eml", ".gz", ".txt"):
             data = path.read_bytes()
             if path.suffix == ".gz":
-                import gzip
                 data = gzip.decompress(data)
             text = data.decode("utf-8", "replace")
             for secret in secrets:
                 assert secret not in text, f"{secret!r} leaked into {path.relative_to(fixture_site)}"
+    for path, text in pagefind_texts(fixture_site).items():
+        for secret in secrets:
+            assert secret not in text, f"{secret!r} leaked into the search index ({path})"
     assert not (fixture_site / "tips/scheduled-secret-tip").exists()
 
 
@@ -169,15 +175,52 @@ def test_sitemap_lists_only_published_pages(fixture_site):
     assert not [loc for loc in locs if "secret" in loc or "unfinished" in loc]
 
 
-def test_search_index_has_summaries_and_principle_names(fixture_site):
-    import json
+def pagefind_texts(site: Path) -> dict[str, str]:
+    """Every file of the Pagefind bundle as text: its chunks are gzip, and
+    start with "pagefind_dcd" once decompressed."""
+    texts = {}
+    for path in (site / "pagefind").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if data[:2] == b"\x1f\x8b":
+                data = gzip.decompress(data).removeprefix(b"pagefind_dcd")
+            texts[path.relative_to(site).as_posix()] = data.decode("utf-8", "replace")
+    return texts
 
-    index = json.loads(read(fixture_site, "search/search_index.json"))
-    docs = {d["location"]: d for d in index["docs"]}
-    tip = " ".join(d["text"] for loc, d in docs.items() if loc.startswith("tips/reply-before-lunch/"))
-    assert "feels like care" in tip  # the summary
-    assert "Responsiveness" in tip and "Follow-through" in tip  # the principles
-    assert not any(loc.startswith("handbook/") and d["text"] for loc, d in docs.items())
+
+def indexed_pages(site: Path) -> dict[str, dict]:
+    """What the search knows of each page (a fragment per page), by URL."""
+    fragments = [json.loads(text) for path, text in pagefind_texts(site).items() if path.endswith(".pf_fragment")]
+    return {f["url"]: f for f in fragments}
+
+
+def test_search_indexes_published_tips_and_principle_pages_only(fixture_site):
+    pages = indexed_pages(fixture_site)
+    tips = {"own-the-mistake", "call-back-when-promised", "say-sorry-like-you-mean-it",
+            "answer-within-the-hour", "reply-before-lunch"}
+    principles = {"ownership", "responsiveness", "sincerity", "follow-through"}
+    # not the home page, the archive or the handbook, which repeat the tips
+    assert set(pages) == {f"/tips/{t}/" for t in tips} | {f"/principles/{p}/" for p in principles}
+    tip = pages["/tips/reply-before-lunch/"]
+    assert tip["meta"]["title"] == "Reply before lunch"
+    assert tip["meta"]["date"] == "30 December 2025"
+    assert sorted(tip["filters"]["principle"]) == ["Follow-through", "Responsiveness"]
+    assert "feels like care" in tip["content"]  # the summary
+    assert "Related tips" not in tip["content"] and "Previous tip" not in tip["content"]
+    assert "feels like care" not in pages["/principles/responsiveness/"]["content"]  # its tip list is not indexed
+    assert pages["/principles/responsiveness/"]["meta"]["kind"] == "Principle"
+
+
+def test_material_search_is_gone_and_pagefind_loads_only_on_demand(fixture_site):
+    assert not (fixture_site / "search").exists()
+    assert not (fixture_site / "assets/javascripts/lunr").exists()
+    assert not (fixture_site / "assets/javascripts/workers").exists()
+    assert not list(fixture_site.rglob("search_index.json"))
+    home = read(fixture_site, "index.html")
+    assert 'name="search"' not in home  # Material would fetch its own index for such a form
+    assert "assets/search.js" in home and 'id="tw-search-input"' in home
+    assert "pagefind.js" not in home  # fetched by assets/search.js when the box gets focus
+    assert not list((fixture_site / "pagefind").glob("pagefind-*ui*"))
 
 
 def test_a_scheduled_tip_appears_on_its_date(project, tmp_path):
@@ -191,8 +234,12 @@ def test_preview_shows_scheduled_and_drafts_marked(project, tmp_path):
     page = read(site, "tips/scheduled-secret-tip/index.html")
     assert "Scheduled for 24 November 2026" in page
     assert "Draft: never published" in read(site, "tips/draft-unfinished-idea/index.html")
-    # feeds never carry them, even in preview
+    # feeds and search never carry them, even in preview
     assert "scheduled-secret-tip" not in read(site, "feed.xml")
+    assert "/tips/own-the-mistake/" in indexed_pages(site)
+    for path, text in pagefind_texts(site).items():
+        for secret in ("scheduled-secret-tip", "quartermaster", "draft-unfinished-idea", "xylophone"):
+            assert secret not in text, f"{secret!r} is in the preview's search index ({path})"
 
 
 def test_broken_tip_stops_the_build_with_its_place(project, tmp_path, caplog):

@@ -411,7 +411,7 @@ def test_github_annotations_escape_properties_and_stay_on_one_line(project, tipw
     assert any(line.startswith("::error file=tips/2026/own%2C the%3A mistake.md,line=1,title=tipweek check::")
                for line in lines), result.output
     yaml_error = next(line for line in lines if "2026-12-01-x.md" in line)
-    assert re.match(r"::error file=tips/2026/2026-12-01-x\.md,line=\d+,title=tipweek check::YAML error", yaml_error)
+    assert re.match(r"::error file=tips/2026/2026-12-01-x\.md,line=\d+,title=tipweek check::close the list with", yaml_error)
 
 
 # ------------------------------------------------------------------ pre-commit

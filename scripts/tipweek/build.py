@@ -76,7 +76,8 @@ def _build_into(project: Project, folder: Path, today: dt.date | None, clean: bo
         config.plugins.on_shutdown()
 
 
-def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...], load=Project.load) -> None:
+def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...], load=Project.load,
+          list_url: str | None = None) -> None:
     """The live preview: MkDocs' server, with scheduled tips and drafts shown.
     MkDocs reloads mkdocs.yml on each rebuild (so an edit of it shows); the
     plugin instance, and so ``today``, lasts the whole session."""
@@ -85,7 +86,7 @@ def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...],
     with mkdocs_options("serve", args) as options:
         overrides = {k: options.pop(k) for k in ("strict", "theme", "use_directory_urls", "dev_addr")}
         project = load(config_file, **overrides)  # a bad mkdocs.yml stops here, with its line
-        project.plugin.today = today
+        project.plugin.today, project.plugin.list_url = today, list_url
         address = project.mkdocs.dev_addr
         try:
             preview_serve(config_file=project.mkdocs.config_file_path, **options, **overrides)

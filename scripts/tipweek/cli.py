@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import schedule
+from . import agenda, problems, schedule
+from .loader import dated_files
 from .model import LibraryError, TipError
-from .scaffold import ScaffoldError, new_tip
+from .scaffold import ScaffoldError, new_tip, pick_day
 from .project import Project, ProjectError
 
 config_option = click.option(
@@ -24,22 +24,9 @@ today_option = click.option(
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
 
 
-def _find_config(config_file: str | None) -> Path:
-    """-f, else mkdocs.yml in this folder or the nearest one above it (as git
-    finds its repository), so commands work from any folder of the project."""
-    if config_file:
-        return Path(config_file)
-    here = Path.cwd()
-    for folder in (here, *here.parents):
-        if (folder / "mkdocs.yml").is_file():
-            return folder / "mkdocs.yml"
-    raise click.ClickException("no mkdocs.yml here or in any folder above; run tipweek inside the project "
-                               "or pass -f path/to/mkdocs.yml")
-
-
 def _project(config_file: str | None, **overrides) -> Project:
     try:
-        return Project.load(_find_config(config_file), **overrides)
+        return Project.load(config_file, **overrides)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -84,30 +71,7 @@ def _edition_or_exit(project: Project, today: str | None):
 
 
 def _print_errors(errors: list[TipError], fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors]}, indent=2))
-        return
-    for error in errors:
-        if fmt == "github":
-            click.echo(_github_annotation(error))
-        else:
-            click.echo(str(error), err=True)
-    if errors and fmt == "text":
-        files = len({e.path for e in errors})
-        click.echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} in {files} file{'s' * (files != 1)}",
-                   err=True)
-
-
-def _github_annotation(error: TipError) -> str:
-    """A GitHub Actions workflow command that annotates the line in the PR."""
-    def data(text: str) -> str:
-        return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-    def prop(text: str) -> str:
-        return data(text).replace(":", "%3A").replace(",", "%2C")
-
-    message = error.message + (f" ({error.hint})" if error.hint else "")
-    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+    problems.show(errors, fmt, click.echo)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -134,7 +98,7 @@ def check(config_file: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
     """
     project = _project(config_file)
-    library, errors = project.scan()
+    library, errors = project.scan(_today(project, None))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
@@ -160,14 +124,13 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
     """
     project = _project(config_file)
     library, _ = project.scan()
-    if date:
-        try:
-            day = schedule.parse_date(date, "--date")
-        except schedule.TodayError as exc:
-            raise click.BadParameter(str(exc), param_hint="--date") from None
-    else:
-        day = schedule.next_free_day(library, _today(project, today), project.options.weekday)
     try:
+        requested = schedule.parse_date(date, "--date") if date else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--date") from None
+    try:
+        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+                       requested)
         path = new_tip(library, project.tips_dir, title, tags, day)
     except ScaffoldError as exc:
         if exc.param:
@@ -198,28 +161,8 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
     """
     project = _project(config_file)
     library = _library_or_exit(project)
-    day = _today(project, today)
-    cal = schedule.calendar(library, day, weeks, project.options.weekday)
-    if as_json:
-        click.echo(json.dumps(cal.as_dict(), indent=2))
-        return
-    current = schedule.tip_of_the_week(library, day)
-    click.echo(f"today       {day.isoformat()} ({day:%A})")
-    click.echo(f"published   {len(cal.published)} tip{'s' * (len(cal.published) != 1)}")
-    if current:
-        click.echo(f"this week   {current.date}  {current.title}  [{current.slug}]")
-    click.echo(f"scheduled   {len(cal.scheduled)}")
-    for tip in cal.scheduled:
-        click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
-    if cal.drafts:
-        click.echo(f"drafts      {len(cal.drafts)}")
-        for tip in cal.drafts:
-            click.echo(f"            {tip.date}  {tip.title}  [{tip.slug}]")
-    gaps = ", ".join(d.isoformat() for d in cal.empty) or "none"
-    click.echo(f"empty weeks {gaps}  (next {weeks} weeks)")
-    ahead = (cal.runs_dry - day).days // 7
-    click.echo(f"runs dry    {cal.runs_dry.isoformat()}  (the first publish day with no tip, "
-               f"{ahead} week{'s' * (ahead != 1)} away)")
+    found = agenda.Agenda.of(library, _today(project, today), weeks, project.options.weekday)
+    click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
@@ -245,7 +188,7 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 
     day = _parse_today(today)
     try:
-        building.build(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.build(config_file, day, mkdocs_args, load=_project)
     except building.BuildFailed:
         sys.exit(1)
 
@@ -253,8 +196,10 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
 @main.command(context_settings=_PASSTHROUGH)
 @config_option
 @today_option
+@click.option("--list-url", default=None, metavar="URL",
+              help="Point the Subscribe page's form at this list service (e.g. a local `tipweek list serve`).")
 @mkdocs_passthrough
-def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ...]) -> None:
+def serve(config_file: str | None, today: str | None, list_url: str | None, mkdocs_args: tuple[str, ...]) -> None:
     """Preview the site at http://127.0.0.1:8000, scheduled tips and drafts included
     and marked, reloading when a tip changes (mkdocs serve, in-process).
 
@@ -262,21 +207,23 @@ def serve(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     Example:
         tipweek serve
         tipweek serve -a 127.0.0.1:8001
+        tipweek serve --list-url http://127.0.0.1:8025   # sign up through a local list service
     """
     from . import build as building
 
     day = _parse_today(today)
     try:
-        building.serve(str(_find_config(config_file)), day, mkdocs_args, load=_project)
+        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 def _week_tip(project: Project, today: str | None):
+    """The edition and what its week features: its own tip or a re-run (reruns.Featured)."""
     edition = _edition_or_exit(project, today)
-    if edition.tip_of_the_week is None:
+    if edition.featured is None:
         raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
-    return edition, edition.tip_of_the_week
+    return edition, edition.featured
 
 
 @main.command()
@@ -309,7 +256,8 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
 @config_option
 @today_option
 def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:
-    """Write this week's email (the tip of the week on --today) as a .eml file.
+    """Write this week's email (the tip of the week on --today, or a re-run "From the archive"
+    when the week has no tip of its own) as a .eml file.
 
     \b
     Example:
@@ -319,8 +267,8 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
 
-    edition, tip = _week_tip(_project(config_file), today)
-    msg = render_email(edition, tip, recipient=to)
+    edition, week = _week_tip(_project(config_file), today)
+    msg = render_email(edition, week.tip, recipient=to, rerun_on=week.rerun_on)
     try:
         write_atomic(out_file, as_bytes(msg))
     except OSError as exc:
@@ -330,139 +278,15 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
 
 
-@main.command()
-@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV with a header row and the columns email and name (others are ignored).")
-@click.option("--list", "list_db", default=None, metavar="DB_URL",
-              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
-                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
-@click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Addresses never to mail: one per line, or a CSV with an email column.")
-@click.option("--outbox", type=click.Path(file_okay=False), default=None,
-              help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
-@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")
-@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS (required for --user "
-                                                "unless the server is on this machine).")
-@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
-@click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
-              help="Where the per-week delivery record lives (default: .tipweek/ledger).")
-@click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
-@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry; doubles each round.")
-@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the SMTP server.")
-@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
-@config_option
-@today_option
-def send(subscribers: str | None, list_db: str | None, unsubscribed: str | None, outbox: str | None, smtp: str | None, starttls: bool,
-         user: str | None, ledger_dir: str | None, retries: int, backoff: float, timeout: float, dry_run: bool,
-         config_file: str | None, today: str | None) -> None:
-    """Deliver this week's email to a subscriber list, resumably, never twice.
+from .send_command import send  # noqa: E402  (it uses the helpers above)
 
-    Each address gets its own message (its name, its unsubscribe link). A
-    ledger per week records every delivery, so a run that stopped half-way is
-    simply run again. Exit 0 when all went out, 1 if an address failed, 2 if
-    the run could not go on.
-
-    \b
-    Example:
-        tipweek send --subscribers subscribers.csv --dry-run
-        tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
-        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
-        TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
-            --smtp smtp.example.org:587 --starttls --user tips
-    """
-    from .email import ListOptions, parse_sender, render_email, week_label
-    from .ledger import Ledger
-    from .outcomes import SendError
-    from .send import Report, deliver_all, still_to_send
-    from .subscribers import read_subscribers, read_suppressions
-    from .transports import MaildirOutbox, SmtpTransport, is_loopback
-
-    def stop(message: str) -> None:
-        """The run cannot go on: say why, exit 2 (as --help promises)."""
-        click.echo(f"error: {message}", err=True)
-        sys.exit(2)
-
-    if (subscribers is None) == (list_db is None):
-        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
-    project = _project(config_file)
-    edition, tip = _week_tip(project, today)
-    options = ListOptions.of(edition)
-    own_link = None  # with --list: each subscriber's unsubscribe URL on the service
-    try:
-        if list_db:
-            from .subscriptions.sending import list_to_send
-            from_list = list_to_send(list_db, project)
-            listing, own_link = from_list.listing, from_list.link
-        else:
-            listing = read_subscribers(Path(subscribers))
-        suppressed = read_suppressions(Path(unsubscribed) if unsubscribed else None)
-    except SendError as exc:
-        stop(str(exc))
-    report = Report(duplicates=listing.duplicates, unsubscribed=from_list.unsubscribed if list_db else 0)
-    for line, address in listing.invalid:
-        report.invalid.append(address)
-        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
-    wanted = []
-    for sub in listing.subscribers:
-        if sub.key in suppressed:
-            report.unsubscribed += 1
-        else:
-            wanted.append(sub)
-
-    def message(sub):
-        return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None)
-
-    def tell_uncertain() -> None:
-        for address, reason in report.uncertain:
-            click.echo(f"uncertain: {address}: {reason}; not sent again (check the mail server's log)", err=True)
-
-    week = week_label(tip)
-    ledger_folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
-    if dry_run:
-        # What a real run would do now: the ledger (read, not locked) says who already has it.
-        for sub in still_to_send(wanted, Ledger(ledger_folder, week).load(), report):
-            click.echo(f"would send {week} '{tip.title}' to {sub.name} <{sub.email}>")
-            report.sent += 1
-        tell_uncertain()
-        click.echo(report.summary(dry_run=True))
-        return
-    if smtp:
-        host, _, port = smtp.rpartition(":")
-        if not host or not port.isdigit():
-            raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-        password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-        if user and password is None:
-            stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-        if user and not starttls and not is_loopback(host):
-            stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
-                 "(only a server on this machine may do without)")
-        transport = SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                                  timeout=timeout)
-    else:
-        transport = MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")
-    envelope = parse_sender(options.sender).addr_spec
-    try:
-        with Ledger(ledger_folder, week) as ledger:
-            click.echo(f"sending {week} '{tip.title}' to {len(wanted)} subscribers via {transport.where}", err=True)
-            with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
-                deliver_all(wanted, message, envelope, transport, ledger, report, retries=retries,
-                            backoff=backoff, progress=lambda sub: bar.update(1))
-    except SendError as exc:
-        report.aborted = str(exc)
-    finally:
-        transport.close()
-    for address, reason in report.failed:
-        click.echo(f"failed: {address}: {reason}", err=True)
-    tell_uncertain()
-    if report.aborted:
-        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
-    click.echo(report.summary())
-    sys.exit(report.exit_code)
+main.add_command(send)
 
 
 from .subscriptions.commands import list_group  # noqa: E402
 main.add_command(list_group)
+from .importer.commands import import_command  # noqa: E402
+main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import nh3
 
-from . import schedule, urls
+from . import reruns, schedule, urls
 from .model import Library, Tip
+from .related import Related
 from .render import absolute_urls, text_from_html
 
 BodyRenderer = Callable[[Tip], None]
@@ -112,7 +113,11 @@ class Edition:
         self.preview = preview
         self.published = tuple(reversed(schedule.published_on(library, today)))  # newest first
         self.tip_of_the_week = self.published[0] if self.published else None
+        # The home page and the email feature this: the week's tip, or a re-run in a week without one.
+        self.reruns = reruns.plan(library, today)
+        self.featured = reruns.featured(library, today, options.weekday, self.tip_of_the_week, self.reruns)
         self.bodies = Bodies(site, renderer)
+        self._related: Related | None = None
 
     @property
     def principles(self):
@@ -121,6 +126,12 @@ class Edition:
     def status(self, tip: Tip) -> str | None:
         """'draft', 'scheduled' or None for a published tip."""
         return schedule.status(tip, self.today)
+
+    def related(self, tip: Tip) -> tuple[Tip, ...]:
+        """Published tips related to ``tip`` (the site's rule, see :mod:`related`)."""
+        if self._related is None:
+            self._related = Related(self.published)
+        return self._related.to(tip)
 
     def feed_tips(self) -> tuple[Tip, ...]:
         """The newest published tips, as many as a feed carries."""

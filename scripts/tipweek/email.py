@@ -28,7 +28,7 @@ from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
-SEND_HOUR = 7  # the Date header: publish day, 07:00 in the site's time zone
+SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,62 +84,80 @@ def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str 
     return fill(options.unsubscribe_url), fill(options.unsubscribe_mailto)
 
 
-def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name: str | None = None) -> dict:
+def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name: str | None = None,
+             rerun_on: dt.date | None = None) -> dict:
     site = edition.site
     return {
         "site": site,
         "tip": tip,
-        "subject": subject(tip),
-        "long_date": long_date(tip.date),
+        "subject": subject(tip, rerun_on),
+        "long_date": long_date(rerun_on or tip.date),
+        "rerun": rerun_on is not None,  # "From the archive", with the tip's own date
+        "original_date": long_date(tip.date),
         "tip_url": site.absolute(urls.tip(tip.slug)),
-        "web_url": site.absolute(urls.email(tip.date)),
+        "web_url": site.absolute(urls.email(rerun_on or tip.date)),
         "archive_url": site.absolute(urls.ARCHIVE),
         "feed_url": site.absolute(urls.RSS),
         "subscribe_url": site.absolute(urls.SUBSCRIBE),
         "principles": [{"name": edition.principles[s].name, "url": site.absolute(urls.principle(s))}
                        for s in tip.tags],
+        "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
+                    for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
         "body": body,
         "name": one_line(name) if name else None,
     }
 
 
-def subject(tip: Tip) -> str:
-    return one_line(f"Tip of the week: {tip.title}")
+def subject(tip: Tip, rerun_on: dt.date | None = None) -> str:
+    return one_line(f"{'From the archive' if rerun_on else 'Tip of the week'}: {tip.title}")
 
 
-def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
+def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
+                rerun_on: dt.date | None = None) -> str:
     """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
     body = Markup(edition.bodies.away(tip))
-    page = _templates().get_template("weekly.html").render(_context(edition, tip, body, unsubscribe_url, name))
-    return inline_css(page)
+    context = _context(edition, tip, body, unsubscribe_url, name, rerun_on)
+    return inline_css(_templates().get_template("weekly.html").render(context))
 
 
-def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None) -> str:
-    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name)
+def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
+                rerun_on: dt.date | None = None) -> str:
+    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name, rerun_on)
     return _templates().get_template("weekly.txt").render(context)
 
 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
-                 unsubscribe_url: str | None = None) -> EmailMessage:
+                 unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
+                 rerun_on: dt.date | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: the list's own address,
     an editor's copy), with the recipient's own unsubscribe links: from the
-    plugin's templates, or ``unsubscribe_url`` (the list service's) when given."""
+    plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
+
+    ``sent_at`` is the Date header: the moment the sender hands the message
+    over (a Date hours off the time it arrives counts against it with spam
+    filters). Without it (the editor's copy) the Date is 07:00 on the tip's
+    day, so rebuilds stay byte-identical.
+
+    With ``rerun_on`` (``edition.featured.rerun_on``) it is that week's
+    re-run of ``tip``: labelled, identified and (without ``sent_at``) dated
+    by that week."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
     to_addr = recipient or sender.addr_spec
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
     msg = EmailMessage()
-    msg["Subject"] = subject(tip)
+    msg["Subject"] = subject(tip, rerun_on)
     msg["From"] = sender
     msg["To"] = Address(display_name=one_line(name or ""), addr_spec=to_addr)
     if options.reply_to:
         msg["Reply-To"] = options.reply_to
-    sent = dt.datetime.combine(tip.date, dt.time(SEND_HOUR), edition.site.published_at(tip).tzinfo)
-    msg["Date"] = format_datetime(sent)
+    zone = edition.site.published_at(tip).tzinfo
+    msg["Date"] = format_datetime(sent_at.astimezone(zone) if sent_at else
+                                  dt.datetime.combine(rerun_on or tip.date, dt.time(SEND_HOUR), zone))
     digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
-    msg["Message-ID"] = f"<{week_label(tip)}.{tip.slug}.{digest}@{options.list_id}>"
+    msg["Message-ID"] = f"<{urls.week_label(rerun_on or tip.date)}.{tip.slug}.{digest}@{options.list_id}>"
     msg["List-Id"] = f"{one_line(edition.site.name)} <{options.list_id}>"
     links = [f"<{u}>" for u in (https, mailto) if u]
     if links:
@@ -148,8 +166,9 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_text(edition, tip, https or mailto, name), charset="utf-8", cte="quoted-printable")
-    html = render_html(edition, tip, https or mailto, name)
+    msg.set_content(render_text(edition, tip, https or mailto, name, rerun_on), charset="utf-8",
+                    cte="quoted-printable")
+    html = render_html(edition, tip, https or mailto, name, rerun_on)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # A boundary from the content, not from random(): the same week gives the same bytes.
     msg.set_boundary("==tipweek-" + hashlib.sha256(html.encode()).hexdigest()[:32])
@@ -171,17 +190,23 @@ def as_bytes(msg: EmailMessage) -> bytes:
 
 def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
     """The web version of the email of each of the newest weeks a feed
-    carries (so links in recent emails keep working), and email/latest.html."""
+    carries, re-run weeks among them (so links in recent emails keep
+    working), and email/latest.html: this week's."""
     from .output import write_atomic
+    from .reruns import since
 
-    written = []
-    for index, tip in enumerate(edition.feed_tips()):
-        page = render_html(edition, tip)
-        targets = [urls.email(tip.date)] + ([urls.EMAIL_LATEST] if index == 0 else [])
-        for rel in targets:
-            write_atomic(Path(out_dir) / rel, page)
-            written.append(Path(out_dir) / rel)
-    return written
+    tips = edition.feed_tips()
+    pages = {urls.email(tip.date): render_html(edition, tip) for tip in tips}
+    if tips:
+        for rerun in since(edition.reruns, tips[-1].date, edition.today, edition.options.weekday):
+            pages[urls.email(rerun.day)] = render_html(edition, rerun.tip, rerun_on=rerun.day)
+    if edition.featured:
+        week = edition.featured
+        pages[urls.EMAIL_LATEST] = pages.get(urls.email(week.day)) or render_html(edition, week.tip,
+                                                                                 rerun_on=week.rerun_on)
+    for rel, page in pages.items():
+        write_atomic(Path(out_dir) / rel, page)
+    return [Path(out_dir) / rel for rel in pages]
 
 
 __all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "write_web_versions",

@@ -8,6 +8,7 @@ same with 50 tips or 5,000. The build and ``tipweek feed`` both call
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from pathlib import Path
 
@@ -28,8 +29,9 @@ def _generator(edition: Edition, title: str, page: str, feed_path: str, tips: li
     fg.id(site.absolute(page))
     fg.title(title)
     fg.subtitle(site.description)  # RSS <description>
-    fg.link(href=site.absolute(page), rel="alternate")
+    # feedgen gives RSS's <link> the last link set: the site (or principle) page, not the feed itself.
     fg.link(href=site.absolute(feed_path), rel="self")
+    fg.link(href=site.absolute(page), rel="alternate")
     fg.language(site.language)
     fg.author(name=site.author)
     fg.generator("tipweek")
@@ -40,7 +42,9 @@ def _generator(edition: Edition, title: str, page: str, feed_path: str, tips: li
     return fg
 
 
-def _add_entries(fg: FeedGenerator, edition: Edition, tips: list[Tip]) -> None:
+def _add_entries(fg: FeedGenerator, edition: Edition, tips: list[Tip], *, summary_is_html: bool) -> None:
+    """``summary_is_html``: RSS readers read <description> as HTML, so the
+    plain-text summary goes in escaped (Atom's <summary> is typed as text)."""
     site = edition.site
     for tip in tips:
         url = site.absolute(urls.tip(tip.slug))
@@ -54,7 +58,7 @@ def _add_entries(fg: FeedGenerator, edition: Edition, tips: list[Tip]) -> None:
         author = site.author_of(tip)
         entry.author(name=author)
         entry.dc.dc_creator(author)
-        entry.summary(tip.summary)
+        entry.summary(html.escape(tip.summary, quote=False) if summary_is_html else tip.summary)
         entry.content(edition.bodies.away(tip), type="html")
         for slug in tip.tags:
             entry.category(term=slug, label=edition.principles[slug].name,
@@ -64,13 +68,13 @@ def _add_entries(fg: FeedGenerator, edition: Edition, tips: list[Tip]) -> None:
 def rss(edition: Edition, tips: list[Tip], *, title: str | None = None, page: str = urls.HOME,
         feed_path: str = urls.RSS) -> bytes:
     fg = _generator(edition, title or edition.site.name, page, feed_path, tips)
-    _add_entries(fg, edition, tips)
+    _add_entries(fg, edition, tips, summary_is_html=True)
     return fg.rss_str(pretty=True)
 
 
 def atom(edition: Edition, tips: list[Tip]) -> bytes:
     fg = _generator(edition, edition.site.name, urls.HOME, urls.ATOM, tips)
-    _add_entries(fg, edition, tips)
+    _add_entries(fg, edition, tips, summary_is_html=False)
     return fg.atom_str(pretty=True)
 
 

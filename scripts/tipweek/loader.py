@@ -1,94 +1,26 @@
 """Read the tip library from disk: the only code that reads ``tips/``.
 
-Each file is decoded, its front matter split off and parsed as YAML (keeping
-each key's line, which every message needs), then handed to ``rules`` to be
-validated. ``scan_library`` returns the valid tips and every problem found in
-one pass; ``load_library`` raises :class:`LibraryError` if there is any.
+Each file is decoded, its front matter split off and parsed as YAML by
+``front_matter`` (keeping each key's line, which every message needs), then
+handed to ``rules`` to be validated. ``scan_library`` returns the valid tips
+and every problem found in one pass; ``load_library`` raises
+:class:`LibraryError` if there is any.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+import re
 from pathlib import Path
-from typing import Any
 
 import frontmatter
 import yaml
 
 from . import rules
+from .front_matter import DuplicateKey, ParsedYaml, parse_yaml, yaml_problem
 from .model import Library, LibraryError, Principle, Tip, TipError
 
 MAX_FILE_BYTES = 1_000_000
-
-
-# --------------------------------------------------------------------------- YAML
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML that keeps dates as text (we validate them ourselves, with a
-    line) and refuses a key given twice instead of keeping the last one."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-class DuplicateKey(Exception):
-    def __init__(self, key: str, line: int):
-        self.key, self.line = key, line
-
-
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set[str] = set()
-    for key_node, _ in node.value:
-        if isinstance(key_node, yaml.ScalarNode):  # read the key's text; no need to build it twice
-            if key_node.value in seen:
-                raise DuplicateKey(key_node.value, key_node.start_mark.line)
-            seen.add(key_node.value)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-@dataclass(slots=True)
-class ParsedYaml:
-    data: Any
-    key_lines: dict[str, int]  # top-level key -> 0-based line in the YAML text
-
-
-def parse_yaml(text: str) -> ParsedYaml:
-    loader = _Loader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return ParsedYaml(None, {})
-        data = loader.construct_document(node)
-        lines = {}
-        if isinstance(node, yaml.MappingNode):
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    lines[key_node.value] = key_node.start_mark.line
-        return ParsedYaml(data, lines)
-    finally:
-        loader.dispose()
-
-
-def _yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[int, str, str | None]:
-    """(0-based line, message, hint) for a YAML error. The line is where the
-    broken construct starts (an unclosed bracket or quote), not where the
-    parser gave up, since that is the line an editor must fix."""
-    context = getattr(exc, "context", None)
-    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-    line = mark.line if mark else 0
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    lines = text.splitlines()
-    if "\t" in problem or "tab" in problem or (0 <= line < len(lines) and "\t" in lines[line]):
-        return line, "YAML error: a tab character is used for indentation", "indent with spaces"
-    message = f"YAML error: {context}, {problem}" if context else f"YAML error: {problem}"
-    hint = "check the brackets and quotes on this line; quote a value that contains ': ' or starts with [ { & * ! | > ' \" % @"
-    return line, message, hint
 
 
 def _read_yaml(text: str, where: str, line_offset: int, duplicate: tuple[str, str],
@@ -101,7 +33,7 @@ def _read_yaml(text: str, where: str, line_offset: int, duplicate: tuple[str, st
         message, hint = duplicate
         errors.append(TipError(where, dup.line + line_offset, message.format(key=dup.key), hint))
     except yaml.YAMLError as exc:
-        line, message, hint = _yaml_problem(exc, text)
+        line, message, hint = yaml_problem(exc, text)
         errors.append(TipError(where, line + line_offset, message, hint))
     return None
 
@@ -129,23 +61,28 @@ def _decode(raw: bytes, where: str, errors: list[TipError]) -> str | None:
         return None
 
 
-def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str, Principle]:
+def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str, Principle] | None:
+    """The vocabulary, or None when principles.yml has a problem (so that
+    tags are not also reported as unknown: one slip, one message)."""
     where = _display(path, root)
+    count = len(errors)
     if not path.is_file():
         errors.append(TipError(where, 1, "principles file not found",
                                "create it, or set the plugin option 'principles' in mkdocs.yml"))
-        return {}
+        return None
     text = _decode(path.read_bytes(), where, errors)
     if text is None:
-        return {}
+        return None
     parsed = _read_yaml(text, where, 1, ("principle '{key}' is defined twice", "keep one entry per slug"),
                         errors)
     if parsed is None:
-        return {}
-    return rules.principles(parsed.data, parsed.key_lines, where, errors)
+        return None
+    found = rules.principles(parsed.data, parsed.key_lines, where, errors)
+    return found if len(errors) == count else None
 
 
-def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: list[TipError]) -> Tip | None:
+def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, errors: list[TipError],
+             publishing: rules.Publishing | None = None) -> Tip | None:
     """Read one tip file; append its problems to ``errors``; None if it is unusable."""
     where = _display(path, root)
     name = rules.FILE_NAME.match(path.name)
@@ -182,33 +119,77 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle], errors: l
     if not isinstance(meta, dict):
         errors.append(TipError(where, 2, "front matter must be 'key: value' lines"))
         return None
+    fm_lines = fm_text.split("\n")  # YAML's lines: not split at \x1c-\x1e as str.splitlines does
     source = rules.TipSource(where=where, file_date=name["date"], slug=name["slug"], folder=path.parent.name,
-                             meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line)
-    return rules.tip(source, principles, errors)
+                             meta=meta, key_lines=parsed.key_lines, body=body, body_line=body_line,
+                             item_lines=parsed.item_lines,
+                             comments={n: fm_lines[n] for n in parsed.comment_lines if n < len(fm_lines)})
+    return rules.tip(source, principles, errors, publishing)
 
 
 def tip_files(tips_dir: Path) -> list[Path]:
-    return sorted(p for p in tips_dir.rglob("*.md"))
+    return sorted(p for p in tips_dir.rglob("*.md") if p.suffix == ".md")
 
 
-def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None,
+_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
+
+
+def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
+    """Files that look like a tip (a date-prefixed name, or front matter)
+    but are not ``*.md``, so nothing would read them. Hidden files, the
+    vocabulary and YAML files (which may start with '---') are left alone."""
+    found = []
+    skip = principles_file.resolve()
+    for path in sorted(tips_dir.rglob("*")):
+        if path.suffix == ".md" or path.name.startswith(".") or not path.is_file() or path.resolve() == skip:
+            continue
+        if _DATED.match(path.name):
+            found.append(path)
+        elif path.suffix.lower() not in (".yml", ".yaml"):
+            with open(path, "rb") as head:
+                if head.read(3) == b"---":
+                    found.append(path)
+    return found
+
+
+def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
+    """Every tip file by the date in its name, finished or not: a week whose
+    tip does not pass the checker yet is still taken."""
+    found: dict[dt.date, list[Path]] = {}
+    for path in tip_files(tips_dir) if tips_dir.is_dir() else ():
+        match = _DATED.match(path.name)
+        try:
+            day = dt.date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            continue
+        if day:
+            found.setdefault(day, []).append(path)
+    return found
+
+
+def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None,
                  cache=None) -> tuple[Library, list[TipError]]:
     """Read every tip under ``tips_dir`` and the principle vocabulary.
 
-    Returns the library of the tips that are valid and every problem found,
-    sorted by file and line; paths are relative to ``root`` (the project
-    folder) when given. With ``cache`` (a :class:`tipweek.tipcache.TipCache`)
+    Returns the library of the tips that are valid and every problem found:
+    the vocabulary's first, then by file and line; paths are relative to
+    ``root`` (the project folder) when given. With ``weekday`` and ``today``,
+    a tip dated after ``today`` must fall on that weekday. With ``cache`` (a
+    :class:`tipweek.tipcache.TipCache` made for the same weekday and today)
     an unchanged file is not read again.
     """
     tips_dir, principles_file = Path(tips_dir), Path(principles_file)
     root = Path(root) if root else tips_dir.parent
     errors: list[TipError] = []
     principles = load_principles(principles_file, root, errors)
+    vocabulary_problems = len(errors)
     tips: list[Tip] = []
     if not tips_dir.is_dir():
         errors.append(TipError(_display(tips_dir, root), 1, "tips folder not found",
                                "set the plugin option 'tips' in mkdocs.yml"))
-        return Library((), principles), errors
+        return Library((), principles or {}), errors
+    publishing = rules.Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
     for path in tip_files(tips_dir):
         if path.is_symlink() and not path.resolve().is_relative_to(real_root):
@@ -216,22 +197,28 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
                                    "copy the tip into tips/ instead of linking it"))
             continue
         if cache is None:
-            tip = load_tip(path, root, principles, errors)
+            tip = load_tip(path, root, principles, errors, publishing)
         else:
-            tip = cache.load(path, lambda found, p=path: load_tip(p, root, principles, found), errors)
+            tip = cache.load(path, lambda found, p=path: load_tip(p, root, principles, found, publishing), errors)
         if tip is not None:
             tips.append(tip)
     if cache is not None:
         cache.save()
+    for path in misnamed_tips(tips_dir, principles_file):
+        right = path.name.split(".")[0] + ".md"
+        errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
+                               "a tip's file name ends in .md", f"rename it {right}"))
     errors.extend(rules.library_problems(tips))
     tips.sort(key=lambda t: (t.date, t.slug))
-    errors.sort(key=lambda e: (e.path, e.line, e.message))
-    return Library(tuple(tips), principles), errors
+    first = errors[:vocabulary_problems]
+    rest = sorted(errors[vocabulary_problems:], key=lambda e: (e.path, e.line, e.message))
+    return Library(tuple(tips), principles or {}), first + rest
 
 
-def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, cache=None) -> Library:
+def load_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
+                 weekday: str | None = None, today: dt.date | None = None, cache=None) -> Library:
     """Like :func:`scan_library`, but raises :class:`LibraryError` on any problem."""
-    library, errors = scan_library(tips_dir, principles_file, root, cache)
+    library, errors = scan_library(tips_dir, principles_file, root, weekday=weekday, today=today, cache=cache)
     if errors:
         raise LibraryError(errors)
     return library

@@ -34,7 +34,7 @@ class LibraryError(Exception):
     """Raised when the library has problems; ``errors`` lists them all."""
 
     def __init__(self, errors: Iterable[TipError]):
-        self.errors = sorted(errors, key=lambda e: (e.path, e.line, e.message))
+        self.errors = list(errors)  # in the order found (loader puts principles.yml's first)
         super().__init__("\n".join(str(e) for e in self.errors))
 
 
@@ -57,6 +57,8 @@ class Tip:
     path: str
     author: str | None = None
     draft: bool = False
+    evergreen: bool = False  # preferred when a week without a tip re-runs an old one (see reruns)
+    source: str | None = None  # where an imported tip was first published
 
     @property
     def week(self) -> tuple[int, int]:

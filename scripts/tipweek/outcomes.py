@@ -26,3 +26,9 @@ class UncertainDelivery(Exception):
 
 class PermanentFailure(Exception):
     """The server refused this address for good (5xx)."""
+
+
+class HardBounce(PermanentFailure):
+    """The server refused the recipient itself with a 5xx (no such mailbox,
+    address disabled): mailing it again next week would only bounce again, so
+    it is suppressed until the operator lifts it."""

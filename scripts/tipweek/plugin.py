@@ -31,6 +31,7 @@ from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
+from .search import write_search_index
 from .views import SiteView, long_date
 
 PACKAGE = Path(__file__).parent
@@ -56,6 +57,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     supports_multiple_instances = False
     today: dt.date | None = None  # set by --today; else TIPWEEK_TODAY, else the date in the site's zone
     preview = False  # scheduled tips and drafts shown, marked (tipweek serve)
+    list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
     incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
     library_failed = False  # the last on_config stopped on the tips' problems
 
@@ -64,7 +66,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
-        self.today, self.preview, self.incremental = None, False, None
+        self.today, self.preview, self.list_url, self.incremental = None, False, None, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
@@ -138,8 +140,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                                         description="Every tip published so far, by year and month."),
             "archive")
         add("handbook.md", _front_matter(title="Handbook", template="tipweek/handbook.html",
-                                         description="All the tips on one printable page, by principle.",
-                                         search={"exclude": True}),
+                                         description="All the tips on one printable page, by principle."),
             "handbook")
         if self.incremental:
             self.incremental.planned(files, list(self.pages))
@@ -155,9 +156,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if page.is_homepage and "template" not in page.meta:
             page.meta["template"] = "tipweek/home.html"
             page.meta.setdefault("hide", ["navigation"])
-        if self.config.list_url:
+        list_url = self.list_url or self.config.list_url
+        if list_url:
             from .subscriptions.signup import with_signup_form
-            markdown = with_signup_form(markdown, self.config.list_url)
+            markdown = with_signup_form(markdown, list_url)
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -202,6 +204,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         written += write_web_versions(self.edition, Path(config.site_dir))
         if self.incremental:
             self.incremental.finish(config.site_dir, written)
+        write_search_index(config)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):

@@ -37,9 +37,10 @@ def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.d
                  preview: bool = False) -> Edition:
     """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
     root = Path(config.config_file_path).resolve().parent
-    tips, principles = root / options.tips, root / options.principles
-    library = load_library(tips, principles, root, TipCache.for_project(root, tips, principles))
     day = schedule.resolve_today(today, options.timezone)
+    tips, principles = root / options.tips, root / options.principles
+    cache = TipCache.for_project(root, tips, principles, publishing=(options.weekday, day))
+    library = load_library(tips, principles, root, weekday=options.weekday, today=day, cache=cache)
     return Edition(site_of(config, options), library, day, options, preview=preview)
 
 
@@ -59,6 +60,20 @@ class Project:
     options: TipweekConfig
     plugin: object  # the TipweekPlugin instance MkDocs made for this configuration
 
+    @staticmethod
+    def find(config_file: str | Path | None = None) -> Path:
+        """``config_file``, else mkdocs.yml in this folder or the nearest one
+        above it (as git finds its repository), so commands work from any
+        folder of the project."""
+        if config_file:
+            return Path(config_file)
+        here = Path.cwd()
+        for folder in (here, *here.parents):
+            if (folder / "mkdocs.yml").is_file():
+                return folder / "mkdocs.yml"
+        raise ProjectError("no mkdocs.yml here or in any folder above; run tipweek inside the project "
+                           "or pass -f path/to/mkdocs.yml")
+
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides) -> "Project":
         """Read mkdocs.yml (or ``config_file``) the way ``mkdocs`` does, with
@@ -66,7 +81,7 @@ class Project:
         from mkdocs import exceptions
         from mkdocs.config import load_config
 
-        path = Path(config_file or "mkdocs.yml")
+        path = cls.find(config_file)
         if not path.is_file():
             raise ProjectError(f"{path}: not found; run tipweek in the project folder or pass -f mkdocs.yml")
         # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
@@ -83,7 +98,7 @@ class Project:
         plugin = config.plugins.get("tipweek")
         if plugin is None:
             raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
-        plugin.today, plugin.preview = None, False  # MkDocs keeps the instance across loads
+        plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
         return cls(Path(config.config_file_path).resolve().parent, config, plugin.config, plugin)
 
     @property
@@ -101,16 +116,27 @@ class Project:
     def today(self, override: str | dt.date | None = None) -> dt.date:
         return schedule.resolve_today(override, self.options.timezone)
 
-    def scan(self) -> tuple[Library, list[TipError]]:
-        """Every tip that is valid, and every problem found."""
-        return scan_library(self.tips_dir, self.principles_file, self.root, self._cache())
+    def scan(self, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
+        """Every tip that is valid, and every problem found (with ``today``,
+        also a scheduled tip off the publishing weekday)."""
+        return scan_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday,
+                            today=today, cache=self._cache(today))
 
-    def library(self) -> Library:
-        """The library, read and validated; raises LibraryError."""
-        return load_library(self.tips_dir, self.principles_file, self.root, self._cache())
+    def library(self, today: dt.date | None = None) -> Library:
+        """The library, read and validated; raises LibraryError. The weekday
+        rule uses ``today`` (default: the project's today; skipped when that
+        cannot be read: the command says what is wrong with it)."""
+        if today is None:
+            try:
+                today = self.today()
+            except schedule.TodayError:
+                today = None
+        return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday,
+                            today=today, cache=self._cache(today))
 
-    def _cache(self) -> TipCache:
-        return TipCache.for_project(self.root, self.tips_dir, self.principles_file)
+    def _cache(self, today: dt.date | None) -> TipCache:
+        return TipCache.for_project(self.root, self.tips_dir, self.principles_file,
+                                    publishing=(self.options.weekday, today))
 
     def edition(self, today: dt.date) -> Edition:
         """The edition of ``today`` for a command, as the build makes it

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .model import Principle, Tip, TipError
+from .schedule import Publishing, long_date, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen", "source")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
+TEXT_KEYS = ("title", "summary", "author")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
 MAX_SUMMARY = 300
@@ -94,14 +97,23 @@ class TipSource:
     key_lines: dict[str, int]  # 0-based, within the front matter
     body: str
     body_line: int
+    item_lines: dict[str, tuple[int, ...]] = field(default_factory=dict)  # 0-based, per list item
+    comments: dict[int, str] = field(default_factory=dict)  # 0-based line -> its text, for a ' #' after a value
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 0) + 1
 
+    def commented(self, key: str) -> bool:
+        return key in self.key_lines and self.key_lines[key] in self.comments
 
-def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> Tip | None:
-    """The Tip, or None when it has problems (appended to ``errors``)."""
+
+def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipError],
+        publishing: Publishing | None = None) -> Tip | None:
+    """The Tip, or None when it has problems (appended to ``errors``).
+    ``known`` is None when the vocabulary could not be read: tags are then
+    not checked, as its own error says what is wrong."""
     count = len(errors)
+    _comments(src, errors)
     _keys(src, errors)
     title = _text(src, "title", errors)
     if title is not None:
@@ -122,6 +134,16 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
     draft = src.meta.get("draft", False)
     if not isinstance(draft, bool):
         errors.append(TipError(src.where, src.line_of("draft"), "draft must be true or false"))
+    evergreen = src.meta.get("evergreen", False)
+    if not isinstance(evergreen, bool):
+        errors.append(TipError(src.where, src.line_of("evergreen"), "evergreen must be true or false"))
+    late = off_weekday(date, publishing) if date and publishing and draft is not True else None
+    if late:
+        errors.append(TipError(src.where, src.line_of("date"), late, "change the date and the file name"))
+    source = src.meta.get("source")
+    if "source" in src.meta and not (isinstance(source, str) and re.fullmatch(r"https?://\S+", source)):
+        errors.append(TipError(src.where, src.line_of("source"), "source must be the http(s) address the tip "
+                               "came from", "e.g. source: \"https://blog.example.org/2019/03/own-the-mistake/\""))
     for key, value in (("title", title), ("summary", summary), ("author", author)):
         control = CONTROL.search(value) if value else None
         if control:
@@ -135,7 +157,22 @@ def tip(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> 
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft)
+               draft=draft, evergreen=evergreen, source=src.meta.get("source"))
+
+
+def _comments(src: TipSource, errors: list[TipError]) -> None:
+    """YAML drops everything after ' #' as a comment: 'Be the #1 reason'
+    would be published as 'Be the'. Refuse it, with the line to write."""
+    owner = {line: key for key, line in src.key_lines.items()}
+    for line, text in sorted(src.comments.items()):
+        key = owner.get(line)
+        value = text.split(":", 1)[1].strip() if key and ":" in text else ""
+        if key in TEXT_KEYS and value and value[0] not in "\"'":
+            hint = f'put the value in quotes: {key}: {json.dumps(value, ensure_ascii=False)}'
+        else:
+            hint = "delete the comment, or put the value in quotes"
+        errors.append(TipError(src.where, line + 1, "the text after ' #' would be cut off: YAML reads it as a comment",
+                               hint))
 
 
 def _keys(src: TipSource, errors: list[TipError]) -> None:
@@ -144,6 +181,8 @@ def _keys(src: TipSource, errors: list[TipError]) -> None:
             hint = did_you_mean(str(key), ALLOWED_KEYS) or f"allowed keys: {', '.join(ALLOWED_KEYS)}"
             errors.append(TipError(src.where, src.line_of(str(key)), f"unknown key '{key}'", hint))
     for key in REQUIRED_KEYS:
+        if src.commented(key) and src.meta.get(key) in (None, ""):
+            continue  # "title: #1 ..." is all comment; _comments says so
         if key not in src.meta or src.meta[key] is None or src.meta[key] == "":
             errors.append(TipError(src.where, src.line_of(key) if key in src.meta else 1, f"missing '{key}'",
                                    _REQUIRED_HINTS[key]))
@@ -155,9 +194,11 @@ def _text(src: TipSource, key: str, errors: list[TipError]) -> str | None:
         return None
     if isinstance(value, str):
         return value
-    kind = "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
-    errors.append(TipError(src.where, src.line_of(key), f"'{key}' must be text, not {kind}",
-                           "put quotes around it" if not isinstance(value, (list, dict)) else None))
+    if isinstance(value, (list, dict)):
+        kind = "a list" if isinstance(value, list) else "a mapping"
+        errors.append(TipError(src.where, src.line_of(key), f"'{key}' must be text, not {kind}"))
+    else:  # yes, 2026, 3.5: YAML read a word or number as something else
+        errors.append(TipError(src.where, src.line_of(key), f"'{key}' must be text", "put it in quotes"))
     return None
 
 
@@ -165,13 +206,15 @@ def _date(src: TipSource, errors: list[TipError]) -> dt.date | None:
     raw = src.meta.get("date")
     if raw is None:
         return None
+    if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+        errors.append(TipError(src.where, src.line_of("date"), f"write the date as YYYY-MM-DD, not {raw!r}",
+                               "e.g. date: 2026-11-24"))
+        return None
     try:
-        if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise ValueError
         date = dt.date.fromisoformat(raw)
     except ValueError:
-        errors.append(TipError(src.where, src.line_of("date"), f"date {raw!r} is not a calendar date "
-                               "written YYYY-MM-DD", "e.g. date: 2026-11-24"))
+        errors.append(TipError(src.where, src.line_of("date"), f"date {raw}: {no_such_day(raw)}",
+                               "check the day and the month"))
         return None
     if src.file_date != raw:
         errors.append(TipError(src.where, src.line_of("date"), f"date {raw} differs from the file name's "
@@ -182,7 +225,17 @@ def _date(src: TipSource, errors: list[TipError]) -> dt.date | None:
     return date
 
 
-def _tags(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -> tuple[str, ...]:
+def no_such_day(raw: str) -> str:
+    """'there is no 30 February 2027' for a YYYY-MM-DD that is not a day."""
+    year, month, day = (int(part) for part in raw.split("-"))
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if year == 0:
+        return "there is no year 0"
+    return f"there is no {day} {dt.date(year, month, 1):%B} {year}"
+
+
+def _tags(src: TipSource, known: dict[str, Principle] | None, errors: list[TipError]) -> tuple[str, ...]:
     raw = src.meta.get("tags")
     if raw is None or raw == "":
         return ()
@@ -194,10 +247,12 @@ def _tags(src: TipSource, known: dict[str, Principle], errors: list[TipError]) -
     if not raw:
         errors.append(TipError(src.where, line, "tags is empty", "name at least one principle"))
         return ()
-    for tag in raw:
-        if known and tag not in known:
+    item_lines = src.item_lines.get("tags", ())
+    for number, tag in enumerate(raw):
+        if known is not None and tag not in known:
             hint = did_you_mean(tag, known) or f"known principles: {', '.join(known)}"
-            errors.append(TipError(src.where, line, f"unknown tag '{tag}'", hint))
+            at = item_lines[number] + 1 if number < len(item_lines) else line
+            errors.append(TipError(src.where, at, f"unknown tag '{tag}'", hint))
     if len(set(raw)) != len(raw):
         errors.append(TipError(src.where, line, "a tag is listed twice"))
     return tuple(dict.fromkeys(raw))
@@ -211,7 +266,7 @@ def body_problems(body: str, first_line: int, where: str) -> list[TipError]:
     if not (maybe_unsafe or CONTROL.search(body) or any(line in body for line in SCAFFOLD_LINES)):
         return []
     found = []
-    for number, line in enumerate(body.splitlines(), start=first_line):
+    for number, line in enumerate(body.split("\n"), start=first_line):
         for pattern, message, hint in UNSAFE_HTML:
             match = pattern.search(line)
             if match:
@@ -241,8 +296,8 @@ def library_problems(tips: list[Tip]) -> list[TipError]:
         for t in same[1:]:
             problems.append(TipError(t.path, 1, f"slug '{slug}' is already used by {same[0].path}",
                                      "give the tip another name; the slug is its URL"))
-    for (year, week), same in by_week.items():
+    for same in by_week.values():
         for t in same[1:]:
-            problems.append(TipError(t.path, 1, f"week {year}-W{week:02d} already has a tip: {same[0].path}",
+            problems.append(TipError(t.path, 1, f"the week of {long_date(same[0].date)} already has a tip: {same[0].path}",
                                      "move one to a free week (tipweek schedule shows them) or mark it draft: true"))
     return problems

@@ -42,9 +42,40 @@ def scaffold_text(title: str, day: dt.date, tags: tuple[str, ...]) -> str:
         f"title: {json.dumps(title.strip(), ensure_ascii=False)}\n"
         f"date: {day.isoformat()}\n"
         f"tags: [{', '.join(tags)}]\n"
-        'summary: ""  # one sentence: what the reader learns\n'
+        'summary: ""\n'
         "---\n"
     ) + SCAFFOLD_BODY
+
+
+def pick_day(library, files: dict[dt.date, list[Path]], today: dt.date, weekday: str,
+             requested: dt.date | None = None) -> dt.date:
+    """The day a new tip goes on: ``requested`` if its week is free, not past
+    and it is the publishing weekday, else :class:`ScaffoldError` naming the
+    day to use; without ``requested``, the next free week's publishing day.
+    ``files`` are the tip files by date: a week with any tip is taken, a
+    draft or one that does not pass the checker yet included."""
+    from .schedule import Publishing, long_date, next_free_day, publishing_day
+
+    def free_from(day: dt.date) -> dt.date:
+        return next_free_day(library, day, weekday, also=files)
+
+    if requested is None:
+        return free_from(today)
+    if requested < today:
+        free = free_from(today)
+        raise ScaffoldError(f"{requested.isoformat()} is in the past; the next free week is the one of "
+                            f"{long_date(free)}: use --date {free.isoformat()}", "--date")
+    right = publishing_day(requested, Publishing(weekday, today))
+    if right is not None:
+        raise ScaffoldError(f"{requested.isoformat()} is a {requested:%A}; tips go out on {weekday.capitalize()}s: "
+                            f"use --date {free_from(right).isoformat()}", "--date")
+    week = tuple(requested.isocalendar())[:2]
+    holders = [path for day, paths in files.items() if tuple(day.isocalendar())[:2] == week for path in paths]
+    if holders:
+        free = free_from(requested)
+        raise ScaffoldError(f"the week of {long_date(requested)} already has a tip ({_shown(holders[0])}); "
+                            f"the next free week: use --date {free.isoformat()}", "--date")
+    return requested
 
 
 def new_tip(library, tips_dir: Path, title: str, tags: tuple[str, ...], day: dt.date) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass
+from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .model import Library, Tip
@@ -47,6 +48,39 @@ def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+def long_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+@dataclass(frozen=True, slots=True)
+class Publishing:
+    """Tips go out on ``weekday``; a tip dated after ``today`` is scheduled."""
+    weekday: str
+    today: dt.date
+
+
+def publishing_day(day: dt.date, publishing: Publishing) -> dt.date | None:
+    """The date to use instead of a scheduled ``day`` that is not a
+    publishing day (that week's, or the next one's if it is past), or None
+    when ``day`` is fine. A tip dated today or earlier is history (an import
+    of old posts keeps their weekdays): only dates after today must be
+    publishing days."""
+    target = WEEKDAYS.index(publishing.weekday)
+    if day <= publishing.today or day.weekday() == target:
+        return None
+    right = day + dt.timedelta(days=target - day.weekday())
+    return right + dt.timedelta(weeks=1) if right <= publishing.today else right
+
+
+def off_weekday(day: dt.date, publishing: Publishing) -> str | None:
+    """'2027-02-04 is a Thursday; tips go out on Tuesdays: use 2027-02-02', or None."""
+    right = publishing_day(day, publishing)
+    if right is None:
+        return None
+    return (f"{day.isoformat()} is a {day:%A}; tips go out on {publishing.weekday.capitalize()}s: "
+            f"use {right.isoformat()}")
+
+
 def is_out(tip: Tip, today: dt.date) -> bool:
     """The one rule for "is this tip published on ``today``?": not a draft,
     and dated today or earlier. Every output asks here."""
@@ -83,29 +117,50 @@ def publish_day(week_monday: dt.date, weekday: str) -> dt.date:
     return week_monday + dt.timedelta(days=WEEKDAYS.index(weekday))
 
 
-def _has_tip(library: Library, monday: dt.date) -> bool:
-    year, week, _ = monday.isocalendar()
-    return any(not t.draft for t in library.in_week(year, week))
+def _taken(library: Library, also: Iterable[dt.date] = (), drafts: bool = True) -> set[tuple[int, int]]:
+    """The ISO weeks that hold a tip: a draft or a scheduled one holds its
+    week too (unless ``drafts`` is false), and so does any date in ``also``
+    (tip files that do not pass the checker yet)."""
+    weeks = {t.week for t in library.tips if drafts or not t.draft}
+    weeks.update(tuple(day.isocalendar())[:2] for day in also)
+    return weeks
 
 
-def empty_weeks(library: Library, today: dt.date, weeks: int, weekday: str = "tuesday") -> list[dt.date]:
-    """Publish days in the next ``weeks`` weeks (this one included when its
-    publish day is not past) that have no tip."""
-    first = monday_of(today)
-    if publish_day(first, weekday) < today:
-        first += dt.timedelta(weeks=1)
-    mondays = (first + dt.timedelta(weeks=i) for i in range(weeks))
-    return [publish_day(m, weekday) for m in mondays if not _has_tip(library, m)]
-
-
-def next_free_day(library: Library, today: dt.date, weekday: str = "tuesday") -> dt.date:
-    """The publish day of the first week from today on without a tip."""
+def _first_monday(today: dt.date, weekday: str) -> dt.date:
+    """The Monday of the first week whose publish day is not past."""
     monday = monday_of(today)
-    if publish_day(monday, weekday) < today:
-        monday += dt.timedelta(weeks=1)
-    while _has_tip(library, monday):
+    return monday + dt.timedelta(weeks=1) if publish_day(monday, weekday) < today else monday
+
+
+def empty_weeks(library: Library, today: dt.date, weeks: int, weekday: str = "tuesday",
+                also: Iterable[dt.date] = ()) -> list[dt.date]:
+    """Publish days in the next ``weeks`` weeks (this one included when its
+    publish day is not past) that have no tip, not even a draft."""
+    taken, first = _taken(library, also), _first_monday(today, weekday)
+    mondays = (first + dt.timedelta(weeks=i) for i in range(weeks))
+    return [publish_day(m, weekday) for m in mondays if tuple(m.isocalendar())[:2] not in taken]
+
+
+def next_free_day(library: Library, today: dt.date, weekday: str = "tuesday",
+                  also: Iterable[dt.date] = (), drafts: bool = True) -> dt.date:
+    """The publish day of the first week from ``today`` on without a tip
+    (drafts count as tips unless ``drafts`` is false)."""
+    taken, monday = _taken(library, also, drafts), _first_monday(today, weekday)
+    while tuple(monday.isocalendar())[:2] in taken:
         monday += dt.timedelta(weeks=1)
     return publish_day(monday, weekday)
+
+
+def time_until(day: dt.date, today: dt.date) -> str:
+    """'today', 'tomorrow', '6 days away', '3 weeks away'."""
+    days = (day - today).days
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days < 14:
+        return f"{days} days away"
+    return f"{days // 7} weeks away"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +170,7 @@ class Calendar:
     scheduled: tuple[Tip, ...]
     drafts: tuple[Tip, ...]
     empty: list[dt.date]
-    runs_dry: dt.date  # the first publish day with nothing queued
+    runs_dry: dt.date  # the first publish day with nothing queued (a draft never goes out)
 
     def as_dict(self) -> dict:
         def row(t: Tip) -> dict:
@@ -132,4 +187,5 @@ class Calendar:
 
 def calendar(library: Library, today: dt.date, weeks: int = 12, weekday: str = "tuesday") -> Calendar:
     return Calendar(today, published_on(library, today), scheduled_after(library, today), drafts(library),
-                    empty_weeks(library, today, weeks, weekday), next_free_day(library, today, weekday))
+                    empty_weeks(library, today, weeks, weekday),
+                    next_free_day(library, today, weekday, drafts=False))

@@ -37,7 +37,7 @@ FORMAT = 1
 RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
-_CODE = ("loader.py", "rules.py", "model.py", "scaffold.py", "tipcache.py")
+_CODE = ("loader.py", "front_matter.py", "rules.py", "model.py", "schedule.py", "scaffold.py", "tipcache.py")
 
 Stamp = tuple[int, int, int, int]
 Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]
@@ -67,12 +67,12 @@ def _code_stamps() -> tuple:
 class TipCache:
     """The cache of one project's tips, read when made and saved by :meth:`save`."""
 
-    def __init__(self, folder: Path, tips_dir: Path, principles_file: Path, root: Path):
+    def __init__(self, folder: Path, tips_dir: Path, principles_file: Path, root: Path, publishing: tuple = ()):
         self.file = Path(folder) / FILE_NAME
         # What every entry depends on besides its own file.
         self.context = (FORMAT, __version__, _code_stamps(), str(Path(root).resolve()),
                         str(Path(tips_dir).resolve()), str(principles_file),
-                        _optional_stamp(principles_file))
+                        _optional_stamp(principles_file), publishing)
         self.started_ns = time.time_ns()
         self._old: dict[str, Entry] = self._read()
         self._new: dict[str, Entry] = {}
@@ -80,8 +80,9 @@ class TipCache:
         self._stored = False
 
     @classmethod
-    def for_project(cls, root: Path, tips_dir: Path, principles_file: Path) -> "TipCache":
-        return cls(Path(root) / CACHE_DIR, tips_dir, principles_file, root)
+    def for_project(cls, root: Path, tips_dir: Path, principles_file: Path, publishing: tuple = ()) -> "TipCache":
+        """``publishing``: (weekday, today), on which the weekday rule's verdicts depend."""
+        return cls(Path(root) / CACHE_DIR, tips_dir, principles_file, root, publishing)
 
     def _read(self) -> dict[str, Entry]:
         try:

@@ -8,18 +8,14 @@ these objects to the templates.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import combinations
 
 from . import urls
 from .edition import Edition
 from .model import Principle, Tip
-
-RELATED = 3
-
+from .related import Related
 
 @lru_cache(maxsize=4096)
 def long_date(day: dt.date) -> str:
@@ -68,6 +64,7 @@ class SiteView:
         self.visible = tuple(reversed(self.library.tips)) if self.preview else self.published
         self._position = {tip.slug: i for i, tip in enumerate(self.visible)}
         self.tip_of_the_week = edition.tip_of_the_week
+        self.featured = edition.featured  # the week's tip, or a re-run ("From the archive")
 
     # ------------------------------------------------------------------ tips
     def status(self, tip: Tip) -> str | None:
@@ -78,8 +75,9 @@ class SiteView:
         return self.edition.site.author_of(tip)
 
     def recent(self) -> tuple[Tip, ...]:
-        """The few published tips before this week's."""
-        return self.published[1:1 + self.recent_count]
+        """The few newest published tips, the featured one left out."""
+        shown = self.featured.tip.slug if self.featured else None
+        return tuple(t for t in self.published[:1 + self.recent_count] if t.slug != shown)[:self.recent_count]
 
     def newer(self, tip: Tip) -> Tip | None:
         i = self._position[tip.slug]
@@ -90,32 +88,12 @@ class SiteView:
         return self.visible[i + 1] if i + 1 < len(self.visible) else None
 
     @cached_property
-    def _by_tag_set(self) -> dict[frozenset[str], list[Tip]]:
-        """Every non-empty subset of a tip's principles -> the visible tips
-        that have all of them, newest first: the index related tips are read from."""
-        index: dict[frozenset[str], list[Tip]] = defaultdict(list)
-        for tip in self.visible:
-            for size in range(1, len(tip.tags) + 1):
-                for subset in combinations(sorted(tip.tags), size):
-                    index[frozenset(subset)].append(tip)
-        return index
+    def _related(self) -> Related:
+        return Related(self.visible)
 
-    def related(self, tip: Tip, count: int = RELATED) -> tuple[Tip, ...]:
-        """Up to ``count`` tips sharing the most principles with ``tip``, newest
-        first among equals. Reads a handful of index entries, never the whole
-        library, so the build stays linear."""
-        chosen: list[Tip] = []
-        taken = {tip.slug}
-        for size in range(len(tip.tags), 0, -1):
-            lists = [self._by_tag_set.get(frozenset(s), []) for s in combinations(sorted(tip.tags), size)]
-            newest_first = heapq.merge(*lists, key=lambda t: (t.date, t.slug), reverse=True)
-            for other in newest_first:
-                if other.slug not in taken:
-                    taken.add(other.slug)
-                    chosen.append(other)
-                    if len(chosen) == count:
-                        return tuple(chosen)
-        return tuple(chosen)
+    def related(self, tip: Tip) -> tuple[Tip, ...]:
+        """Related tips among those the site shows (see :mod:`related`)."""
+        return self._related.to(tip)
 
     # ------------------------------------------------------------ principles
     @cached_property

@@ -77,146 +77,156 @@ def clean_name(value: str) -> str:
     return value
 
 
-def create_app(settings: Settings):
-    s = settings
+class ListService:
+    """The routes' handlers, over one set of :class:`Settings`."""
 
-    def page(template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
-        body = render(template, look=s.look, **context)
+    def __init__(self, settings: Settings):
+        self.s = settings
+
+    def page(self, template: str, status: int = 200, headers: dict | None = None, **context) -> HTMLResponse:
+        body = render(template, look=self.s.look, **context)
         return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
 
-    def form(status: int = 200, error: str | None = None, email: str = "", name: str = "") -> HTMLResponse:
-        return page("form.html", status, error=error, email=email, name=name)
+    def form(self, status: int = 200, error: str | None = None, email: str = "", name: str = "") -> HTMLResponse:
+        return self.page("form.html", status, error=error, email=email, name=name)
 
-    async def show_form(request: Request):
-        return form()
+    async def show_form(self, request: Request):
+        return self.form()
 
-    async def subscribe(request: Request):
+    async def subscribe(self, request: Request):
         data = await request.form()
         fields = {k: data.get(k, "") for k in ("email", "name", HONEYPOT)}
         if not all(isinstance(v, str) for v in fields.values()):
-            return form(400, "Please use the form: it sends text, not files.")
+            return self.form(400, "Please use the form: it sends text, not files.")
         if fields[HONEYPOT]:
             # A bot: thank it like a person, so it learns nothing; store and send nothing.
-            return page("check-inbox.html")
+            return self.page("check-inbox.html")
         try:
             email, name = clean_email(fields["email"]), clean_name(fields["name"])
         except BadInput as exc:
             shown = "" if CONTROL.search(fields["email"]) else fields["email"]
-            return form(400, str(exc), email=shown, name="" if CONTROL.search(fields["name"]) else fields["name"])
-        now = s.clock()
+            return self.form(400, str(exc), email=shown, name="" if CONTROL.search(fields["name"]) else fields["name"])
+        now = self.s.clock()
         ip = request.client.host if request.client else None
-        signup = await run_in_threadpool(s.store.subscribe, email, name, now, ip=ip, ip_limit=s.ip_limit)
+        signup = await run_in_threadpool(self.s.store.subscribe, email, name, now, ip=ip,
+                                         ip_limit=self.s.ip_limit)
         if signup.refused:
-            return page("message.html", 429, title="Too many sign-ups",
-                        text="Too many sign-ups came from your network in the last hour. Please try again later.")
+            return self.page("message.html", 429, title="Too many sign-ups",
+                             text="Too many sign-ups came from your network in the last hour. Please try again later.")
         if signup.send_confirmation:
             sub = signup.subscriber
-            url = f"{s.list_url}/confirm/{s.tokens.confirm_token(sub.id)}"
+            url = f"{self.s.list_url}/confirm/{self.s.tokens.confirm_token(sub.id)}"
             try:
-                await run_in_threadpool(s.send_confirmation, sub, url)
+                await run_in_threadpool(self.s.send_confirmation, sub, url)
             except Exception as exc:  # any transport failure: free the slot, say so, keep the sign-up
                 log.error("confirmation email to subscriber %s not sent: %s", sub.id, exc)
-                await run_in_threadpool(s.store.release_confirmation, sub, None, now)
-                return page("message.html", 503, title="We could not send the email",
-                            text="Your sign-up is saved, but the confirmation email could not be sent just "
+                await run_in_threadpool(self.s.store.release_confirmation, sub, None, now)
+                return self.page("message.html", 503, title="We could not send the email",
+                                 text="Your sign-up is saved, but the confirmation email could not be sent just "
                                  "now. Please try again in a few minutes.")
-        return page("check-inbox.html")
+        return self.page("check-inbox.html")
 
-    async def confirm(request: Request):
+    async def confirm(self, request: Request):
         token = request.path_params["token"]
         try:
-            subscriber_id = s.tokens.read_confirm(token)
+            subscriber_id = self.s.tokens.read_confirm(token)
         except TokenExpired:
-            return page("message.html", 400, title="This link has expired",
-                        text="Confirmation links work for 7 days. Sign up again and we'll send you a new one.",
-                        link=(s.look.subscribe_url, "Sign up again"))
+            return self.page("message.html", 400, title="This link has expired",
+                             text="Confirmation links work for 7 days. Sign up again and we'll send you a new one.",
+                             link=(self.s.look.subscribe_url, "Sign up again"))
         except TokenError:
-            return bad_link()
+            return self.bad_link()
         if request.method == "GET":
-            sub = await run_in_threadpool(s.store.get, subscriber_id)
+            sub = await run_in_threadpool(self.s.store.get, subscriber_id)
             if sub is None:
-                return unknown()
-            return page("button.html", title="Confirm your subscription",
-                        text="One more step: press the button to start getting the tip of the week.",
-                        button="Confirm")
-        sub = await run_in_threadpool(s.store.confirm, subscriber_id, s.clock())
+                return self.unknown()
+            return self.page("button.html", title="Confirm your subscription",
+                             text="One more step: press the button to start getting the tip of the week.",
+                             button="Confirm")
+        sub = await run_in_threadpool(self.s.store.confirm, subscriber_id, self.s.clock())
         if sub is None:
-            return unknown()
+            return self.unknown()
         if sub.state == "unsubscribed":
-            return page("message.html", 400, title="This link is no longer valid",
-                        text="You left the list after this link was sent. To come back, sign up again.",
-                        link=(s.look.subscribe_url, "Sign up again"))
-        return page("message.html", title="You're subscribed",
-                    text="Thank you. The next tip of the week will be in your inbox.",
-                    link=(s.look.site_url, f"Back to {s.look.site_name}"))
+            return self.page("message.html", 400, title="This link is no longer valid",
+                             text="You left the list after this link was sent. To come back, sign up again.",
+                             link=(self.s.look.subscribe_url, "Sign up again"))
+        return self.page("message.html", title="You're subscribed",
+                         text="Thank you. The next tip of the week will be in your inbox.",
+                         link=(self.s.look.site_url, f"Back to {self.s.look.site_name}"))
 
-    async def unsubscribe(request: Request):
+    async def unsubscribe(self, request: Request):
         try:
-            subscriber_id = s.tokens.read_unsubscribe(request.path_params["token"])
+            subscriber_id = self.s.tokens.read_unsubscribe(request.path_params["token"])
         except TokenError:
-            return bad_link()
+            return self.bad_link()
         if request.method == "GET":
-            sub = await run_in_threadpool(s.store.get, subscriber_id)
+            sub = await run_in_threadpool(self.s.store.get, subscriber_id)
             if sub is None:
-                return unknown()
-            return page("button.html", title="Leave the list",
-                        text="Press the button and you will get no more emails from us.", button="Unsubscribe",
-                        link=(s.look.subscribe_url, "Changed your mind? Subscribe again"))
+                return self.unknown()
+            return self.page("button.html", title="Leave the list",
+                             text="Press the button and you will get no more emails from us.", button="Unsubscribe",
+                             link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
         # RFC 8058: a mail provider POSTs "List-Unsubscribe=One-Click"; our own button posts nothing.
         try:
             data = await request.form()
         except HTTPException:  # a body we cannot parse: the signed URL is what counts
             data = {}
         how = "one-click" if data.get("List-Unsubscribe") == "One-Click" else "page"
-        sub = await run_in_threadpool(s.store.unsubscribe, subscriber_id, s.clock(), how)
+        sub = await run_in_threadpool(self.s.store.unsubscribe, subscriber_id, self.s.clock(), how)
         if sub is None:
-            return unknown()
-        return page("message.html", title="You're unsubscribed",
-                    text="You will get no more emails from us.",
-                    link=(s.look.subscribe_url, "Changed your mind? Subscribe again"))
+            return self.unknown()
+        return self.page("message.html", title="You're unsubscribed",
+                         text="You will get no more emails from us.",
+                         link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
 
-    def bad_link() -> HTMLResponse:
-        return page("message.html", 400, title="This link doesn't work",
-                    text="The link is not valid: it may have been cut short by your mail program. "
+    def bad_link(self) -> HTMLResponse:
+        return self.page("message.html", 400, title="This link doesn't work",
+                         text="The link is not valid: it may have been cut short by your mail program. "
                          "Copy the whole link from the email into your browser's address bar.",
-                    link=(s.look.site_url, f"Go to {s.look.site_name}"))
+                    link=(self.s.look.site_url, f"Go to {self.s.look.site_name}"))
 
-    def unknown() -> HTMLResponse:
-        return page("message.html", 404, title="We don't know this link",
-                    text="The link is for a subscription this list does not have. Sign up to join.",
-                    link=(s.look.subscribe_url, "Sign up"))
+    def unknown(self) -> HTMLResponse:
+        return self.page("message.html", 404, title="We don't know this link",
+                         text="The link is for a subscription this list does not have. Sign up to join.",
+                         link=(self.s.look.subscribe_url, "Sign up"))
 
-    async def http_error(request: Request, exc: HTTPException):
+    async def http_error(self, request: Request, exc: HTTPException):
         if exc.status_code == 405:
-            return page("message.html", 405, exc.headers, title="Not like that",
-                        text="This address does not take that kind of request.")
+            return self.page("message.html", 405, exc.headers, title="Not like that",
+                             text="This address does not take that kind of request.")
         if exc.status_code == 404:
-            return page("message.html", 404, title="Nothing here", text="There is no page at this address.",
-                        link=(s.look.site_url, f"Go to {s.look.site_name}"))
-        return page("message.html", exc.status_code, title="That request could not be read",
-                    text="Nothing was changed. If you used a form, go back and send it again.")
+            return self.page("message.html", 404, title="Nothing here", text="There is no page at this address.",
+                             link=(self.s.look.site_url, f"Go to {self.s.look.site_name}"))
+        return self.page("message.html", exc.status_code, title="That request could not be read",
+                         text="Nothing was changed. If you used a form, go back and send it again.")
 
-    async def store_down(request: Request, exc: StoreError):
+    async def store_down(self, request: Request, exc: StoreError):
         log.error("store: %s", exc)
-        return page("message.html", 503, title="Please try again shortly",
-                    text="The list is not reachable just now. Nothing was changed.")
+        return self.page("message.html", 503, title="Please try again shortly",
+                         text="The list is not reachable just now. Nothing was changed.")
 
-    routes = [
-        Route("/", show_form, methods=["GET"]),
-        Route("/subscribe", show_form, methods=["GET"]),
-        Route("/subscribe", subscribe, methods=["POST"]),
-        Route("/confirm/{token}", confirm, methods=["GET", "POST"]),
-        Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
-    ]
-    too_large = page("message.html", 413, title="Too much",
-                     text=f"That request was larger than {BODY_LIMIT // 1024} KB. The form needs far less.")
+    def app(self):
+        routes = [
+            Route("/", self.show_form, methods=["GET"]),
+            Route("/subscribe", self.show_form, methods=["GET"]),
+            Route("/subscribe", self.subscribe, methods=["POST"]),
+            Route("/confirm/{token}", self.confirm, methods=["GET", "POST"]),
+            Route("/unsubscribe/{token}", self.unsubscribe, methods=["GET", "POST"]),
+        ]
+        too_large = self.page("message.html", 413, title="Too much",
+                              text=f"That request was larger than {BODY_LIMIT // 1024} KB. The form needs far less.")
 
-    async def body_too_large(request: Request, exc: _TooLarge):
-        return too_large
+        async def body_too_large(request: Request, exc: _TooLarge):
+            return too_large
 
-    app = Starlette(routes=routes, exception_handlers={HTTPException: http_error, StoreError: store_down,
-                                                       _TooLarge: body_too_large})
-    return BodyLimit(app, BODY_LIMIT, too_large)
+        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large}
+        app = Starlette(routes=routes, exception_handlers=handlers)
+        return BodyLimit(app, BODY_LIMIT, too_large)
+
+
+def create_app(settings: Settings):
+    """The ASGI app of the list service."""
+    return ListService(settings).app()
 
 
 class _TooLarge(Exception):

@@ -8,29 +8,9 @@ import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import SqlStore, StoreError
+from .store import SqlStore, StoreError, schema
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS subscribers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    email TEXT NOT NULL,
-    email_key TEXT NOT NULL UNIQUE,
-    name TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    confirmation_sent_at TEXT
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    subscriber_id INTEGER NOT NULL REFERENCES subscribers (id),
-    at TEXT NOT NULL,
-    action TEXT NOT NULL,
-    how TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
-"""
+SCHEMA = schema(id="INTEGER PRIMARY KEY AUTOINCREMENT", ref="INTEGER")
 
 
 class SqliteStore(SqlStore):

@@ -24,6 +24,35 @@ CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # at most one confirmation email
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
 
 
+# The tables, the same on every database but for how an id is made:
+# schema(id=..., ref=...) fills in the dialect's column types.
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS subscribers (
+    id {id},
+    email TEXT NOT NULL,
+    email_key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL DEFAULT '',
+    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    confirmation_sent_at TEXT
+);
+CREATE TABLE IF NOT EXISTS events (
+    id {id},
+    subscriber_id {ref} NOT NULL REFERENCES subscribers (id),
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    how TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
+"""
+
+
+def schema(*, id: str, ref: str) -> str:
+    return _SCHEMA.format(id=id, ref=ref)
+
+
 class StoreError(Exception):
     """The database cannot be opened or used (one line for the operator)."""
 

@@ -1,0 +1,165 @@
+"""The real library's site in Debian's Chromium: the printed handbook, and the
+layout at a phone's and a laptop's width, light and dark."""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import threading
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, build_site
+from test_browser import Quiet, browser  # noqa: F401  (a fixture; importing skips this module without Chromium)
+
+ROOT = Path(__file__).parent.parent
+TODAY = "2026-11-29"  # 53 tips published, 9 scheduled
+PAGES = ["", "archive/", "principles/", "principles/ownership/", "tips/a-weekly-complaint-huddle/", "handbook/"]
+
+
+def _serve(folder: Path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory):
+    """The project's own tips/ built as `make site` does."""
+    root = tmp_path_factory.mktemp("real")
+    project = root / "proj"
+    project.mkdir()
+    for name in ("mkdocs.yml", "tips", "docs"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile)(ROOT / name, project / name)
+    server, url = _serve(build_site(project, root / "site", today=TODAY))
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def preview_site(tmp_path_factory):
+    """The fixture library as `tipweek serve` shows it: a scheduled tip and a draft, marked."""
+    root = tmp_path_factory.mktemp("preview")
+    shutil.copytree(FIXTURES / "library", root / "proj")
+    server, url = _serve(build_site(root / "proj", root / "site", preview=True))
+    yield url
+    server.shutdown()
+
+
+def _open(browser, url: str, width: int, scheme: str = "light"):  # noqa: F811
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url.split("/", 3)[0] + "//"
+                                                                                           + url.split("/", 3)[2])
+               else route.abort())
+    page.goto(url, wait_until="load")
+    return context, page
+
+
+# ------------------------------------------------------------------ the handbook on paper
+
+def test_the_handbook_prints_as_a_handbook(browser, real_site, tmp_path):  # noqa: F811
+    import pypdf
+
+    context, page = _open(browser, real_site + "handbook/", 1280)
+    tips = page.eval_on_selector_all(".tw-handbook-tip", """tips => tips.map(t => ({
+        title: t.querySelector('h3').innerText.trim(),
+        end: t.innerText.trim().split(/\\s+/).slice(-6).join(' ')}))""")
+    intros = page.eval_on_selector_all(".tw-handbook-principle", """sections => sections.map(s => ({
+        definition: s.querySelector('.tw-definition').innerText.trim().split(/\\s+/).slice(0, 8).join(' '),
+        first: (s.querySelector('.tw-handbook-tip h3') || {innerText: ''}).innerText.trim()}))""")
+    pdf = tmp_path / "handbook.pdf"
+    page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
+    context.close()
+    texts = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(pdf).pages]
+
+    assert len(tips) == 53
+    assert len(texts) <= 40, f"{len(texts)} pages for 53 tips"
+    first = texts[0]
+    # Page 1: the title, the contents (printed), and the first principle's tips right after: no page
+    # holds 35 words, no principle introduction sits alone on its page.
+    assert first.count("Tip of the week: the handbook") == 1  # the title; no running header over it
+    assert all(name in first for name in ("Ownership", "Responsiveness", "Empowerment", "Learning from complaints"))
+    assert tips[0]["title"] in first and len(first.split()) > 250
+    assert not any(re.search(r"\bSearch\b|Skip to content", text) for text in texts)  # Material's chrome stays home
+    for number, text in enumerate(texts, start=1):
+        assert re.search(rf"(^| ){number} / {len(texts)}( |$)", text), text  # numbered pages
+        if number > 1:
+            assert "Tip of the week: the handbook" in text  # the running header
+    for intro in intros:  # a principle's introduction starts on the page of its first tip
+        assert any(intro["definition"] in text and intro["first"] in text for text in texts), intro
+    for tip in tips:  # each tip whole on one page
+        pages = [n for n, text in enumerate(texts) if tip["title"] in text and tip["end"] in text]
+        assert pages, f"{tip['title']!r} is split across pages"
+
+
+# ------------------------------------------------------------------ layout
+
+WRAPS_AND_OVERFLOWS = """() => {
+  const found = {wrapped: [], overflowing: [], sidebar: null, scheme: document.body.dataset.mdColorScheme};
+  // A date or count on one line is one line box high; two lines make it about twice that.
+  for (const el of document.querySelectorAll('.md-content time, .md-content .tw-count, .md-content .tw-status')) {
+    const box = el.getBoundingClientRect(), style = getComputedStyle(el);
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
+    if (box.height > line * 1.5) found.wrapped.push(el.textContent.trim());
+  }
+  const column = document.querySelector('.md-content__inner');
+  const right = column.getBoundingClientRect().right;
+  for (const el of [column, ...column.querySelectorAll('[class^="tw-"], [class*=" tw-"]')]) {
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).display !== 'inline'
+        || el.getBoundingClientRect().right > right + 1) found.overflowing.push(el.className);
+  }
+  if (document.documentElement.scrollWidth > document.documentElement.clientWidth) found.overflowing.push('page');
+  const side = document.querySelector('.md-sidebar--primary');
+  if (side && !side.hidden && getComputedStyle(side).display !== 'none' && side.getBoundingClientRect().left >= 0) {
+    found.sidebar = [...side.querySelectorAll('.md-nav__link')].filter(a => a.getClientRects().length)
+      .map(a => a.textContent.trim());
+  }
+  return found;
+}"""
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_date_wraps_and_nothing_overflows(browser, real_site, tmp_path, width, scheme):  # noqa: F811
+    context, page = _open(browser, real_site, width, scheme)
+    problems = {}
+    for path in PAGES:
+        page.goto(real_site + path, wait_until="load")
+        page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '-') or 'home'}.png"))
+        found = page.evaluate(WRAPS_AND_OVERFLOWS)
+        assert found["scheme"] == ("slate" if scheme == "dark" else "default")
+        if found["wrapped"] or found["overflowing"]:
+            problems[path] = found
+        # A left sidebar that holds only the page's own name is clutter: there is none.
+        assert found["sidebar"] is None or len(found["sidebar"]) > 1, (path, found["sidebar"])
+    context.close()
+    assert not problems, problems
+    assert len(list(tmp_path.glob("*.png"))) == len(PAGES)
+
+
+def _contrast_js() -> str:
+    return """els => els.map(el => {
+      const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
+      const lum = c => { const [r, g, b] = rgb(c).map(v => { v /= 255;
+        return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+      const s = getComputedStyle(el), a = lum(s.color), b = lum(s.backgroundColor);
+      return {text: el.textContent.trim(), ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)};
+    })"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_preview_badges_are_readable(browser, preview_site, tmp_path, scheme):  # noqa: F811
+    context, page = _open(browser, preview_site + "archive/", 375, scheme)
+    if scheme == "dark":  # the fixture's palette has no media query: switch as a reader does
+        page.locator("label.md-header__button[for^='__palette']:visible").first.click()
+    assert page.locator("body").get_attribute("data-md-color-scheme") == ("slate" if scheme == "dark" else "default")
+    badges = page.eval_on_selector_all(".tw-status", _contrast_js())
+    page.screenshot(path=str(tmp_path / "preview-archive.png"))
+    context.close()
+    assert sorted(b["text"].split(":")[0] for b in badges) == ["Draft", "Scheduled for 24 November 2026"]
+    assert min(b["ratio"] for b in badges) >= 4.5, badges
