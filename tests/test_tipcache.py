@@ -106,7 +106,7 @@ def test_a_reader_never_sees_half_a_cache_while_two_writers_race(project):
         while not stop.is_set():
             cache = tipcache.TipCache.for_project(project, tips, principles)
             cache._old = {}  # every scan stores its entries again
-            loader.scan_library(tips, principles, project, cache)
+            loader.scan_library(tips, principles, project, cache=cache)
 
     def read() -> None:
         while not stop.is_set():
