@@ -37,8 +37,9 @@ check: $(STAMP)
 test: site
 	$(BIN)/python -m pytest
 
-# Performance against a Material blog at 100, 1000 and 5000 tips (benchmarks/README.md);
-# about 20 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
+# Performance against a Material blog at 100, 1000 and 5000 tips, then the weekly jobs and the
+# preview's edit latency at the real library and those sizes (benchmarks/README.md);
+# about 25 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
 # Then send's throughput to a slow local SMTP server over 1, 4 and 8 connections
 # (about 6 minutes).
 bench: $(STAMP)

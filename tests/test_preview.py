@@ -92,6 +92,8 @@ def test_an_edited_body_shows_and_other_tip_pages_stay(preview):
     assert "A courier lost a parcel" not in page
     # A link to a tip whose page was kept as it was still resolves to that page.
     assert 'href="../reply-before-lunch/">reply before lunch</a>' in page
+    # The search index is built after the pages, in the background.
+    preview.wait_until("pagefind/pagefind.js", lambda s, h: s == 200, "had a search index")
     handbook = preview.wait_until("handbook/", lambda s, h: "A van driver" in h, "showed the edit in the handbook")
     assert "A courier lost a parcel" not in handbook
     status, other = preview.get("tips/reply-before-lunch/")

@@ -204,7 +204,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         written += write_web_versions(self.edition, Path(config.site_dir))
         if self.incremental:
             self.incremental.finish(config.site_dir, written)
-        write_search_index(config)
+        if self.incremental and self.incremental.index_in_background:
+            self.incremental.index_after(write_search_index, config)  # serve: the page first, search just after
+        else:
+            write_search_index(config)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):

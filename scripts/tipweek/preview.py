@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from os.path import isdir, isfile, join
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -97,6 +98,10 @@ class PreviewState:
         self._dirty = False
         self.templates = TemplateCache()
         self._theme_files: dict[tuple, list[str]] = {}
+        self.index_in_background = False  # set by serve() below; a plain build indexes before it returns
+        self._index_lock = threading.Lock()
+        self._index_job: tuple | None = None
+        self._indexer: threading.Thread | None = None
 
     # ---------------------------------------------------------------- builder
     def incremental(self, config) -> bool:
@@ -129,6 +134,36 @@ class PreviewState:
             return env
 
         theme.get_env = get_env
+
+    def index_after(self, index, config) -> None:
+        """Run the search indexer (``index(config)``) in the background:
+        Pagefind reads every tip page, seconds at a thousand tips, and an
+        editor waits for the page, not for search. Runs one at a time; a
+        build that ends while one runs gets a fresh run right after it."""
+        with self._index_lock:
+            self._index_job = (index, config)
+            if self._indexer is None:
+                self._indexer = threading.Thread(target=self._index_loop, name="tipweek-search-index", daemon=True)
+                self._indexer.start()
+
+    def _index_loop(self) -> None:
+        while True:
+            with self._index_lock:
+                job, self._index_job = self._index_job, None
+                if job is None:
+                    self._indexer = None
+                    return
+            index, config = job
+            try:
+                index(config)
+            except Exception as exc:  # noqa: BLE001 - the preview goes on; the next save indexes again
+                log.warning(f"tipweek: the preview's search index was not updated: {exc}")
+
+    def wait_for_index(self) -> None:
+        """Before MkDocs empties the site folder (a clean build), or at the end."""
+        indexer = self._indexer
+        if indexer is not None:
+            indexer.join(timeout=600)
 
     def forget(self) -> None:
         """A build failed after it began writing: the next one starts clean."""
@@ -288,6 +323,10 @@ def serve(config_file: str | None = None, livereload: bool = True, build_type: s
         plugin = config.plugins["tipweek"]
         state: PreviewState | None = getattr(plugin, "incremental", None)
         dirty = build_type == "dirty" or (state is not None and state.incremental(config))
+        if state is not None:
+            state.index_in_background = True
+            if not dirty:
+                state.wait_for_index()
         logging.getLogger("mkdocs.commands.build").addFilter(quiet)
         try:
             build(config, serve_url=None if is_clean else serve_url, dirty=dirty)
@@ -337,6 +376,9 @@ def serve(config_file: str | None = None, livereload: bool = True, build_type: s
         finally:
             server.shutdown()
     finally:
+        state = getattr(config.plugins["tipweek"], "incremental", None)
+        if state is not None:
+            state.wait_for_index()
         config.plugins.on_shutdown()
         if isdir(site_dir):
             shutil.rmtree(site_dir)
