@@ -11,9 +11,8 @@ command needs.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urljoin
-
-from markdownify import MarkdownConverter
 
 from . import urls
 
@@ -73,26 +72,34 @@ def absolute_urls(html: str, base: str) -> str:
     return _URL_ATTR.sub(lambda m: m.group(1) + urljoin(base, m.group(2)) + m.group(3), html)
 
 
-class _TextConverter(MarkdownConverter):
-    """Plain text as people write it in a mail: a link is its words and the
-    address in angle brackets; an image is its description."""
+@lru_cache(maxsize=1)
+def _text_converter():
+    # Imported when a text part is made: markdownify (and Beautiful Soup) take
+    # a fifth of a second to import, which every other command would pay.
+    from markdownify import MarkdownConverter
 
-    def convert_a(self, el, text, *args, **kwargs):
-        href = el.get("href")
-        text = (text or "").strip()
-        if not href or href.startswith("#"):
-            return "" if text == "\u00b6" else text  # a heading's permalink is no use in a mail
-        if text in (href, href.removeprefix("mailto:")):
-            return f"<{href}>"
-        return f"{text} <{href}>"
+    class TextConverter(MarkdownConverter):
+        """Plain text as people write it in a mail: a link is its words and the
+        address in angle brackets; an image is its description."""
 
-    def convert_img(self, el, text, *args, **kwargs):
-        alt = el.get("alt") or ""
-        return f"[{alt}]" if alt else ""
+        def convert_a(self, el, text, *args, **kwargs):
+            href = el.get("href")
+            text = (text or "").strip()
+            if not href or href.startswith("#"):
+                return "" if text == "\u00b6" else text  # a heading's permalink is no use in a mail
+            if text in (href, href.removeprefix("mailto:")):
+                return f"<{href}>"
+            return f"{text} <{href}>"
+
+        def convert_img(self, el, text, *args, **kwargs):
+            alt = el.get("alt") or ""
+            return f"[{alt}]" if alt else ""
+
+    return TextConverter(heading_style="ATX", bullets="-", escape_asterisks=False, escape_underscores=False,
+                         escape_misc=False)
 
 
 def text_from_html(html: str) -> str:
     """The text part of a body from its HTML (already absolute and sanitised)."""
-    text = _TextConverter(heading_style="ATX", bullets="-", escape_asterisks=False,
-                          escape_underscores=False, escape_misc=False).convert(html)
+    text = _text_converter().convert(html)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
