@@ -81,7 +81,7 @@ def serve(config_file: str | None, today: dt.date | None, args: tuple[str, ...],
     """The live preview: MkDocs' server, with scheduled tips and drafts shown.
     MkDocs reloads mkdocs.yml on each rebuild (so an edit of it shows); the
     plugin instance, and so ``today``, lasts the whole session."""
-    from .preview import serve as preview_serve
+    from .preview_server import serve as preview_serve
 
     with mkdocs_options("serve", args) as options:
         overrides = {k: options.pop(k) for k in ("strict", "theme", "use_directory_urls", "dev_addr")}
