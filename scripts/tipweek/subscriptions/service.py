@@ -137,12 +137,9 @@ class ListService:
         except TokenError:
             return self.bad_link()
         if request.method == "GET":
-            sub = await run_in_threadpool(self.s.store.get, subscriber_id)
-            if sub is None:
-                return self.unknown()
-            return self.page("button.html", title="Confirm your subscription",
-                             text="One more step: press the button to start getting the tip of the week.",
-                             button="Confirm")
+            return await self.button_page(subscriber_id, title="Confirm your subscription", button="Confirm",
+                                          text="One more step: press the button to start getting the tip of "
+                                               "the week.")
         sub = await run_in_threadpool(self.s.store.confirm, subscriber_id, self.s.clock())
         if sub is None:
             return self.unknown()
@@ -160,12 +157,9 @@ class ListService:
         except TokenError:
             return self.bad_link()
         if request.method == "GET":
-            sub = await run_in_threadpool(self.s.store.get, subscriber_id)
-            if sub is None:
-                return self.unknown()
-            return self.page("button.html", title="Leave the list",
-                             text="Press the button and you will get no more emails from us.", button="Unsubscribe",
-                             link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
+            return await self.button_page(subscriber_id, title="Leave the list", button="Unsubscribe",
+                                          text="Press the button and you will get no more emails from us.",
+                                          link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
         # RFC 8058: a mail provider POSTs "List-Unsubscribe=One-Click"; our own button posts nothing.
         try:
             data = await request.form()
@@ -178,6 +172,13 @@ class ListService:
         return self.page("message.html", title="You're unsubscribed",
                          text="You will get no more emails from us.",
                          link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
+
+    async def button_page(self, subscriber_id: int, **context) -> HTMLResponse:
+        """What a GET of a link shows: one button whose POST does the change
+        (mail scanners open every link; only a person presses a button)."""
+        if await run_in_threadpool(self.s.store.get, subscriber_id) is None:
+            return self.unknown()
+        return self.page("button.html", **context)
 
     def bad_link(self) -> HTMLResponse:
         return self.page("message.html", 400, title="This link doesn't work",
