@@ -10,8 +10,10 @@ disagree about a link, an author or whether a tip is out.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 from zoneinfo import ZoneInfo
 
@@ -113,11 +115,25 @@ class Edition:
         self.preview = preview
         self.published = tuple(reversed(schedule.published_on(library, today)))  # newest first
         self.tip_of_the_week = self.published[0] if self.published else None
-        # The home page and the email feature this: the week's tip, or a re-run in a week without one.
-        self.reruns = reruns.plan(library, today)
-        self.featured = reruns.featured(library, today, options.weekday, self.tip_of_the_week, self.reruns)
         self.bodies = Bodies(site, renderer)
         self._related: Related | None = None
+
+    @cached_property
+    def reruns(self) -> dict[dt.date, Tip]:
+        """Every week's re-run up to ``today`` (see :mod:`reruns`)."""
+        return reruns.plan(self.library, self.today)
+
+    @cached_property
+    def featured(self) -> reruns.Featured | None:
+        """What the home page and the email feature: the week's tip, or a re-run in a week without one."""
+        return reruns.featured(self.library, self.today, self.options.weekday, self.tip_of_the_week, self.reruns)
+
+    def with_bodies_of_its_own(self) -> "Edition":
+        """The same edition (tips, day, re-runs) with an empty body store, for
+        MkDocs' page machinery to render into beside a cache of bodies."""
+        twin = copy.copy(self)
+        twin.bodies = Bodies(self.site)
+        return twin
 
     @property
     def principles(self):

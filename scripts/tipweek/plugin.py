@@ -60,13 +60,14 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
     incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
     library_failed = False  # the last on_config stopped on the tips' problems
+    prepared: Edition | None = None  # the edition a command made, for on_config to use
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
         self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
-        self.today, self.preview, self.list_url, self.incremental = None, False, None, None
+        self.today, self.preview, self.list_url, self.incremental, self.prepared = None, False, None, None, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
@@ -74,7 +75,9 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                               "and never change)")
         self.library_failed = False
         try:
-            self.edition: Edition = load_edition(config, self.config, self.today, preview=self.preview)
+            # A command (tipweek feed, email, send) made the edition already: the tips are read once.
+            prepared, self.prepared = self.prepared, None  # for this configuration only
+            self.edition: Edition = prepared or load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
             self.library_failed = True
             raise LibraryProblems(exc.errors) from None

@@ -151,19 +151,22 @@ class Project:
             edition = load_edition(self.mkdocs, self.options, today)
         except LibraryError as exc:
             raise LibraryProblems(exc.errors) from None
-        edition.bodies.renderer = cached_renderer(self.root, self.mkdocs, edition, self._mkdocs_bodies)
+        edition.bodies.renderer = cached_renderer(self.root, self.mkdocs, edition,
+                                                  lambda: self._mkdocs_bodies(edition))
         return edition
 
-    def _mkdocs_bodies(self):
-        """MkDocs' page machinery, set up as in the build: the Bodies the
-        plugin's edition renders into."""
+    def _mkdocs_bodies(self, edition: Edition):
+        """MkDocs' page machinery, set up as in the build around ``edition``
+        (the plugin takes it instead of reading the tips again): the Bodies
+        its pages render into."""
         from mkdocs.structure.files import get_files
 
         from .render import PageRenderer
 
+        twin = self.plugin.prepared = edition.with_bodies_of_its_own()
         config = self.mkdocs.plugins.on_config(self.mkdocs)
         files = config.plugins.on_files(get_files(config), config=config)
-        bodies = self.plugin.edition.bodies
+        bodies = twin.bodies
         bodies.renderer = PageRenderer(config, files)
         return bodies
 

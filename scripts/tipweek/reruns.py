@@ -14,8 +14,8 @@ and ``tipweek schedule`` all ask here):
   :data:`MIN_AGE_WEEKS` weeks before W.
 - Among those, a tip re-run within the last :data:`MIN_AGE_WEEKS` weeks is
   taken only when every eligible tip was; then ``evergreen: true`` tips come
-  first, then the least recently re-run (never re-run first), then a stable
-  hash of slug and week, so ties do not always fall to the same tip.
+  first, then the least recently re-run (never re-run first), then the
+  oldest: the archive comes back in the order it was written.
 
 Each choice depends on the earlier ones, so the plan is walked week by week
 from the week after the first tip: the same library and date always give
@@ -25,7 +25,7 @@ the same re-runs, and rebuilds stay byte-identical.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import heapq
 from dataclasses import dataclass
 
 from . import urls
@@ -79,12 +79,18 @@ def ahead_row(day: dt.date, tip: Tip | None) -> dict:
 def plan(library: Library, until: dt.date) -> dict[dt.date, Tip]:
     """The re-run of every empty week from the first tip's week to the week
     of ``until``: the week's Monday -> the tip re-run (weeks where no tip is
-    old enough are left out)."""
+    old enough are left out).
+
+    One pass over the weeks, O(weeks x log tips): the tips that may be taken
+    wait in a heap ordered by the rule; the few re-run in the last
+    :data:`MIN_AGE_WEEKS` weeks (at most one a week) wait aside, in the order
+    they ran, until they may be taken again."""
     tips = [t for t in library.tips if not t.draft]  # oldest first
     if not tips:
         return {}
     own_weeks = {monday_of(t.date) for t in tips}
-    last_run: dict[str, dt.date] = {}
+    ready: list[tuple] = []  # (not evergreen, last re-run, date, slug, tip): the smallest is taken
+    lately: list[tuple[Tip, dt.date]] = []  # re-run within MIN_AGE_WEEKS, oldest re-run first
     chosen: dict[dt.date, Tip] = {}
     old_enough = 0  # tips are sorted, so the eligible ones are a prefix
     monday, end = monday_of(tips[0].date) + WEEK, monday_of(until)
@@ -92,20 +98,26 @@ def plan(library: Library, until: dt.date) -> dict[dt.date, Tip]:
         if monday not in own_weeks:
             cutoff = monday - MIN_AGE_WEEKS * WEEK
             while old_enough < len(tips) and monday_of(tips[old_enough].date) <= cutoff:
+                _wait(ready, tips[old_enough], NEVER)
                 old_enough += 1
-            if old_enough:
-                pick = min(tips[:old_enough], key=lambda t: _preference(t, monday, last_run))
-                chosen[monday], last_run[pick.slug] = pick, monday
+            while lately and lately[0][1] <= cutoff:
+                _wait(ready, *lately.pop(0))
+            if ready:
+                pick = heapq.heappop(ready)[-1]
+            elif lately:  # every eligible tip ran lately: evergreen first, then the least recent
+                pick, _ = lately.pop(min(range(len(lately)), key=lambda i: (not lately[i][0].evergreen,
+                                                                          lately[i][1])))
+            else:
+                pick = None
+            if pick is not None:
+                chosen[monday] = pick
+                lately.append((pick, monday))
         monday += WEEK
     return chosen
 
 
-def _preference(tip: Tip, monday: dt.date, last_run: dict[str, dt.date]) -> tuple:
-    """Smallest is chosen: not re-run lately, evergreen, least recently re-run, then a stable hash."""
-    last = last_run.get(tip.slug, NEVER)
-    lately = last > monday - MIN_AGE_WEEKS * WEEK
-    tie = hashlib.sha256(f"{tip.slug}/{urls.week_label(monday)}".encode()).hexdigest()
-    return lately, not tip.evergreen, last, tie
+def _wait(ready: list, tip: Tip, last: dt.date) -> None:
+    heapq.heappush(ready, (not tip.evergreen, last, tip.date, tip.slug, tip))
 
 
 def current_week(today: dt.date, weekday: str) -> dt.date:
