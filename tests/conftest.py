@@ -53,6 +53,16 @@ def fixture_site(tmp_path_factory) -> Path:
     return build_site(project_dir, root / "site")
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, one per test module (fails under CI=true without it)."""
+    from chromium import chromium, require_chromium
+
+    require_chromium(module=False)
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def tipweek(project):
     """Run a tipweek command on the fixture project, as a user would."""

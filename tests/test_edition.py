@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from click.testing import CliRunner
 
-from conftest import TODAY, build_site
+from conftest import build_site
 from tipweek.cli import main
 
 SITE = "https://tips.example.org/"

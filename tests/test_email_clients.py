@@ -127,11 +127,6 @@ def test_related_tips_in_both_parts(project, tmp_path):
 
 # ------------------------------------------------------------------ a real browser, a real spam filter
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
 def needs(program: str) -> None:
     if shutil.which(program) or Path(program).exists():
         return
@@ -140,10 +135,7 @@ def needs(program: str) -> None:
     pytest.skip(f"{program} is not installed here")
 
 
-def test_the_layout_fits_a_phone_even_without_its_style_block(project, tmp_path):
-    needs(CHROMIUM)
-    from playwright.sync_api import sync_playwright
-
+def test_the_layout_fits_a_phone_even_without_its_style_block(project, tmp_path, browser):
     (project / "docs/images").mkdir(parents=True)
     (project / "docs/images/wide.png").write_bytes(png(1200, 300))
     tip = project / "tips/2026/2026-11-17-own-the-mistake.md"
@@ -153,19 +145,17 @@ def test_the_layout_fits_a_phone_even_without_its_style_block(project, tmp_path)
     html = message(out).get_body(("html",)).get_content()
     stripped = re.sub(r"<style>.*?</style>", "", html, flags=re.S)  # what a client that drops <style> keeps
     site = build_site(project, tmp_path / "site")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 320, "height": 640})
-        # the image is served from the built site, as a mail client would load it from the web
-        page.route("https://tips.example.org/**", lambda route: route.fulfill(
-            path=str(site / route.request.url.removeprefix("https://tips.example.org/"))))
-        for version in (html, stripped):
-            page.set_content(version, wait_until="load")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            image = page.evaluate("document.querySelector('img[alt=\"A wide chart\"]').getBoundingClientRect().width")
-            assert width <= 320, width
-            assert 0 < image <= 320, image
-        browser.close()
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    # the image is served from the built site, as a mail client would load it from the web
+    page.route("https://tips.example.org/**", lambda route: route.fulfill(
+        path=str(site / route.request.url.removeprefix("https://tips.example.org/"))))
+    for version in (html, stripped):
+        page.set_content(version, wait_until="load")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        image = page.evaluate("document.querySelector('img[alt=\"A wide chart\"]').getBoundingClientRect().width")
+        assert width <= 320, width
+        assert 0 < image <= 320, image
+    page.close()
     preheader = re.search(r'<div class="preheader"[^>]*>', html).group(0)
     assert "#ffffff" not in preheader.lower() and "display: none" in preheader
 

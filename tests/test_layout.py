@@ -3,27 +3,20 @@ layout at a phone's and a laptop's width, light and dark."""
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
+from chromium import require_chromium, serving
 from conftest import FIXTURES, build_site
-from test_browser import Quiet, browser  # noqa: F401  (a fixture; importing skips this module without Chromium)
+
+require_chromium()
 
 ROOT = Path(__file__).parent.parent
 TODAY = "2026-11-29"  # 53 tips published, 9 scheduled
 PAGES = ["", "archive/", "principles/", "principles/ownership/", "tips/a-weekly-complaint-huddle/", "handbook/"]
-
-
-def _serve(folder: Path):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +27,8 @@ def real_site(tmp_path_factory):
     project.mkdir()
     for name in ("mkdocs.yml", "tips", "docs"):
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile)(ROOT / name, project / name)
-    server, url = _serve(build_site(project, root / "site", today=TODAY))
-    yield url
-    server.shutdown()
+    with serving(build_site(project, root / "site", today=TODAY)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +36,8 @@ def preview_site(tmp_path_factory):
     """The fixture library as `tipweek serve` shows it: a scheduled tip and a draft, marked."""
     root = tmp_path_factory.mktemp("preview")
     shutil.copytree(FIXTURES / "library", root / "proj")
-    server, url = _serve(build_site(root / "proj", root / "site", preview=True))
-    yield url
-    server.shutdown()
+    with serving(build_site(root / "proj", root / "site", preview=True)) as url:
+        yield url
 
 
 def _open(browser, url: str, width: int, scheme: str = "light"):  # noqa: F811

@@ -7,17 +7,14 @@ week's send passes them by."""
 
 from __future__ import annotations
 
-import functools
-import os
 import re
 import shutil
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from chromium import require_chromium, serving
 from conftest import FIXTURES, TODAY, build_site
 from list_support import SECRET, ServiceThread, request, wait_for
 from smtp_servers import LocalSMTP, Recorder
@@ -29,21 +26,10 @@ from tipweek.subscriptions.service import Settings, create_app
 from tipweek.subscriptions.store import open_store
 from tipweek.subscriptions.tokens import Tokens
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{CHROMIUM} is missing: CI must install Debian's chromium (.ci/run does)", pytrace=False)
-    pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)", allow_module_level=True)
+require_chromium()
 
 REPO_SUBSCRIBE = Path(__file__).parent.parent / "docs" / "subscribe.md"
 NEXT_WEEK = "2026-12-01"  # the scheduled tip of 2026-11-24 is then the tip of the week
-
-
-class Quiet(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -79,22 +65,8 @@ def world(tmp_path_factory, smtp):
         settings.look, settings.list_url = look_of(project), service.url
         settings.send_confirmation = confirmation_sender(settings.look, project.options.email_from,
                                                          transport_factory(root, None, smtp.address, False, None))
-        site = build_site(project_dir, root / "site")
-        http = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-        threading.Thread(target=http.serve_forever, daemon=True).start()
-        yield {"project": project_dir, "db": db_url, "store": store, "service": service.url,
-               "site": f"http://127.0.0.1:{http.server_address[1]}/"}
-        http.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+        with serving(build_site(project_dir, root / "site")) as site:
+            yield {"project": project_dir, "db": db_url, "store": store, "service": service.url, "site": site}
 
 
 @pytest.fixture
