@@ -1,7 +1,9 @@
 /* tipweek's search box: the header's input, over Pagefind's pagefind.js.
  *
- * Pages stay light: Pagefind's script, its WebAssembly and the index are
- * fetched only when the box gets focus. Each query downloads only the index
+ * Pages load first: Pagefind's script, its WebAssembly and the index entry
+ * are fetched once the page is idle after its load (or at once when the box
+ * gets focus), so the first query pays only for its own index chunks, as
+ * the old search had its index ready. Each query downloads only the index
  * chunks for its words and the fragments of the results it shows.
  */
 (function () {
@@ -194,6 +196,9 @@
   }
 
   input.addEventListener("focus", function () { setOpen(true); load(); });
+  window.addEventListener("load", function () {
+    (window.requestIdleCallback || function (warm) { setTimeout(warm, 300); })(function () { load(); });
+  });
   input.addEventListener("input", schedule);
   filter.addEventListener("change", function () { latest++; run(latest); });
   more.addEventListener("click", function () { page(false); });
