@@ -54,6 +54,17 @@ def fixture_site(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def recording_smtp():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it gets, one per test module."""
+    from smtp_servers import LocalSMTP, Recorder
+
+    server = LocalSMTP(Recorder())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, one per test module (fails under CI=true without it)."""
     from chromium import chromium, require_chromium

@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from chromium import require_chromium, serving
 from conftest import FIXTURES, TODAY, build_site
 from list_support import SECRET, ServiceThread, request, wait_for
-from smtp_servers import LocalSMTP, Recorder
 from tipweek.cli import main
 from tipweek.project import Project
 from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
@@ -33,15 +32,7 @@ NEXT_WEEK = "2026-12-01"  # the scheduled tip of 2026-11-24 is then the tip of t
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    server = LocalSMTP(Recorder())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory, smtp):
+def world(tmp_path_factory, recording_smtp):
     """The project (with list_url), the running service, and the built site served on 127.0.0.1."""
     root = tmp_path_factory.mktemp("list-e2e")
     project_dir = root / "proj"
@@ -63,8 +54,8 @@ def world(tmp_path_factory, smtp):
         project = Project.load(config)
         # The service had to start before the site could name its URL: complete its settings now.
         settings.look, settings.list_url = look_of(project), service.url
-        settings.send_confirmation = confirmation_sender(settings.look, project.options.email_from,
-                                                         transport_factory(root, None, smtp.address, False, None))
+        transport = transport_factory(root, None, recording_smtp.address, False, None)
+        settings.send_confirmation = confirmation_sender(settings.look, project.options.email_from, transport)
         with serving(build_site(project_dir, root / "site")) as site:
             yield {"project": project_dir, "db": db_url, "store": store, "service": service.url, "site": site}
 
@@ -96,10 +87,10 @@ def send(world, today: str):
         "-f", str(world["project"] / "mkdocs.yml")])
 
 
-def test_sign_up_confirm_send_one_click_next_week(page, world, smtp, monkeypatch):
+def test_sign_up_confirm_send_one_click_next_week(page, world, recording_smtp, monkeypatch):
     monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
-    world["smtp"] = smtp.address
-    mailbox = smtp.handler
+    world["smtp"] = recording_smtp.address
+    mailbox = recording_smtp.handler
     store = world["store"]
 
     sign_up_on_the_site(page, world, "reader@example.org", "Rea Der")

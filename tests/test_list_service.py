@@ -15,7 +15,6 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
-from smtp_servers import LocalSMTP, Recorder
 from tipweek.cli import main
 from tipweek.project import Project
 from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
@@ -63,16 +62,8 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    server = LocalSMTP(Recorder())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, smtp):
-    svc = Service(tmp_path_factory.mktemp("list"), smtp)
+def service(tmp_path_factory, recording_smtp):
+    svc = Service(tmp_path_factory.mktemp("list"), recording_smtp)
     with svc.thread:
         yield svc
 
@@ -149,14 +140,14 @@ def test_one_confirmation_email_per_address_per_day(service):
     assert len(service.mailbox.received) == before + 2
 
 
-def test_per_ip_limit(tmp_path, smtp):
-    svc = Service(tmp_path, smtp, ip_limit=2)
+def test_per_ip_limit(tmp_path, recording_smtp):
+    svc = Service(tmp_path, recording_smtp, ip_limit=2)
     with svc.thread:
         assert [svc.sign_up(f"ip{i}@example.org")[0] for i in range(2)] == [200, 200]
-        before = snapshot(svc.store), len(smtp.handler.received)
+        before = snapshot(svc.store), len(recording_smtp.handler.received)
         status, body = svc.sign_up("ip3@example.org")
         assert status == 429 and title(body) == "Too many sign-ups"
-        assert (snapshot(svc.store), len(smtp.handler.received)) == before
+        assert (snapshot(svc.store), len(recording_smtp.handler.received)) == before
 
 
 def test_one_click_as_multipart_form_data(service):
@@ -170,8 +161,8 @@ def test_one_click_as_multipart_form_data(service):
     assert service.store.events()[-1].how == "one-click"
 
 
-def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, smtp):
-    svc = Service(tmp_path, smtp)
+def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, recording_smtp):
+    svc = Service(tmp_path, recording_smtp)
     dead = free_socket()  # bound, never listening: connections are refused
     svc.settings.send_confirmation = confirmation_sender(
         svc.settings.look, "Fixture Tips <tips@example.org>",
