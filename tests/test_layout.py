@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,30 +53,36 @@ def _open(browser, url: str, width: int, scheme: str = "light"):  # noqa: F811
 
 # ------------------------------------------------------------------ the handbook on paper
 
-def test_the_handbook_prints_as_a_handbook(browser, real_site, tmp_path):  # noqa: F811
+TIPS_ON_PAPER = """() => ({
+  tips: [...document.querySelectorAll('.tw-handbook-tip')].map(t => ({
+    title: t.querySelector('h3').innerText.trim(),
+    end: t.innerText.trim().split(/\\s+/).slice(-6).join(' ')})),
+  intros: [...document.querySelectorAll('.tw-handbook-intro')].map(i => ({
+    name: i.querySelector('h2').innerText.trim(),
+    definition: i.querySelector('.tw-definition').innerText.trim().split(/\\s+/).slice(0, 8).join(' '),
+    first: (i.parentElement.querySelector('.tw-handbook-tip h3') || {innerText: ''}).innerText.trim()})),
+})"""
+
+
+def _printed(page, pdf: Path) -> list[str]:
+    """``page`` printed by Chromium to A4, as the text of each sheet."""
     import pypdf
 
-    context, page = _open(browser, real_site + "handbook/", 1280)
-    tips = page.eval_on_selector_all(".tw-handbook-tip", """tips => tips.map(t => ({
-        title: t.querySelector('h3').innerText.trim(),
-        end: t.innerText.trim().split(/\\s+/).slice(-6).join(' ')}))""")
-    intros = page.eval_on_selector_all(".tw-handbook-principle", """sections => sections.map(s => ({
-        definition: s.querySelector('.tw-definition').innerText.trim().split(/\\s+/).slice(0, 8).join(' '),
-        first: (s.querySelector('.tw-handbook-tip h3') || {innerText: ''}).innerText.trim()}))""")
-    pdf = tmp_path / "handbook.pdf"
     page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
-    context.close()
-    texts = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(pdf).pages]
+    return [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(pdf).pages]
 
-    assert len(tips) == 53
+
+def _reads_as_a_handbook(texts: list[str], found: dict) -> None:
+    tips, intros = found["tips"], found["intros"]
+    assert len(tips) == 53 and len(intros) == 10
     assert len(texts) <= 40, f"{len(texts)} pages for 53 tips"
     first = texts[0]
-    # Page 1: the title, the contents (printed), and the first principle's tips right after: no page
+    # Page 1: the title, the contents, and the first principle's tips right after: no page
     # holds 35 words, no principle introduction sits alone on its page.
     assert first.count("Tip of the week: the handbook") == 1  # the title; no running header over it
-    assert all(name in first for name in ("Ownership", "Responsiveness", "Empowerment", "Learning from complaints"))
+    assert all(intro["name"] in first for intro in intros)
     assert tips[0]["title"] in first and len(first.split()) > 250
-    assert not any(re.search(r"\bSearch\b|Skip to content", text) for text in texts)  # Material's chrome stays home
+    assert not any(re.search(r"\bSearch\b|Skip to content|print edition", text) for text in texts)  # screen only
     for number, text in enumerate(texts, start=1):
         assert re.search(rf"(^| ){number} / {len(texts)}( |$)", text), text  # numbered pages
         if number > 1:
@@ -85,6 +92,57 @@ def test_the_handbook_prints_as_a_handbook(browser, real_site, tmp_path):  # noq
     for tip in tips:  # each tip whole on one page
         pages = [n for n, text in enumerate(texts) if tip["title"] in text and tip["end"] in text]
         assert pages, f"{tip['title']!r} is split across pages"
+
+
+def test_the_handbook_page_prints_as_a_handbook(browser, real_site, tmp_path):  # noqa: F811
+    context, page = _open(browser, real_site + "handbook/", 1280)
+    found = page.evaluate(TIPS_ON_PAPER)
+    assert page.get_by_role("link", name="print edition").get_attribute("href") == "print/"
+    texts = _printed(page, tmp_path / "handbook.pdf")
+    context.close()
+    _reads_as_a_handbook(texts, found)
+
+
+def test_the_print_edition_gives_each_principle_its_page_in_the_contents(browser, real_site, tmp_path):  # noqa: F811
+    context, page = _open(browser, real_site + "handbook/", 1280)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.get_by_role("link", name="print edition").click()
+    page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+    sheets = int(page.evaluate("document.documentElement.dataset.paged"))
+    found = page.evaluate(TIPS_ON_PAPER)
+    bar = page.get_by_role("region", name="Print edition")
+    assert bar.get_by_role("button", name="Print or save as PDF").is_visible()
+    assert bar.get_by_text(f"{sheets} A4 pages").is_visible()
+    page.screenshot(path=str(tmp_path / "print-edition.png"))
+    texts = _printed(page, tmp_path / "print-edition.pdf")
+    context.close()
+
+    assert errors == []
+    assert len(texts) == sheets  # what the screen shows is what prints
+    _reads_as_a_handbook(texts, found)
+    # The contents: each principle, its tips, and the page its introduction starts on.
+    starts = []
+    for intro in found["intros"]:
+        entry = re.search(rf"{re.escape(intro['name'])} (\d+) tips? (\d+)\b", texts[0])
+        assert entry, f"no page number for {intro['name']!r} in: {texts[0][:600]}"
+        start = int(entry.group(2))
+        assert intro["definition"] in texts[start - 1] and intro["first"] in texts[start - 1], (intro, start)
+        assert not any(intro["definition"] in text for text in texts[:start - 1])
+        starts.append(start)
+    assert starts == sorted(starts) and starts[0] == 1 and starts[-1] < len(texts)
+
+
+def test_links_in_the_print_edition_lead_where_the_handbooks_do(browser, preview_site):  # noqa: F811
+    context, page = _open(browser, preview_site + "handbook/print/", 1280)
+    page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+    links = {href for href in page.eval_on_selector_all(".pagedjs_pages a[href]", "as => as.map(a => a.href)")
+             if "#" not in href}
+    context.close()
+    assert preview_site + "tips/call-back-when-promised/" in links  # a tip's link to another tip
+    for href in links:
+        assert urllib.request.urlopen(href).status == 200, href
 
 
 # ------------------------------------------------------------------ layout

@@ -37,6 +37,15 @@ from .views import SiteView, long_date
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
 STYLESHEET = "assets/tipweek.css"
+# The handbook's print edition: a static page that lays the handbook out in
+# pages with Paged.js (vendored; see assets/pagedjs/README.md).
+PRINT_EDITION = {
+    urls.HANDBOOK_PRINT + "index.html": "assets/handbook-print.html",
+    "assets/handbook-print.css": "assets/handbook-print.css",
+    "assets/handbook-print-view.css": "assets/handbook-print-view.css",
+    "assets/handbook-print.js": "assets/handbook-print.js",
+    "assets/pagedjs/paged.polyfill.min.js": "assets/pagedjs/paged.polyfill.min.js",
+}
 
 
 class LibraryProblems(PluginError):
@@ -115,6 +124,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             self.pages[src_uri] = (kind, record)
 
         files.append(File.generated(config, STYLESHEET, abs_src_path=str(PACKAGE / STYLESHEET)))
+        for dest, source in PRINT_EDITION.items():
+            files.append(File.generated(config, dest, abs_src_path=str(PACKAGE / source)))
         # Placeholders for what on_post_build writes, so pages may link to them.
         for path in [*urls.feeds(view.library.principles), urls.EMAIL_LATEST]:
             files.append(File.generated(config, path, content=""))

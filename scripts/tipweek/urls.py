@@ -11,6 +11,7 @@ HOME = ""
 ARCHIVE = "archive/"
 PRINCIPLES = "principles/"
 HANDBOOK = "handbook/"
+HANDBOOK_PRINT = "handbook/print/"  # the print edition: pages numbered in its contents
 SUBSCRIBE = "subscribe/"
 RSS = "feed.xml"
 ATOM = "atom.xml"
