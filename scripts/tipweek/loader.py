@@ -10,6 +10,7 @@ and every problem found in one pass; ``load_library`` raises
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 
@@ -127,8 +128,54 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, er
     return rules.tip(source, principles, errors, publishing)
 
 
+class _Folder:
+    """One pass over the tips folder: the ``*.md`` files, with the directory
+    entries whose file type (and, once asked, ``stat``) the scan reuses, and
+    the other files. Like ``Path.rglob``, it does not follow a symbolic link
+    to a folder, and it lists hidden files too."""
+
+    def __init__(self, tips_dir: Path):
+        self.tips: list[os.DirEntry] = []
+        self.others: list[os.DirEntry] = []
+        folders = [str(tips_dir)]
+        while folders:
+            try:
+                listing = os.scandir(folders.pop())
+            except OSError:
+                continue
+            with listing:
+                for entry in listing:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif os.path.splitext(entry.name)[1] == ".md":
+                        self.tips.append(entry)
+                    else:
+                        self.others.append(entry)
+        # Path order (by folder, then name), as sorted(Path) gives, without making a Path of each.
+        self.tips.sort(key=lambda entry: entry.path.split(os.sep))
+        self.others.sort(key=lambda entry: entry.path.split(os.sep))
+
+    def misnamed(self, principles_file: Path) -> list[Path]:
+        found = []
+        skip = Path(principles_file).resolve()
+        for entry in self.others:
+            path = Path(entry.path)
+            if entry.name.startswith(".") or not entry.is_file() or path.resolve() == skip:
+                continue
+            if _DATED.match(entry.name):
+                found.append(path)
+            elif path.suffix.lower() not in (".yml", ".yaml"):
+                try:
+                    with open(path, "rb") as head:
+                        if head.read(3) == b"---":
+                            found.append(path)
+                except OSError:
+                    pass
+        return found
+
+
 def tip_files(tips_dir: Path) -> list[Path]:
-    return sorted(p for p in tips_dir.rglob("*.md") if p.suffix == ".md")
+    return [Path(entry.path) for entry in _Folder(tips_dir).tips]
 
 
 _DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
@@ -138,18 +185,7 @@ def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
     """Files that look like a tip (a date-prefixed name, or front matter)
     but are not ``*.md``, so nothing would read them. Hidden files, the
     vocabulary and YAML files (which may start with '---') are left alone."""
-    found = []
-    skip = principles_file.resolve()
-    for path in sorted(tips_dir.rglob("*")):
-        if path.suffix == ".md" or path.name.startswith(".") or not path.is_file() or path.resolve() == skip:
-            continue
-        if _DATED.match(path.name):
-            found.append(path)
-        elif path.suffix.lower() not in (".yml", ".yaml"):
-            with open(path, "rb") as head:
-                if head.read(3) == b"---":
-                    found.append(path)
-    return found
+    return _Folder(tips_dir).misnamed(principles_file)
 
 
 def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
@@ -191,20 +227,22 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
         return Library((), principles or {}), errors
     publishing = rules.Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
-    for path in tip_files(tips_dir):
-        if path.is_symlink() and not path.resolve().is_relative_to(real_root):
-            errors.append(TipError(_display(path, root), 1, "symbolic link points outside the tips folder",
-                                   "copy the tip into tips/ instead of linking it"))
+    folder = _Folder(tips_dir)
+    for entry in folder.tips:
+        if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
+            errors.append(TipError(_display(Path(entry.path), root), 1, "symbolic link points outside the "
+                                   "tips folder", "copy the tip into tips/ instead of linking it"))
             continue
         if cache is None:
-            tip = load_tip(path, root, principles, errors, publishing)
-        else:
-            tip = cache.load(path, lambda found, p=path: load_tip(p, root, principles, found, publishing), errors)
+            tip = load_tip(Path(entry.path), root, principles, errors, publishing)
+        else:  # (a Path is made only for a file the cache does not know)
+            tip = cache.load(entry, lambda found, e=entry: load_tip(Path(e.path), root, principles, found,
+                                                                    publishing), errors)
         if tip is not None:
             tips.append(tip)
     if cache is not None:
         cache.save()
-    for path in misnamed_tips(tips_dir, principles_file):
+    for path in folder.misnamed(principles_file):
         right = path.name.split(".")[0] + ".md"
         errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
                                "a tip's file name ends in .md", f"rename it {right}"))

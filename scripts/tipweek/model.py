@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 
@@ -46,7 +47,9 @@ class Principle:
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+# Not slots=True: a slotted frozen dataclass is unpickled through a Python
+# __setstate__, which made reading 5,000 tips from the cache twice as slow.
+@dataclass(frozen=True)
 class Tip:
     slug: str
     title: str
@@ -60,7 +63,7 @@ class Tip:
     evergreen: bool = False  # preferred when a week without a tip re-runs an old one (see reruns)
     source: str | None = None  # where an imported tip was first published
 
-    @property
+    @cached_property  # (asked for twice per tip on every load: the week rules)
     def week(self) -> tuple[int, int]:
         """The ISO (year, week) the tip is published in."""
         year, week, _ = self.date.isocalendar()

@@ -47,8 +47,8 @@ Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]
 _in_memory: dict[Path, tuple[Stamp, dict]] = {}
 
 
-def stamp(path: Path) -> Stamp:
-    st = os.stat(path)
+def stamp(path: Path | os.DirEntry) -> Stamp:
+    st = path.stat() if isinstance(path, os.DirEntry) else os.stat(path)
     return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
 
@@ -98,12 +98,14 @@ class TipCache:
             pass
         return {}
 
-    def load(self, path: Path, read: Callable[[list[TipError]], Tip | None], errors: list[TipError]) -> Tip | None:
-        """The tip in ``path`` (and its problems, added to ``errors``): from
-        the cache if the file is unchanged, else from ``read``."""
-        key = str(path)
+    def load(self, file: Path | os.DirEntry, read: Callable[[list[TipError]], Tip | None],
+             errors: list[TipError]) -> Tip | None:
+        """The tip in ``file`` (and its problems, added to ``errors``): from
+        the cache if the file is unchanged, else from ``read``. A directory
+        entry from ``os.scandir`` is stat-ed through its own ``stat()``."""
+        key = file.path if isinstance(file, os.DirEntry) else str(file)
         try:
-            now = stamp(path)
+            now = stamp(file)
         except OSError:
             return read(errors)  # let the loader report it
         entry = self._old.get(key)
