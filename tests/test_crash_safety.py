@@ -29,8 +29,8 @@ CHILD = textwrap.dedent("""
         tipweek.output.os = type("os", (), {**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")},
                                             "fsync": stop_here})
     elif point == "post_build":   # pages written, feeds about to be
-        import tipweek.plugin
-        tipweek.plugin.write_feeds = stop_here
+        import tipweek.feeds
+        tipweek.feeds.write_feeds = stop_here
     from tipweek.cli import main
     main(sys.argv[3:])
 """)

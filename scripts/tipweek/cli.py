@@ -57,24 +57,44 @@ def _library_or_exit(project: Project):
 def _edition_or_exit(project: Project, today: str | None):
     """The edition of the day, made as the build makes it; the tips' problems
     are printed as `tipweek check` prints them."""
-    from mkdocs.exceptions import PluginError
-
-    from .plugin import LibraryProblems
-
     try:
         return project.edition(_today(project, today))
-    except LibraryProblems as exc:
+    except LibraryError as exc:
         _print_errors(exc.errors, "text")
         sys.exit(1)
-    except PluginError as exc:
-        raise click.ClickException(str(exc)) from None
+    except Exception as exc:
+        # A plugin's error while MkDocs renders a body (MkDocs is imported only then).
+        errors = sys.modules.get("mkdocs.exceptions")
+        if errors and isinstance(exc, errors.PluginError):
+            raise click.ClickException(str(exc)) from None
+        raise
 
 
 def _print_errors(errors: list[TipError], fmt: str) -> None:
     problems.show(errors, fmt, click.echo)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands; those in their own modules are imported when run (or
+    listed by --help), so `tipweek feed` does not pay for the importer's and
+    the list's libraries."""
+
+    elsewhere = {"send": "tipweek.send_command:send", "list": "tipweek.subscriptions.commands:list_group",
+                 "import": "tipweek.importer.commands:import_command"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.elsewhere})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.elsewhere and name not in self.commands:
+            import importlib
+
+            module, attr = self.elsewhere[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tipweek")
 def main() -> None:
     """tipweek: one customer-service tip a week, as a site, feeds and an email.
@@ -280,16 +300,6 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     click.echo(f"wrote {out_file}: {msg['Subject']} (HTML {html_size / 1024:.1f} KB"
                f"{'; over the 102 KB where Gmail clips it!' if html_size > GMAIL_CLIP_BYTES else ''})")
 
-
-from .send_command import send  # noqa: E402  (it uses the helpers above)
-
-main.add_command(send)
-
-
-from .subscriptions.commands import list_group  # noqa: E402
-main.add_command(list_group)
-from .importer.commands import import_command  # noqa: E402
-main.add_command(import_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

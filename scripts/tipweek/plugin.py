@@ -24,14 +24,11 @@ from mkdocs.structure.pages import Page
 from . import urls
 from .config import TipweekConfig
 from .edition import Edition
-from .email import write_web_versions
-from .feeds import write_feeds
 from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
 from .render import rebase_urls
 from .schedule import TodayError
-from .search import write_search_index
 from .views import SiteView, long_date
 
 PACKAGE = Path(__file__).parent
@@ -214,6 +211,11 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
     # ------------------------------------------------------------------ outputs
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        # Imported here: a command that only loads the project (feed, email, send) skips them.
+        from .email import write_web_versions
+        from .feeds import write_feeds
+        from .search import write_search_index
+
         written = write_feeds(self.edition, Path(config.site_dir))
         written += write_web_versions(self.edition, Path(config.site_dir))
         if self.incremental:
