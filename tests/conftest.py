@@ -23,7 +23,7 @@ def fixed_today(monkeypatch):
 def project(tmp_path) -> Path:
     """A writable copy of tests/fixtures/library; returns its folder."""
     dest = tmp_path / "proj"
-    shutil.copytree(FIXTURES / "library", dest)
+    shutil.copytree(FIXTURES / "library", dest, ignore=shutil.ignore_patterns(".tipweek"))
     return dest
 
 

@@ -9,6 +9,7 @@ import email.policy
 
 import pytest
 
+import tipweek.render
 from tipweek.project import Project
 
 TIP = "tips/2026/2026-11-17-own-the-mistake.md"
@@ -16,16 +17,21 @@ TIP = "tips/2026/2026-11-17-own-the-mistake.md"
 
 @pytest.fixture
 def no_mkdocs(monkeypatch):
-    """Make starting MkDocs' page machinery fail the test."""
-    def refuse(self):
-        raise AssertionError("MkDocs' page machinery was started for a body in the cache")
-    return lambda: monkeypatch.setattr(Project, "_mkdocs_bodies", refuse)
+    """Make starting MkDocs' page machinery, or converting a body to text, fail the test."""
+    def refuse(*args):
+        raise AssertionError("a body in the cache was rendered (or converted to text) again")
+
+    def refusing():
+        monkeypatch.setattr(Project, "_mkdocs_bodies", refuse)
+        monkeypatch.setattr(tipweek.render, "text_from_html", refuse)
+    return refusing
 
 
 def test_the_second_run_reads_bodies_from_the_cache_and_writes_the_same_bytes(tipweek, project, no_mkdocs):
     assert tipweek("feed", "--out", str(project / "first")).exit_code == 0
     assert tipweek("email", "--out", str(project / "first.eml")).exit_code == 0
     assert list((project / ".tipweek/cache/bodies").glob("*.html"))
+    assert list((project / ".tipweek/cache/bodies").glob("*.txt"))  # the email's text part
     no_mkdocs()
     assert tipweek("feed", "--out", str(project / "second")).exit_code == 0
     assert tipweek("email", "--out", str(project / "second.eml")).exit_code == 0
@@ -62,3 +68,16 @@ def test_an_unreadable_cache_folder_only_costs_time(tipweek, project):
     result = tipweek("feed", "--out", str(project / "out"))
     assert result.exit_code == 0, result.output
     assert "Own the mistake" in (project / "out/feed.xml").read_text()
+
+
+def test_an_edited_tip_gets_a_new_text_part(tipweek, project):
+    def text_part(name: str) -> str:
+        message = email.message_from_bytes((project / name).read_bytes(), policy=email.policy.default)
+        return message.get_body(("plain",)).get_content()
+
+    assert tipweek("email", "--today", "2026-11-17", "--out", str(project / "a.eml")).exit_code == 0
+    assert "A courier lost a parcel" in text_part("a.eml")
+    path = project / TIP
+    path.write_text(path.read_text().replace("A courier lost a parcel", "A van driver lost a parcel"))
+    assert tipweek("email", "--today", "2026-11-17", "--out", str(project / "b.eml")).exit_code == 0
+    assert "A van driver lost a parcel" in text_part("b.eml") and "A courier lost" not in text_part("b.eml")

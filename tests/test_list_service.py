@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -39,7 +40,8 @@ class Service:
     """The app, its store, its mailbox and its clock, for one module."""
 
     def __init__(self, tmp, smtp, ip_limit: int = 1000):
-        project = Project.load(FIXTURES / "library" / "mkdocs.yml")
+        shutil.copytree(FIXTURES / "library", tmp / "proj")  # (a command writes its caches into the project)
+        project = Project.load(tmp / "proj" / "mkdocs.yml")
         self.store = open_store(f"sqlite:///{tmp}/list.sqlite3")
         self.tokens = Tokens(SECRET)
         self.clock = Clock()

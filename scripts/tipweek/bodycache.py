@@ -48,11 +48,11 @@ def _versions() -> str:
     return ";".join(found)
 
 
-def render_key(config, edition) -> bytes:
+def render_key(config_file: Path, docs_dir: str, edition) -> bytes:
     """What every body of this run depends on besides its own tip."""
-    digest = hashlib.blake2b(Path(config.config_file_path).read_bytes(), digest_size=20)
+    digest = hashlib.blake2b(Path(config_file).read_bytes(), digest_size=20)
     digest.update(f"\0{__version__}\0{_versions()}\0".encode())
-    docs = Path(config.docs_dir)
+    docs = Path(docs_dir)
     for folder, dirs, names in os.walk(docs):
         dirs.sort()
         digest.update("\0".join(os.path.relpath(os.path.join(folder, n), docs) for n in sorted(names)).encode())
@@ -76,41 +76,74 @@ class BodyCache:
             return None
 
     def put(self, tip: Tip, html: str) -> None:
-        path = self._path(tip)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".body.", suffix=".tmp", dir=self.folder)
-        except OSError:
-            return  # read-only project: render each time
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(html)
-            os.replace(tmp, path)
-        except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            return
-        if not self.wrote:
+        if _store(self._path(tip), html) and not self.wrote:
             self.wrote = True
-            self._prune()
-
-    def _prune(self) -> None:
-        old = time.time() - KEEP_DAYS * 86400
-        for path in self.folder.glob("*.html"):
-            try:
-                if path.stat().st_mtime < old:
-                    path.unlink()
-            except OSError:
-                pass
+            _prune(self.folder)
 
 
-def cached_renderer(root: Path, config, edition, mkdocs_bodies: Callable[[], object]) -> Callable[[Tip], None]:
+def _store(path: Path, text: str) -> bool:
+    """Write ``path`` atomically; False (and nothing written) if it cannot be."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".body.", suffix=".tmp", dir=path.parent)
+    except OSError:
+        return False  # read-only project: render each time
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def _prune(folder: Path) -> None:
+    old = time.time() - KEEP_DAYS * 86400
+    for path in folder.iterdir():
+        try:
+            if path.suffix in (".html", ".txt") and path.stat().st_mtime < old:
+                path.unlink()
+        except OSError:
+            pass
+
+
+def cached_text(root: Path) -> Callable[[str], str]:
+    """``render.text_from_html``, remembered by a digest of the HTML it is
+    given and of the converter's version: the email's text part, without
+    importing markdownify (and BeautifulSoup) again every week."""
+    folder = Path(root) / CACHE_DIR / FOLDER
+    try:
+        converter = metadata.version("markdownify")
+    except metadata.PackageNotFoundError:
+        converter = "-"
+    salt = f"{__version__}\0{_versions()}\0markdownify={converter}\0".encode()
+
+    def text(html: str) -> str:
+        path = folder / (hashlib.blake2b(salt + html.encode("utf-8"), digest_size=20).hexdigest() + ".txt")
+        try:
+            return path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
+        from .render import text_from_html
+
+        found = text_from_html(html)
+        if _store(path, found):
+            _prune(folder)
+        return found
+
+    return text
+
+
+def cached_renderer(root: Path, config_file: Path, docs_dir: str, edition,
+                    mkdocs_bodies: Callable[[], object]) -> Callable[[Tip], None]:
     """A renderer for ``edition.bodies``: the cached body if there is one,
     else the body MkDocs renders (``mkdocs_bodies()`` sets its machinery up
     once and returns the Bodies it renders into), which is then cached."""
-    cache = BodyCache(Path(root) / CACHE_DIR / FOLDER, render_key(config, edition))
+    cache = BodyCache(Path(root) / CACHE_DIR / FOLDER, render_key(config_file, docs_dir, edition))
     rendering = []
 
     def render(tip: Tip) -> None:

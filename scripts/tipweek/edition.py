@@ -73,6 +73,7 @@ class Bodies:
     def __init__(self, site: Site, renderer: BodyRenderer | None = None):
         self.site = site
         self.renderer = renderer
+        self.text_of: Callable[[str], str] = text_from_html  # a command sets a cached one (bodycache)
         self._html: dict[str, str] = {}
         self._away: dict[str, str] = {}
         self._text: dict[str, str] = {}
@@ -97,7 +98,7 @@ class Bodies:
     def text(self, tip: Tip) -> str:
         """The body as plain text (the email's text part), derived from :meth:`away`."""
         if tip.slug not in self._text:
-            self._text[tip.slug] = text_from_html(self.away(tip))
+            self._text[tip.slug] = self.text_of(self.away(tip))
         return self._text[tip.slug]
 
 

@@ -1,23 +1,25 @@
-"""A tipweek project: its mkdocs.yml (loaded once per run), the plugin's
-options, and the edition every output reads. The commands and the plugin
-both start here."""
+"""A tipweek project: its mkdocs.yml (loaded once per run, and only when
+needed: see configcache), the plugin's options, and the edition every
+output reads. The commands and the plugin both start here."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mkdocs.config.defaults import MkDocsConfig
-
-from . import schedule
-from .config import TipweekConfig
+from . import configcache, schedule
 from .edition import Edition, Site
 from .loader import load_library, scan_library
 from .model import Library, LibraryError, TipError
 from .tipcache import TipCache
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from .config import TipweekConfig
 
 
 class ProjectError(Exception):
@@ -36,12 +38,16 @@ def site_of(config: MkDocsConfig, options: TipweekConfig) -> Site:
 def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.date | None = None, *,
                  preview: bool = False) -> Edition:
     """Read and validate the library (raises LibraryError) and make the edition of ``today``."""
-    root = Path(config.config_file_path).resolve().parent
+    return _edition(Path(config.config_file_path).resolve().parent, site_of(config, options), options, today,
+                    preview=preview)
+
+
+def _edition(root: Path, site: Site, options, today: str | dt.date | None, *, preview: bool = False) -> Edition:
     day = schedule.resolve_today(today, options.timezone)
     tips, principles = root / options.tips, root / options.principles
     cache = TipCache.for_project(root, tips, principles, publishing=(options.weekday, day))
     library = load_library(tips, principles, root, weekday=options.weekday, today=day, cache=cache)
-    return Edition(site_of(config, options), library, day, options, preview=preview)
+    return Edition(site, library, day, options, preview=preview)
 
 
 class _Capture(logging.Handler):
@@ -53,12 +59,19 @@ class _Capture(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-@dataclass
 class Project:
-    root: Path
-    mkdocs: MkDocsConfig
-    options: TipweekConfig
-    plugin: object  # the TipweekPlugin instance MkDocs made for this configuration
+    """A project's root, site and plugin options; MkDocs' own configuration
+    (``mkdocs``) and the plugin instance MkDocs made (``plugin``) are loaded
+    the first time they are asked for."""
+
+    def __init__(self, config_file: Path, site: Site, options, docs_dir: str, *,
+                 mkdocs: MkDocsConfig | None = None, plugin: object = None, overrides: dict | None = None):
+        self.config_file = Path(config_file)
+        self.root = self.config_file.resolve().parent
+        self.site = site
+        self.options = options  # TipweekConfig, or the same values remembered by configcache
+        self.docs_dir = docs_dir
+        self._mkdocs, self._plugin, self._overrides = mkdocs, plugin, overrides or {}
 
     @staticmethod
     def find(config_file: str | Path | None = None) -> Path:
@@ -77,29 +90,37 @@ class Project:
     @classmethod
     def load(cls, config_file: str | Path | None = None, **overrides) -> "Project":
         """Read mkdocs.yml (or ``config_file``) the way ``mkdocs`` does, with
-        the options of ``mkdocs build``/``serve`` as ``overrides``."""
-        from mkdocs import exceptions
-        from mkdocs.config import load_config
-
+        the options of ``mkdocs build``/``serve`` as ``overrides``. Without
+        overrides, what configcache remembers of an unchanged mkdocs.yml
+        stands in until MkDocs' configuration is needed."""
         path = cls.find(config_file)
         if not path.is_file():
             raise ProjectError(f"{path}: not found; run tipweek in the project folder or pass -f mkdocs.yml")
-        # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
-        captured = _Capture()
-        logger = logging.getLogger("mkdocs.config")
-        logger.addHandler(captured)
-        try:
-            config = load_config(str(path), **overrides)
-        except (exceptions.ConfigurationError, exceptions.Abort) as exc:
-            problems = captured.messages or [str(exc)]
-            raise ProjectError("\n".join(_place_config_error(path, m) for m in problems)) from None
-        finally:
-            logger.removeHandler(captured)
-        plugin = config.plugins.get("tipweek")
-        if plugin is None:
-            raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
-        plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
-        return cls(Path(config.config_file_path).resolve().parent, config, plugin.config, plugin)
+        if not overrides:
+            remembered = configcache.read(path)
+            if remembered is not None:
+                return cls(path, remembered.site, remembered.options, remembered.docs_dir)
+        text = path.read_bytes()
+        config, plugin = _load_mkdocs(path, overrides)
+        project = cls(path, site_of(config, plugin.config), plugin.config, config.docs_dir, mkdocs=config,
+                      plugin=plugin, overrides=overrides)
+        if not overrides and path.read_bytes() == text:  # (not if it changed while MkDocs read it)
+            configcache.write(path, text, project.site, plugin.config, config.docs_dir)
+        return project
+
+    @property
+    def mkdocs(self) -> MkDocsConfig:
+        if self._mkdocs is None:
+            self._mkdocs, self._plugin = _load_mkdocs(self.config_file, self._overrides)
+            self.options = self._plugin.config
+        return self._mkdocs
+
+    @property
+    def plugin(self):
+        """The TipweekPlugin instance MkDocs made for this configuration."""
+        if self._plugin is None:
+            self.mkdocs  # noqa: B018 (loads it)
+        return self._plugin
 
     @property
     def tips_dir(self) -> Path:
@@ -108,10 +129,6 @@ class Project:
     @property
     def principles_file(self) -> Path:
         return self.root / self.options.principles
-
-    @property
-    def site(self) -> Site:
-        return site_of(self.mkdocs, self.options)
 
     def today(self, override: str | dt.date | None = None) -> dt.date:
         return schedule.resolve_today(override, self.options.timezone)
@@ -140,19 +157,15 @@ class Project:
 
     def edition(self, today: dt.date) -> Edition:
         """The edition of ``today`` for a command, as the build makes it
-        (raises LibraryProblems); tip bodies are rendered on demand by
+        (raises LibraryError); tip bodies are rendered on demand by
         MkDocs' own page machinery, so they match the built site's, and
         kept in .tipweek/cache/bodies so the next command need not start it."""
-        from .bodycache import cached_renderer
-        from .plugin import LibraryProblems
+        from .bodycache import cached_renderer, cached_text
 
-        self.plugin.today = today
-        try:
-            edition = load_edition(self.mkdocs, self.options, today)
-        except LibraryError as exc:
-            raise LibraryProblems(exc.errors) from None
-        edition.bodies.renderer = cached_renderer(self.root, self.mkdocs, edition,
+        edition = _edition(self.root, self.site, self.options, today)
+        edition.bodies.renderer = cached_renderer(self.root, self.config_file, self.docs_dir, edition,
                                                   lambda: self._mkdocs_bodies(edition))
+        edition.bodies.text_of = cached_text(self.root)
         return edition
 
     def _mkdocs_bodies(self, edition: Edition):
@@ -163,12 +176,36 @@ class Project:
 
         from .render import PageRenderer
 
+        self.plugin.today = edition.today
         twin = self.plugin.prepared = edition.with_bodies_of_its_own()
         config = self.mkdocs.plugins.on_config(self.mkdocs)
         files = config.plugins.on_files(get_files(config), config=config)
         bodies = twin.bodies
         bodies.renderer = PageRenderer(config, files)
         return bodies
+
+
+def _load_mkdocs(path: Path, overrides: dict):
+    """MkDocs' configuration and the tipweek plugin it made; ProjectError if MkDocs refuses it."""
+    from mkdocs import exceptions
+    from mkdocs.config import load_config
+
+    # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
+    captured = _Capture()
+    logger = logging.getLogger("mkdocs.config")
+    logger.addHandler(captured)
+    try:
+        config = load_config(str(path), **overrides)
+    except (exceptions.ConfigurationError, exceptions.Abort) as exc:
+        problems = captured.messages or [str(exc)]
+        raise ProjectError("\n".join(_place_config_error(path, m) for m in problems)) from None
+    finally:
+        logger.removeHandler(captured)
+    plugin = config.plugins.get("tipweek")
+    if plugin is None:
+        raise ProjectError(f"{path}:1: the 'tipweek' plugin is not enabled (add '- tipweek' under plugins:)")
+    plugin.on_shutdown()  # MkDocs keeps the instance across loads: start from its defaults
+    return config, plugin
 
 
 def _place_config_error(path: Path, message: str) -> str:

@@ -99,15 +99,16 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     from .cli import _project, _week_tip
     from .email import ListOptions
 
+    if not unsuppress:  # usage first: a refused command touches nothing
+        if as_json and not status:
+            raise click.UsageError("--json goes with --status (a send prints one summary line).")
+        if subscribers and list_db or not (subscribers or list_db or status):
+            raise click.UsageError("give either --subscribers FILE or --list DB_URL")
     project = _project(config_file)
     folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
     suppression = SuppressionList(folder / "suppressed.txt")
     if unsuppress:
         return lift(suppression, unsuppress)
-    if as_json and not status:
-        raise click.UsageError("--json goes with --status (a send prints one summary line).")
-    if subscribers and list_db or not (subscribers or list_db or status):
-        raise click.UsageError("give either --subscribers FILE or --list DB_URL")
     edition, featured = _week_tip(project, today)  # the week's tip, or its re-run
     tip = featured.tip
     ledger = Ledger(folder, featured.week)  # a re-run week has its own ledger
