@@ -117,10 +117,10 @@ def build(project: Path, config: str, site: str) -> None:
 
 def prepare(project: Path, log) -> None:
     """Both sites of ``project``: site/ (as `tipweek build` makes it) and
-    site-material-search/."""
-    if not (project / "site" / "pagefind").is_dir():
-        log(f"search: building {project.relative_to(WORK)}/site")
-        build(project, "mkdocs.yml", "site")
+    site-material-search/, built afresh: a site left by an earlier run may
+    hold an older search box."""
+    log(f"search: building {project.relative_to(WORK)}/site")
+    build(project, "mkdocs.yml", "site")
     log(f"search: building {project.relative_to(WORK)}/site-material-search")
     build(project, material_variant(project), "site-material-search")
 

@@ -68,6 +68,24 @@ def test_search_finds_a_word_in_one_tips_body_and_opens_it(page, served, tmp_pat
     assert (tmp_path / "search.png").stat().st_size > 10_000
 
 
+def test_results_come_while_the_word_is_typed(page, served):
+    """As with the old search: a person typing at 80 ms a key sees results before the
+    word is finished, and the status line speaks only of the whole word."""
+    page.goto(served, wait_until="networkidle")
+    page.evaluate("""() => {
+      window.__firstResultsFor = null;
+      new MutationObserver(() => {
+        if (window.__firstResultsFor === null && document.querySelector('#tw-search-results .tw-result'))
+          window.__firstResultsFor = document.querySelector('#tw-search-input').value;
+      }).observe(document.querySelector('#tw-search-results'), {childList: true});
+    }""")
+    page.locator("#tw-search-input").click()
+    page.keyboard.type("marmalade", delay=80)
+    expect(status(page)).to_have_text("1 result.")
+    typed = page.evaluate("window.__firstResultsFor")
+    assert typed and len(typed) < len("marmalade"), typed
+
+
 def test_filter_by_principle_narrows_the_results(page, served):
     page.goto(served)
     search(page, "customer")

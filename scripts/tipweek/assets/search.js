@@ -11,6 +11,7 @@
 
   var PAGE_SIZE = 10;
   var DEBOUNCE_MS = 90; // long enough to skip the words in between, short enough not to be felt
+  var AT_ONCE_FROM = 3; // letters typed before a search runs without waiting for a pause
 
   var box = document.querySelector("[data-tw-search]");
   var toggle = document.getElementById("__search");
@@ -26,8 +27,9 @@
 
   var pagefind = null; // the promise of the loaded module
   var timer = 0;
-  var latest = 0; // the number of the newest query: older answers are dropped
-  var shown = { results: [], next: 0, query: 0 };
+  var latest = 0; // the number of the newest query
+  var running = 0; // searches under way: while there is one, a keystroke waits for a pause
+  var shown = { results: [], next: 0, query: 0 }; // the newest list on screen, or being drawn
 
   function say(text) {
     status.textContent = text;
@@ -73,7 +75,11 @@
     if (pagefind && term) {
       pagefind.then(function (pf) { return pf.preload(term); }).catch(function () {});
     }
-    timer = setTimeout(function () { run(query); }, DEBOUNCE_MS);
+    // Results while typing, as the old search gave them: once a few letters
+    // are in, a keystroke searches at once unless a search is still running;
+    // then it waits for a pause, so the last word typed is always searched.
+    if (!running && term.length >= AT_ONCE_FROM) run(query);
+    else timer = setTimeout(function () { run(query); }, DEBOUNCE_MS);
   }
 
   function run(query) {
@@ -83,26 +89,30 @@
       show(query, [], "Type a word to search the tips.");
       return;
     }
+    running++;
     load().then(function (pf) {
       var options = principle ? { filters: { principle: principle } } : {};
       return pf.search(term || null, options);
     }).then(function (search) {
-      if (query !== latest || !search) return;
+      running--;
+      if (query < shown.query || !search) return; // a newer list is on screen already
       var count = search.results.length;
       var within = principle ? " in " + principle : "";
       var found = count === 0
         ? "No tip matches " + (term ? "\u201c" + term + "\u201d" : "") + within + "."
         : count + (count === 1 ? " result" : " results") + within + ".";
       show(query, search.results, found);
-    }).catch(function () {});
+    }, function () { running--; }).catch(function () {});
   }
 
-  /* The old results stay until the new ones are ready, then the status
-     line announces them: no flicker while typing, nothing said too early. */
+  /* The old results stay until newer ones are ready (an answer never
+     replaces a newer one), and the status line announces only the answer
+     to what is in the box now: no flicker, nothing said too early. */
   function show(query, results, text) {
+    if (query < shown.query) return Promise.resolve(false);
     shown = { results: results, next: 0, query: query };
     return page(true).then(function (done) {
-      if (done) say(text);
+      if (done && query === latest) say(text);
     });
   }
 
@@ -111,7 +121,7 @@
     var query = shown.query;
     shown.next += batch.length;
     return Promise.all(batch.map(function (r) { return r.data(); })).then(function (pages) {
-      if (query !== latest) return false;
+      if (query !== shown.query) return false; // a newer list came meanwhile
       if (replace) list.textContent = "";
       pages.forEach(function (data) { list.appendChild(item(data)); });
       more.hidden = shown.next >= shown.results.length;
