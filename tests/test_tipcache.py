@@ -76,6 +76,27 @@ def test_a_changed_principles_file_checks_every_tip_again(tipweek, project):
     assert f"{TIP}:4: " in result.output and "'sincerity'" in result.output
 
 
+def test_the_vocabulary_comes_from_the_cache_until_it_changes(tipweek, project, monkeypatch):
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    read = []
+    real = loader.load_principles
+    monkeypatch.setattr(loader, "load_principles", lambda *args: read.append(1) or real(*args))
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    assert read == []  # unchanged: not parsed again
+    principles = project / "tips/principles.yml"
+    principles.write_text(principles.read_text().replace("name: Ownership", "name: Owning it"))
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    assert read == [1] and "Owning it" in (project / "out/principles/ownership/feed.xml").read_text()
+
+
+def test_a_broken_vocabulary_is_reported_on_every_run(tipweek, project):
+    principles = project / "tips/principles.yml"
+    principles.write_text(principles.read_text().replace("ownership:", "Ownership:", 1))
+    first, second = tipweek("check"), tipweek("check")
+    assert first.exit_code == second.exit_code == 1
+    assert second.output == first.output and "tips/principles.yml" in first.output
+
+
 def test_a_deleted_tip_is_gone_and_a_new_one_is_read(tipweek, project):
     assert tipweek("check").exit_code == 0
     (project / TIP).unlink()

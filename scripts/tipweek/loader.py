@@ -14,12 +14,15 @@ import os
 import re
 from pathlib import Path
 
-import frontmatter
-import yaml
+from typing import TYPE_CHECKING
 
 from . import rules
-from .front_matter import DuplicateKey, ParsedYaml, parse_yaml, yaml_problem
 from .model import Library, LibraryError, Principle, Tip, TipError
+
+if TYPE_CHECKING:
+    from .front_matter import ParsedYaml
+# (YAML and python-frontmatter are imported when a file is read: a run whose
+# tips and vocabulary all come from the cache does without them.)
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -28,6 +31,10 @@ def _read_yaml(text: str, where: str, line_offset: int, duplicate: tuple[str, st
                errors: list[TipError]) -> ParsedYaml | None:
     """Parse ``text``; on failure add the problem and return None.
     ``duplicate`` is the (message with {key}, hint) for a key given twice."""
+    import yaml
+
+    from .front_matter import DuplicateKey, parse_yaml, yaml_problem
+
     try:
         return parse_yaml(text)
     except DuplicateKey as dup:
@@ -100,6 +107,8 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, er
     if text is None:
         return None
     text = text.replace("\r\n", "\n")
+    import frontmatter
+
     handler = frontmatter.YAMLHandler()
     if not handler.detect(text):
         errors.append(TipError(where, 1, "no front matter", "start the file with a '---' line, "
@@ -218,7 +227,10 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
     tips_dir, principles_file = Path(tips_dir), Path(principles_file)
     root = Path(root) if root else tips_dir.parent
     errors: list[TipError] = []
-    principles = load_principles(principles_file, root, errors)
+    if cache is None:
+        principles = load_principles(principles_file, root, errors)
+    else:
+        principles = cache.vocabulary(lambda found: load_principles(principles_file, root, found), errors)
     vocabulary_problems = len(errors)
     tips: list[Tip] = []
     if not tips_dir.is_dir():

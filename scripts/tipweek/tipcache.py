@@ -33,7 +33,7 @@ from .model import Tip, TipError
 
 CACHE_DIR = Path(".tipweek") / "cache"
 FILE_NAME = "tips.pickle"
-FORMAT = 1
+FORMAT = 2  # 2: the vocabulary too
 RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
@@ -74,8 +74,11 @@ class TipCache:
                         str(Path(tips_dir).resolve()), str(principles_file),
                         _optional_stamp(principles_file), publishing)
         self.started_ns = time.time_ns()
-        self._old: dict[str, Entry] = self._read()
+        self._old: dict[str, Entry] = {}
+        self._old_vocabulary: tuple | None = None  # (principles, their problems)
+        self._read()
         self._new: dict[str, Entry] = {}
+        self._new_vocabulary: tuple | None = None
         self.hits = self.misses = 0
         self._stored = False
 
@@ -84,7 +87,7 @@ class TipCache:
         """``publishing``: (weekday, today), on which the weekday rule's verdicts depend."""
         return cls(Path(root) / CACHE_DIR, tips_dir, principles_file, root, publishing)
 
-    def _read(self) -> dict[str, Entry]:
+    def _read(self) -> None:
         try:
             remembered = _in_memory.get(self.file)
             if remembered and remembered[0] == stamp(self.file):
@@ -93,10 +96,9 @@ class TipCache:
                 with open(self.file, "rb") as cached:
                     data = pickle.load(cached)
             if data["context"] == self.context:
-                return data["entries"]
+                self._old, self._old_vocabulary = data["entries"], data.get("vocabulary")
         except Exception:  # missing, half-written by a crashed writer, or from another version
             pass
-        return {}
 
     def load(self, file: Path | os.DirEntry, read: Callable[[list[TipError]], Tip | None],
              errors: list[TipError]) -> Tip | None:
@@ -123,6 +125,23 @@ class TipCache:
             self._stored = True
         return tip
 
+    def vocabulary(self, read: Callable[[list[TipError]], dict | None], errors: list[TipError]) -> dict | None:
+        """The principles (and their problems, added to ``errors``): from the
+        cache while the principles file is unchanged (its stamp is part of
+        the context), else from ``read``."""
+        if self._old_vocabulary is None:
+            found: list[TipError] = []
+            principles = read(found)
+            entry = (principles, tuple(found))
+            written = self.context[6]  # the principles file's stamp
+            if written is not None and written[2] < self.started_ns - RACY_NS:
+                self._new_vocabulary = entry
+                self._stored = True
+        else:
+            entry = self._new_vocabulary = self._old_vocabulary
+        errors.extend(entry[1])
+        return entry[0]
+
     def save(self) -> None:
         """Write the entries of this scan, if they differ from what was read."""
         if not self._stored and self._new.keys() == self._old.keys():
@@ -132,7 +151,7 @@ class TipCache:
             fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=self.file.parent)
         except OSError:
             return  # a read-only project: work uncached
-        data = {"context": self.context, "entries": self._new}
+        data = {"context": self.context, "entries": self._new, "vocabulary": self._new_vocabulary}
         try:
             with os.fdopen(fd, "wb") as out:
                 pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
