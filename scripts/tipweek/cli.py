@@ -4,13 +4,12 @@ write feeds and the weekly email, and send it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from . import agenda, problems, schedule
+from . import problems, schedule
 from .loader import dated_files
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip, pick_day
@@ -184,6 +183,10 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
     """
     project = _project(config_file)
     library = _library_or_exit(project)
+    import json
+
+    from . import agenda
+
     found = agenda.Agenda.of(library, _today(project, today), weeks, project.options.weekday)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
 

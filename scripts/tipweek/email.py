@@ -53,9 +53,12 @@ def week_label(tip: Tip) -> str:
 
 @lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
+    # The bytecode cache (in the temporary folder, keyed by each template's source) spares
+    # every weekly run compiling the templates again.
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(Path(__file__).parent / "email_templates"),
-        autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True, trim_blocks=False)
+        autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True, trim_blocks=False,
+        bytecode_cache=jinja2.FileSystemBytecodeCache())
 
 
 @lru_cache(maxsize=1)
