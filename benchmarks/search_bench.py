@@ -47,6 +47,10 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 # An ordinary word (in about a quarter of the real tips) and one in nearly every tip.
 WORDS = ("refund", "customer")
 KEY_DELAY_MS = 60
+# At the real library, also a reader who looks at the page for a moment before
+# clicking into the box (the old search built its index during the page load;
+# Pagefind loads once the page is shown).
+READ_FIRST_S = 1.0
 ENGINES = {
     # name: (site folder, the search's own files)
     "material": ("site-material-search", re.compile(r"/search/search_index\.json|/javascripts/workers/search|"
@@ -79,8 +83,6 @@ def real_project(log) -> Path:
     for part in ("docs", "tips"):
         shutil.copytree(ROOT / part, dest / part)
     shutil.copy(ROOT / "mkdocs.yml", dest / "mkdocs.yml")
-    log("search: building real/tipweek/site")
-    build(dest, "mkdocs.yml", "site")
     return dest
 
 
@@ -138,8 +140,8 @@ def serve(folder: Path) -> tuple[ThreadingHTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
-def one_search(browser, url: str, word: str, own_files: re.Pattern) -> dict:
-    """A first visit: open the home page, click the box, type ``word``."""
+def one_search(browser, url: str, word: str, own_files: re.Pattern, read_first_s: float = 0.0) -> dict:
+    """A first visit: open the home page, (wait ``read_first_s``,) click the box, type ``word``."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
         page = context.new_page()
@@ -148,6 +150,8 @@ def one_search(browser, url: str, word: str, own_files: re.Pattern) -> dict:
         page.on("requestfinished", lambda request: finished.append(request))
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(url) else route.abort())
         page.goto(url, wait_until="load")
+        if read_first_s:
+            page.wait_for_timeout(read_first_s * 1000)
         page.locator("input.md-search__input").first.click()
         page.keyboard.type(word, delay=KEY_DELAY_MS)
         page.wait_for_function("window.__bench.shown !== null", timeout=120_000, polling=50)
@@ -186,6 +190,14 @@ def measure(projects: dict[str, Path], repeat: int, log) -> dict:
                             results[label][engine][word] = cell
                             log(f"search [{label}] {engine} {word!r}: {cell['first_results_s']:.2f} s, "
                                 f"{cell['bytes'] / 1024:.0f} KB in {cell['requests']} requests")
+                        if label == "real":
+                            for word in WORDS:
+                                runs = [one_search(browser, url, word, own_files, READ_FIRST_S)
+                                        for _ in range(repeat)]
+                                first = statistics.median(r["first_results_s"] for r in runs)
+                                results[label][engine].setdefault("after_reading", {})[word] = first
+                                log(f"search [{label}] {engine} {word!r}, typing {READ_FIRST_S:g} s after the "
+                                    f"load: {first:.2f} s")
                     finally:
                         server.shutdown()
         finally:
@@ -235,6 +247,13 @@ def targets(search: dict) -> list[dict]:
         new, old = (sizes["real"][e][word]["first_results_s"] for e in ("pagefind", "material"))
         out.append({"target": f"Pagefind no slower than Material search, '{word}' (real library)",
                     "value": new, "limit": old, "pass": new <= old, "shown": f"{new:.2f} s vs {old:.2f} s"})
+    for word in search["words"]:
+        after = {e: sizes["real"][e].get("after_reading", {}).get(word) for e in ("pagefind", "material")}
+        if None not in after.values():
+            new, old = after["pagefind"], after["material"]
+            out.append({"target": f"Pagefind no slower than Material search, '{word}' (real library, typing "
+                                  f"{READ_FIRST_S:g} s after the load)", "value": new, "limit": old,
+                        "pass": new <= old, "shown": f"{new:.2f} s vs {old:.2f} s"})
     return out
 
 
@@ -253,6 +272,12 @@ def report_lines(search: dict) -> list[str]:
             cells = [search["sizes"][k][engine][word] for k in labels]
             lines.append(f"| {LABELS[engine]}, '{word}' | " + " | ".join(
                 f"{c['first_results_s']:.2f} s, {_size(c['bytes'])}" for c in cells) + " |")
+    for word in search["words"]:
+        for engine in ENGINES:
+            after = search["sizes"]["real"][engine].get("after_reading", {}).get(word)
+            if after is not None:
+                lines.append(f"| {LABELS[engine]}, '{word}', typing {READ_FIRST_S:g} s after the load | "
+                             f"{after:.2f} s |" + " |" * (len(labels) - 1))
     return lines
 
 
