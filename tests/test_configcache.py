@@ -96,3 +96,25 @@ def test_an_unreadable_cache_only_costs_time(tipweek, project):
     assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
     assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
     assert "Fixture tips" in (project / "out/feed.xml").read_text()
+
+
+def test_a_mkdocs_yml_that_inherits_another_file_is_loaded_every_time(tipweek, project):
+    config = project / "mkdocs.yml"
+    (project / "base.yml").write_text("site_name: Base one\n")
+    # quoted, as some editors write keys: still another file's values
+    config.write_text('"INHERIT": base.yml\n' + config.read_text().replace("site_name: Fixture tips\n", ""))
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    assert "<title>Base one</title>" in (project / "out/feed.xml").read_text()
+    (project / "base.yml").write_text("site_name: Base two\n")
+    assert tipweek("feed", "--out", str(project / "out")).exit_code == 0
+    assert "<title>Base two</title>" in (project / "out/feed.xml").read_text()
+
+
+def test_a_missing_docs_folder_is_reported_as_mkdocs_reports_it(tipweek, project):
+    import shutil
+
+    assert tipweek("check").exit_code == 0
+    shutil.rmtree(project / "docs")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "docs_dir" in result.output and "Traceback" not in result.output

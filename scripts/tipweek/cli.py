@@ -84,6 +84,12 @@ class _Commands(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.elsewhere})
 
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ProjectError as exc:  # mkdocs.yml loaded late (a body to render) and refused
+            raise click.ClickException(str(exc)) from None
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.elsewhere and name not in self.commands:
             import importlib

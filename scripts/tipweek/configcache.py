@@ -37,8 +37,9 @@ from .tipcache import CACHE_DIR
 
 FILE_NAME = "project.pickle"
 _CODE = ("config.py", "project.py", "configcache.py", "edition.py")
-# What makes a configuration depend on more than its own bytes.
-_OUTSIDE = re.compile(rb"!ENV|^\s*INHERIT\s*:|^\s*hooks\s*:|!!python", re.MULTILINE)
+# What makes a configuration depend on more than its own bytes, written any way
+# (quoted, after a byte-order mark...): a false match only costs the cache.
+_OUTSIDE = re.compile(rb"INHERIT|hooks|!ENV|!!python")
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ class Remembered:
 
 def _key(config_file: Path, text: bytes) -> bytes:
     digest = hashlib.blake2b(text, digest_size=20)
-    digest.update(f"\0{Path(config_file).resolve()}\0{__version__}\0{sys.version}\0".encode())
+    digest.update(f"\0{os.path.abspath(config_file)}\0{Path(config_file).resolve()}\0{__version__}\0"
+                  f"{sys.version}\0".encode())
     here = Path(__file__).parent
     for name in _CODE:
         st = os.stat(here / name)
@@ -75,19 +77,22 @@ def read(config_file: Path) -> Remembered | None:
             return None
         with open(_file(Path(config_file).resolve().parent), "rb") as cached:
             data = pickle.load(cached)
-        if data["key"] == _key(config_file, text):
+        # MkDocs also checks that these folders exist: while one is missing, let it say so.
+        if data["key"] == _key(config_file, text) and all(os.path.isdir(d) for d in data["folders"]):
             return Remembered(data["site"], SimpleNamespace(**data["options"]), data["docs_dir"])
     except Exception:  # missing, half-written, from another version: load mkdocs.yml
         pass
     return None
 
 
-def write(config_file: Path, text: bytes, site: Site, options: dict, docs_dir: str) -> None:
+def write(config_file: Path, text: bytes, site: Site, options: dict, docs_dir: str,
+          custom_dir: str | None = None) -> None:
     """Remember a configuration MkDocs loaded from ``text`` (the bytes it read)."""
     if _OUTSIDE.search(text):
         return
     target = _file(Path(config_file).resolve().parent)
-    data = {"key": _key(config_file, text), "site": site, "options": dict(options), "docs_dir": docs_dir}
+    data = {"key": _key(config_file, text), "site": site, "options": dict(options), "docs_dir": docs_dir,
+            "folders": [folder for folder in (docs_dir, custom_dir) if folder]}
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{FILE_NAME}.", suffix=".tmp", dir=target.parent)

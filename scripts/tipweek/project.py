@@ -105,7 +105,8 @@ class Project:
         project = cls(path, site_of(config, plugin.config), plugin.config, config.docs_dir, mkdocs=config,
                       plugin=plugin, overrides=overrides)
         if not overrides and path.read_bytes() == text:  # (not if it changed while MkDocs read it)
-            configcache.write(path, text, project.site, plugin.config, config.docs_dir)
+            configcache.write(path, text, project.site, plugin.config, config.docs_dir,
+                              config.theme.custom_dir)
         return project
 
     @property
