@@ -212,3 +212,22 @@ def test_preview_badges_are_readable(browser, preview_site, tmp_path, scheme):  
     context.close()
     assert sorted(b["text"].split(":")[0] for b in badges) == ["Draft", "Scheduled for 24 November 2026"]
     assert min(b["ratio"] for b in badges) >= 4.5, badges
+
+
+def test_the_print_edition_numbers_a_principle_whose_slug_starts_with_a_digit(browser, tmp_path):  # noqa: F811
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "library", project)
+    with open(project / "tips/principles.yml", "a", encoding="utf-8") as vocabulary:
+        vocabulary.write("24-7-support:\n  name: Round-the-clock support\n  definition: Someone answers at any hour.\n"
+                         "  description: Customers keep their own hours, so help should too.\n")
+    tip = project / "tips/2026/2026-10-27-answer-within-the-hour.md"
+    tip.write_text(tip.read_text().replace("tags: [responsiveness]", "tags: [24-7-support, responsiveness]"))
+    with serving(build_site(project, tmp_path / "site")) as url:
+        context, page = _open(browser, url + "handbook/print/", 1280)
+        page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+        assert page.evaluate("document.documentElement.dataset.paged") != "failed"
+        texts = _printed(page, tmp_path / "print.pdf")
+        context.close()
+    entry = re.search(r"Round-the-clock support (\d+) tips? (\d+)\b", texts[0])
+    assert entry, texts[0][:600]
+    assert "Someone answers at any hour." in texts[int(entry.group(2)) - 1]

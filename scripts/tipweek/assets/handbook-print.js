@@ -42,11 +42,13 @@
     // The contents' page numbers: CSS target-counter() on a link to each principle.
     // They point at the introduction, not at the section: a section may begin
     // at the foot of a page its introduction does not fit on.
+    // (By id, not selector: a principle's slug may start with a digit.)
     for (const entry of article.querySelectorAll(".tw-handbook-toc li")) {
-      const section = article.querySelector(entry.querySelector("a").getAttribute("href"));
+      const id = decodeURIComponent(entry.querySelector("a").getAttribute("href").slice(1));
+      const section = [...article.querySelectorAll(".tw-handbook-principle")].find(s => s.id === id);
       const intro = section && section.querySelector(".tw-handbook-intro");
       if (!intro) continue;
-      intro.id = section.id + "-starts";
+      intro.id = "tw-starts-" + section.id;
       const number = entry.appendChild(document.createElement("a"));
       number.className = "tw-toc-page";
       number.href = "#" + intro.id;

@@ -111,6 +111,7 @@
   function show(query, results, text) {
     if (query < shown.query) return Promise.resolve(false);
     shown = { results: results, next: 0, query: query };
+    more.hidden = true; // until this list's first page is drawn: "more" must continue this list
     return page(true).then(function (done) {
       if (done && query === latest) say(text);
     });
