@@ -110,34 +110,29 @@ def stop(child: subprocess.Popen) -> str:
         return child.communicate()[1]
 
 
-def test_serve_previews_scheduled_tips_on_the_given_address(project):
+def served_page(project: Path, path: str, *options: str) -> str:
+    """``path`` as `tipweek serve OPTIONS` on a free port shows it (the preview stopped after)."""
     port = free_port()
-    child = serve(project, "-a", f"127.0.0.1:{port}")
+    child = serve(project, *options, "-a", f"127.0.0.1:{port}")
     try:
-        page = fetch(f"http://127.0.0.1:{port}/tips/scheduled-secret-tip/", time.monotonic() + 90)
+        return fetch(f"http://127.0.0.1:{port}/{path}", time.monotonic() + 90)
     finally:
         stop(child)
+
+
+def test_serve_previews_scheduled_tips_on_the_given_address(project):
+    page = served_page(project, "tips/scheduled-secret-tip/")
     assert "Scheduled for 24 November 2026" in page
 
 
 def test_serve_takes_today(project):
-    port = free_port()
-    child = serve(project, "--today", "2026-11-24", "-a", f"127.0.0.1:{port}")
-    try:
-        home = fetch(f"http://127.0.0.1:{port}/", time.monotonic() + 90)
-    finally:
-        stop(child)
+    home = served_page(project, "", "--today", "2026-11-24")
     assert "A scheduled tip" in home.split('class="tw-week"')[1].split("</h2>")[0]
 
 
 def test_serve_points_the_subscribe_form_at_a_local_list(project):
     (project / "docs/subscribe.md").write_text((Path(__file__).parent.parent / "docs/subscribe.md").read_text())
-    port = free_port()
-    child = serve(project, "--list-url", "http://127.0.0.1:8025", "-a", f"127.0.0.1:{port}")
-    try:
-        page = fetch(f"http://127.0.0.1:{port}/subscribe/", time.monotonic() + 90)
-    finally:
-        stop(child)
+    page = served_page(project, "subscribe/", "--list-url", "http://127.0.0.1:8025")
     assert '<form class="tw-signup" method="post" action="http://127.0.0.1:8025/subscribe">' in page
 
 
