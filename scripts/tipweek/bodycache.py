@@ -20,6 +20,7 @@ import hashlib
 import os
 import tempfile
 import time
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Callable
@@ -34,6 +35,7 @@ _RENDERING = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions")
 _CODE = ("render.py", "plugin.py", "edition.py", "bodycache.py")
 
 
+@lru_cache(maxsize=1)  # asked by the body key and the text cache of one run
 def _versions() -> str:
     found = []
     for name in _RENDERING:
