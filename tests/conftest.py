@@ -53,6 +53,19 @@ def fixture_site(tmp_path_factory) -> Path:
     return build_site(project_dir, root / "site")
 
 
+@pytest.fixture(scope="session")
+def parted_site(tmp_path_factory) -> Path:
+    """The fixture library built with its search index in three parts
+    (``search_part_size: 3``, 9 pages), as a large library's is."""
+    root = tmp_path_factory.mktemp("parted-site")
+    project_dir = root / "proj"
+    shutil.copytree(FIXTURES / "library", project_dir, ignore=shutil.ignore_patterns(".tipweek"))
+    config = project_dir / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace("  - tipweek:\n", "  - tipweek:\n      search_part_size: 3\n", 1),
+                      "utf-8")
+    return build_site(project_dir, root / "site")
+
+
 @pytest.fixture(scope="module")
 def recording_smtp():
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it gets, one per test module."""

@@ -124,21 +124,19 @@ def test_search_finds_summaries_and_principles_but_never_scheduled_or_drafts(pag
 
 
 def test_keyboard_alone_slash_arrows_enter_escape(page, served):
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
     page.goto(served + "principles/", wait_until="networkidle")
-    timing = page.evaluate("""() => ({
-        load: performance.getEntriesByType("navigation")[0].loadEventEnd,
-        pagefind: performance.getEntriesByType("resource")
-            .filter(e => e.name.endsWith("pagefind/pagefind.js")).map(e => e.startTime)})""")
-    # warmed up when the page is idle after its load, never on the way to showing the page
-    assert timing["pagefind"] and min(timing["pagefind"]) >= timing["load"], timing
+    loaded = page.evaluate("""() => performance.getEntriesByType("resource")
+        .map(e => e.name.split("/").slice(-2).join("/"))""")
+    # Pagefind comes with the page, as the old search's index did: ready before the reader
+    # reaches the box. A small index is searched on the page's thread: no worker to start.
+    assert {"pagefind/pagefind.js", "pagefind/tipweek-parts.json", "pagefind/wasm.en.pagefind",
+            "pagefind/pagefind-entry.json"} <= {name.split("?")[0] for name in loaded}, loaded
+    assert "pagefind/pagefind-worker.js" not in loaded
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "tw-search-input"
     assert page.locator("#__search").is_checked()
     page.keyboard.type("marmalade", delay=30)
     expect(results(page)).to_have_count(1)
-    assert [url for url in requested if url.endswith("pagefind/pagefind.js")]
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.href").endswith("/tips/answer-within-the-hour/")
     page.keyboard.press("ArrowUp")
@@ -206,6 +204,59 @@ def search_on_a_phone(page, served):
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     hit.tap()
     page.wait_for_url("**/tips/answer-within-the-hour/")
+
+
+def test_a_small_index_is_fetched_whole_before_the_first_word(page, served, fixture_site):
+    """The fixture's index is a few kilobytes: once the page has loaded it is
+    fetched whole, so the reader's first word waits for no download of words."""
+    chunks = {f"pagefind/index/{f.name}" for f in (fixture_site / "pagefind/index").iterdir()}
+    page.goto(served + "archive/", wait_until="networkidle")
+    page.wait_for_function("""(chunks) => chunks.every(c => performance.getEntriesByType("resource")
+        .some(e => e.name.endsWith(c)))""", arg=sorted(chunks))
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    search(page, "marmalade")
+    expect(status(page)).to_have_text("1 result.")
+    assert [url for url in asked if url.endswith(".pf_index")] == []
+    assert [url for url in asked if url.endswith(".pf_fragment")]  # the result's own text
+
+
+@pytest.fixture(scope="module")
+def served_in_parts(parted_site):
+    with serving(parted_site) as url:
+        yield url
+
+
+def test_an_index_in_parts_finds_what_one_index_finds(browser, served, served_in_parts):
+    """A large library's index comes in parts, each searched by its own
+    worker: the box finds the same tips, with the same principle counts, as
+    in the index in one part."""
+    seen = {}
+    for url in (served, served_in_parts):
+        requested: list[str] = []
+        with browser_page(browser, url, viewport={"width": 1280, "height": 900}) as page:
+            page.on("request", lambda request: requested.append(request.url))
+            page.goto(url)
+            search(page, "customer")
+            expect(status(page)).to_contain_text("results.")
+            titles = sorted(results(page).locator(".tw-result__title").all_inner_texts())
+            principles = page.locator("#tw-search-principle option").all_inner_texts()
+            found = status(page).inner_text()
+            page.locator("#tw-search-principle").select_option("Sincerity")
+            expect(status(page)).to_contain_text("in Sincerity.")
+            within = sorted(results(page).locator(".tw-result__title").all_inner_texts())
+            page.locator("#tw-search-input").fill("")
+            search(page, "quartermaster")  # only in the tip scheduled for next week
+            expect(status(page)).to_have_text("No tip matches \u201cquartermaster\u201d in Sincerity.")
+        workers = sorted(u.removeprefix(url) for u in requested if u.endswith("pagefind-worker.js"))
+        seen[url] = (found, titles, principles, within, workers)
+    one, parts = seen[served], seen[served_in_parts]
+    assert one[0] == parts[0] and one[0].endswith(" results.") and int(one[0].split()[0]) >= 5, (one, parts)
+    assert one[1:4] == parts[1:4]
+    assert "Sincerity (2)" in parts[2] and parts[3] == ["Own the mistake"]
+    assert one[4] == []  # a small index in one part is searched on the page's thread
+    assert parts[4] == ["pagefind/pagefind-worker.js", "pagefind/part-2/pagefind-worker.js",
+                        "pagefind/part-3/pagefind-worker.js"]
 
 
 def test_newcomer_finds_this_week_a_principle_and_search(page, served):

@@ -211,7 +211,7 @@ def test_search_indexes_published_tips_and_principle_pages_only(fixture_site):
     assert pages["/principles/responsiveness/"]["meta"]["kind"] == "Principle"
 
 
-def test_material_search_is_gone_and_pagefind_loads_only_on_demand(fixture_site):
+def test_material_search_is_gone_and_pagefind_comes_with_our_script(fixture_site):
     assert not (fixture_site / "search").exists()
     assert not (fixture_site / "assets/javascripts/lunr").exists()
     assert not (fixture_site / "assets/javascripts/workers").exists()
@@ -219,8 +219,61 @@ def test_material_search_is_gone_and_pagefind_loads_only_on_demand(fixture_site)
     home = read(fixture_site, "index.html")
     assert 'name="search"' not in home  # Material would fetch its own index for such a form
     assert "assets/search.js" in home and 'id="tw-search-input"' in home
-    assert "pagefind.js" not in home  # fetched by assets/search.js when the box gets focus
+    assert "pagefind.js" not in home  # fetched by assets/search.js, with the parts it lists
     assert not list((fixture_site / "pagefind").glob("pagefind-*ui*"))
+    parts = json.loads(read(fixture_site, "pagefind/tipweek-parts.json"))
+    chunks = sum(f.stat().st_size for f in (fixture_site / "pagefind/index").iterdir())
+    assert parts == {"pages": 9, "parts": [], "index_bytes": chunks}
+
+
+def test_a_large_index_comes_in_parts_each_page_in_one(fixture_site, parted_site):
+    """``search_part_size: 3`` splits the 9 pages into three bundles of 3,
+    each complete (its own pagefind.js and worker), with the same pages and
+    the same words between them as the index in one part."""
+    parts = json.loads(read(parted_site, "pagefind/tipweek-parts.json"))
+    assert parts["pages"] == 9 and parts["parts"] == ["part-2/", "part-3/"]
+    assert parts["index_bytes"] == sum(f.stat().st_size for f in parted_site.glob("pagefind/**/index/*"))
+    bundles = [parted_site / "pagefind", parted_site / "pagefind/part-2", parted_site / "pagefind/part-3"]
+    held = []
+    for bundle in bundles:
+        assert (bundle / "pagefind.js").is_file() and (bundle / "pagefind-worker.js").is_file()
+        entry = json.loads((bundle / "pagefind-entry.json").read_text("utf-8"))
+        assert entry["languages"]["en"]["page_count"] == 3
+        held.append({json.loads(gzip.decompress(f.read_bytes()).removeprefix(b"pagefind_dcd"))["url"]
+                     for f in (bundle / "fragment").iterdir()})
+    assert sum(len(pages) for pages in held) == 9
+    assert set().union(*held) == set(indexed_pages(fixture_site))
+    # nothing of the work left beside the site
+    assert [p.name for p in parted_site.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_failed_index_run_keeps_the_index_there_was(project, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from mkdocs.exceptions import PluginError
+
+    from tipweek import search
+
+    site = build_site(project, tmp_path / "site")
+    before = sorted(p.relative_to(site) for p in (site / "pagefind").rglob("*"))
+    monkeypatch.setattr(search.pagefind_bin, "get_executable", lambda: "/bin/false")
+    with pytest.raises(PluginError, match="pagefind failed to index"):
+        search.write_search_index(SimpleNamespace(site_dir=str(site), plugins={}), 3)
+    assert sorted(p.relative_to(site) for p in (site / "pagefind").rglob("*")) == before
+    assert not (site / ".pagefind.partial").exists()
+
+
+def test_an_index_in_parts_never_holds_a_scheduled_tip_or_a_draft(project, tmp_path):
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace("  - tipweek:\n", "  - tipweek:\n      search_part_size: 2\n", 1),
+                      "utf-8")
+    site = build_site(project, tmp_path / "site", preview=True)  # the preview shows them, search does not
+    # 9 pages of 2 would be 5 parts: at most 4
+    assert json.loads(read(site, "pagefind/tipweek-parts.json"))["parts"] == ["part-2/", "part-3/", "part-4/"]
+    assert len(indexed_pages(site)) == 9
+    for path, text in pagefind_texts(site).items():
+        for secret in ("scheduled-secret-tip", "quartermaster", "draft-unfinished-idea", "xylophone"):
+            assert secret not in text, f"{secret!r} is in the preview's search index ({path})"
 
 
 def test_a_scheduled_tip_appears_on_its_date(project, tmp_path):

@@ -149,6 +149,9 @@ class TipweekConfig(base.Config):
     # How many tips the home page lists under this week's, and the feeds carry.
     recent = Count(default=5, low=0, high=100)
     feed_length = Count(default=20, low=1, high=1000)
+    # Pages per part of the search index: a larger library is split into parts
+    # that the reader's browser searches at once, one per core (at most 4).
+    search_part_size = Count(default=3000, low=1, high=1_000_000)
     # The weekly email.
     email_from = Mailbox(default="Tip of the week <tips@example.org>")
     reply_to = c.Optional(Mailbox())

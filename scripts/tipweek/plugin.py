@@ -221,9 +221,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if self.incremental:
             self.incremental.finish(config.site_dir, written)
         if self.incremental and self.incremental.index_in_background:
-            self.incremental.index_after(write_search_index, config)  # serve: the page first, search just after
+            # serve: the page first, search just after
+            self.incremental.index_after(write_search_index, config, self.config.search_part_size)
         else:
-            write_search_index(config)
+            write_search_index(config, self.config.search_part_size)
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, *, config: MkDocsConfig, builder):

@@ -132,13 +132,13 @@ class PreviewState:
 
         theme.get_env = get_env
 
-    def index_after(self, index, config) -> None:
-        """Run the search indexer (``index(config)``) in the background:
+    def index_after(self, index, *args) -> None:
+        """Run the search indexer (``index(*args)``) in the background:
         Pagefind reads every tip page, seconds at a thousand tips, and an
         editor waits for the page, not for search. Runs one at a time; a
         build that ends while one runs gets a fresh run right after it."""
         with self._index_lock:
-            self._index_job = (index, config)
+            self._index_job = (index, args)
             if self._indexer is None:
                 self._indexer = threading.Thread(target=self._index_loop, name="tipweek-search-index", daemon=True)
                 self._indexer.start()
@@ -150,9 +150,9 @@ class PreviewState:
                 if job is None:
                     self._indexer = None
                     return
-            index, config = job
+            index, args = job
             try:
-                index(config)
+                index(*args)
             except Exception as exc:  # noqa: BLE001 - the preview goes on; the next save indexes again
                 log.warning(f"tipweek: the preview's search index was not updated: {exc}")
 

@@ -7,14 +7,25 @@ page, the archive and the handbook, which repeat every tip, stay out, and so do
 the scheduled tips and drafts that `tipweek serve` shows. The index is split
 into small compressed chunks that the browser fetches per query, so a search
 downloads a few hundred kilobytes however large the library grows.
+
+A large library is indexed in parts (``search_part_size`` pages each, at
+most ``MAX_PARTS``): a bundle each, in ``pagefind/`` and ``pagefind/part-N/``,
+listed in ``pagefind/tipweek-parts.json``. The box searches them at once, each
+in its own worker, and merges the answers by score, as Pagefind's own
+``mergeIndex`` does; a word found in nearly every tip then costs each core a
+part of the work instead of one core all of it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import math
+import os
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pagefind_bin
@@ -29,49 +40,125 @@ ASSETS = Path(__file__).parent / "assets"
 SCRIPT = "assets/search.js"
 STYLESHEET = "assets/search.css"
 BUNDLE = "pagefind"
+# What assets/search.js reads to find the parts and how many pages they hold.
+MANIFEST = "tipweek-parts.json"
 # Only these pages can hold a body; the glob spares Pagefind parsing the rest.
 PAGES = "{tips,principles}/*/index.html"
+BODY = b"data-pagefind-body"
+# Each part is searched by a worker of its own: more parts than a reader's
+# cores gain nothing, and each costs its own copy of Pagefind's script and
+# WebAssembly (about 160 KB, 60 KB compressed).
+MAX_PARTS = 4
 # MkDocs copies Material's static files whether or not its search plugin runs.
 MATERIAL_SEARCH = ("search", "assets/javascripts/lunr", "assets/javascripts/workers")
 # Pagefind's own interfaces: ours is assets/search.js over pagefind.js.
 UNUSED_BUNDLE = re.compile(r"pagefind-(component-ui|modular-ui|ui|highlight)\.(js|css)")
 
 
-def write_search_index(config: MkDocsConfig) -> int:
-    """Index the built site into site/pagefind/, put the search box's script
-    and stylesheet beside the pages, and remove what MkDocs copied of
-    Material's search (unless its plugin is on, as in the benchmark's
-    comparison). Returns the number of pages indexed."""
+def write_search_index(config: MkDocsConfig, part_size: int) -> int:
+    """Index the built site into site/pagefind/ (in parts of ``part_size``
+    pages), put the search box's script and stylesheet beside the pages, and
+    remove what MkDocs copied of Material's search (unless its plugin is on,
+    as in the benchmark's comparison). Returns the number of pages indexed."""
     site = Path(config.site_dir)
     if "material/search" not in config.plugins:
         for leftover in MATERIAL_SEARCH:
             shutil.rmtree(site / leftover, ignore_errors=True)
     for asset in (SCRIPT, STYLESHEET):
         write_atomic(site / asset, (ASSETS / Path(asset).name).read_bytes())
-    pages = _run_pagefind(site, site / f".{BUNDLE}.partial")
-    log.info("tipweek: search index of %d pages written to %s/", pages, BUNDLE)
+    pages = _indexable(site)
+    count = part_count(len(pages), part_size)
+    parts = [pages[start::count] for start in range(count)]
+    work = site / f".{BUNDLE}.partial"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        indexed = _index_parts(site, parts, work)
+        final = site / BUNDLE
+        shutil.rmtree(final, ignore_errors=True)
+        (work / "part-1").rename(final)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("tipweek: search index of %d pages in %d part%s written to %s/", indexed, len(parts),
+             "" if len(parts) == 1 else "s", BUNDLE)
+    return indexed
+
+
+def part_count(pages: int, part_size: int) -> int:
+    """How many parts an index of ``pages`` pages is split into."""
+    return max(1, min(MAX_PARTS, math.ceil(pages / part_size)))
+
+
+def _indexable(site: Path) -> list[Path]:
+    """The pages Pagefind will index (those with a body), sorted by path."""
+    pages = []
+    for folder in ("tips", "principles"):
+        try:
+            entries = sorted(os.scandir(site / folder), key=lambda entry: entry.name)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            page = Path(entry.path) / "index.html"
+            try:
+                if BODY in page.read_bytes():
+                    pages.append(page)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
     return pages
 
 
-def _run_pagefind(site: Path, out: Path) -> int:
-    """Build the bundle in ``out`` and swap it in, so a failed run leaves the
-    previous index in place."""
-    shutil.rmtree(out, ignore_errors=True)
-    command = [str(pagefind_bin.get_executable()), "--site", str(site), "--glob", PAGES,
+def _index_parts(site: Path, parts: list[list[Path]], work: Path) -> int:
+    """Index each part into ``work``/part-N/ at once (one Pagefind each), then
+    nest parts 2.. inside part 1, which becomes site/pagefind/. Each part is
+    indexed from a folder of hard links to its pages: Pagefind takes a folder,
+    not a list of files, and a folder holding only pages with a body is also
+    never indexed whole (Pagefind indexes every page when none has one)."""
+    jobs = []
+    for number, pages in enumerate(parts, start=1):
+        source = work / f"pages-{number}"
+        source.mkdir(parents=True)
+        for page in pages:
+            _link(page, source / page.relative_to(site))
+        jobs.append((source, work / f"part-{number}"))
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        indexed = sum(pool.map(lambda job: _run_pagefind(site, *job), jobs))
+    first = work / "part-1"
+    for number in range(2, len(parts) + 1):
+        (work / f"part-{number}").rename(first / f"part-{number}")
+    words = sum(chunk.stat().st_size for chunk in first.glob("**/index/*.pf_index"))
+    return _write_manifest(first, indexed, [f"part-{number}/" for number in range(2, len(parts) + 1)], words)
+
+
+def _write_manifest(bundle: Path, pages: int, parts: list[str], index_bytes: int) -> int:
+    """What assets/search.js reads first: the other parts, and how large the
+    index is (a small one is searched from the first letter, and its word
+    chunks fetched whole once the page has loaded)."""
+    manifest = {"pages": pages, "parts": parts, "index_bytes": index_bytes}
+    (bundle / MANIFEST).write_text(json.dumps(manifest) + "\n", "utf-8")
+    return pages
+
+
+def _link(page: Path, to: Path) -> None:
+    to.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(page, to)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(page, to)
+
+
+def _run_pagefind(site: Path, source: Path, out: Path) -> int:
+    """Index the pages under ``source`` into the bundle ``out``; returns the
+    number of pages indexed."""
+    command = [str(pagefind_bin.get_executable()), "--site", str(source), "--glob", PAGES,
                "--output-path", str(out), "--exclude-selectors", ".headerlink"]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise PluginError(f"tipweek: the search index could not be built: {exc}") from None
     if run.returncode != 0:
-        shutil.rmtree(out, ignore_errors=True)
         last = (run.stderr.strip() or run.stdout.strip() or "no message").splitlines()[-1]
         raise PluginError(f"tipweek: pagefind failed to index {site}: {last}")
     for path in out.iterdir():
         if UNUSED_BUNDLE.fullmatch(path.name):
             path.unlink()
-    final = site / BUNDLE
-    shutil.rmtree(final, ignore_errors=True)
-    out.rename(final)
     found = re.search(r"Indexed (\d+) pages?", run.stdout)
     return int(found.group(1)) if found else 0

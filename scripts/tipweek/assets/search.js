@@ -1,17 +1,33 @@
 /* tipweek's search box: the header's input, over Pagefind's pagefind.js.
  *
- * Pages load first: Pagefind's script, its WebAssembly and the index entry
- * are fetched once the page is idle after its load (or at once when the box
- * gets focus), so the first query pays only for its own index chunks, as
- * the old search had its index ready. Each query downloads only the index
- * chunks for its words and the fragments of the results it shows.
+ * Pagefind's script, its WebAssembly and the index entry are fetched as the
+ * page loads (by a worker, off the page's thread), so the first query pays
+ * only for its own index chunks, as the old search had its index ready.
+ * Each query downloads only the index chunks for its words and the
+ * fragments of the results it shows.
+ *
+ * A large library's index comes in parts (pagefind/tipweek-parts.json lists
+ * them): each part is its own copy of pagefind.js with its own worker, all
+ * are searched at once and their answers merged by score, as Pagefind's
+ * mergeIndex does, so each of the reader's cores takes a share of a word
+ * found in nearly every tip.
  */
 (function () {
   "use strict";
 
   var PAGE_SIZE = 10;
   var DEBOUNCE_MS = 90; // long enough to skip the words in between, short enough not to be felt
-  var AT_ONCE_FROM = 3; // letters typed before a search runs without waiting for a pause
+  // Letters typed before a search runs without waiting for a pause: from the
+  // first, as the old search did, while the index is small enough for a
+  // one-letter word to be quick; from the third in a large one.
+  var AT_ONCE_FROM = 3;
+  var SMALL_INDEX = 1500; // pages
+  var MAIN_THREAD_PAGES = 300;
+  // An index whose word chunks weigh less than this is fetched whole once
+  // the page has loaded (the real library's: 60 KB, less than the old
+  // search's index), so no first search waits for a chunk.
+  var WHOLE_INDEX_BYTES = 200 * 1024;
+  var EVERY_WORD = "a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9";
 
   var box = document.querySelector("[data-tw-search]");
   var toggle = document.getElementById("__search");
@@ -24,12 +40,15 @@
   var more = box.querySelector("[data-tw-search-more]");
   var clear = box.querySelector("[data-tw-search-clear]");
   var root = new URL(box.getAttribute("data-tw-root").replace(/\/?$/, "/"), location.href);
+  var bundle = new URL("pagefind/", root);
 
-  var pagefind = null; // the promise of the loaded module
+  var pagefind = null; // the promise of the loaded index (all its parts)
+  var atOnceFrom = AT_ONCE_FROM;
   var timer = 0;
   var latest = 0; // the number of the newest query
-  var running = 0; // searches under way: while there is one, a keystroke waits for a pause
-  var shown = { results: [], next: 0, query: 0 }; // the newest list on screen, or being drawn
+  var running = false; // a search is under way (until its first page is drawn)
+  var waiting = 0; // the newest query asked meanwhile
+  var shown = { results: [], next: 0, query: 0 }; // the list on screen
 
   function say(text) {
     status.textContent = text;
@@ -43,20 +62,85 @@
 
   function load() {
     if (!pagefind) {
-      pagefind = import(new URL("pagefind/pagefind.js", root).href).then(function (module) {
-        return module.options({ baseUrl: root.pathname, excerptLength: 24 }).then(function () {
-          module.init().catch(function () {}); // the WebAssembly and the page list, while the words are typed
-          // The principles fill in when they come; a search never waits for them.
-          module.filters().then(function (filters) { fillFilter(filters.principle || {}); })
-            .catch(function () {});
-          return module;
+      // The list of parts and the first part's script are fetched together.
+      var manifest = fetch(new URL("tipweek-parts.json", bundle)).then(function (response) {
+        return response.ok ? response.json() : {};
+      }).catch(function () { return {}; });
+      var first = part(bundle, manifest);
+      pagefind = manifest.then(function (found) {
+        if (found.pages <= SMALL_INDEX) atOnceFrom = 1;
+        var others = (found.parts || []).map(function (path) { return part(new URL(path, bundle), manifest); });
+        return Promise.all([first].concat(others)).then(index).then(function (pf) {
+          if (found.index_bytes <= WHOLE_INDEX_BYTES) {
+            idle(function () { // not once the reader is in the box: their first word goes first
+              if (document.activeElement !== input && !latest) pf.preload(EVERY_WORD).catch(function () {});
+            });
+          }
+          return pf;
         });
       });
-      pagefind.catch(function () {
+      pagefind.then(function (pf) {
+        // The principles fill in when they come; a search never waits for them.
+        pf.filters().then(function (filters) { fillFilter(filters.principle || {}); }).catch(function () {});
+      }, function () {
         say("Search is not available: its index was not found.");
       });
     }
     return pagefind;
+  }
+
+  /* One part: its own module, started at once, in a worker of its own; a
+     small index in one part is searched on the page's thread instead, as its
+     searches take a few milliseconds and a worker costs a script and a
+     start-up before the first one. */
+  function part(base, manifest) {
+    return Promise.all([import(new URL("pagefind.js", base).href), manifest]).then(function (loaded) {
+      var module = loaded[0], found = loaded[1];
+      var small = found.pages <= MAIN_THREAD_PAGES && !(found.parts || []).length;
+      var options = { baseUrl: root.pathname, excerptLength: 24, noWorker: small };
+      return module.options(options).then(function () {
+        module.init().catch(function () {}); // the WebAssembly and the page list, while the words are typed
+        return module;
+      });
+    });
+  }
+
+  /* ``work`` once the page has loaded and the browser has nothing else to do. */
+  function idle(work) {
+    function later() { (window.requestIdleCallback || function (f) { setTimeout(f, 200); })(work); }
+    if (document.readyState === "complete") later();
+    else window.addEventListener("load", later);
+  }
+
+  /* The parts as one index: each searched at once, the answers merged by score. */
+  function index(parts) {
+    function all(method, args) {
+      return Promise.all(parts.map(function (p) { return p[method].apply(p, args); }));
+    }
+    return {
+      preload: function (term) { return all("preload", [term]); },
+      search: function (term, options) {
+        return all("search", [term, options]).then(function (answers) {
+          var results = [];
+          answers.forEach(function (answer) { if (answer) results = results.concat(answer.results); });
+          return { results: results.sort(function (a, b) { return b.score - a.score; }) };
+        });
+      },
+      filters: function () {
+        return all("filters", []).then(function (answers) {
+          var merged = {};
+          answers.forEach(function (filters) {
+            Object.keys(filters).forEach(function (name) {
+              var counts = merged[name] = merged[name] || {};
+              Object.keys(filters[name]).forEach(function (value) {
+                counts[value] = (counts[value] || 0) + filters[name][value];
+              });
+            });
+          });
+          return merged;
+        });
+      }
+    };
   }
 
   function fillFilter(counts) {
@@ -72,14 +156,25 @@
     clearTimeout(timer);
     var query = ++latest;
     var term = input.value.trim();
-    if (pagefind && term) {
+    // Results while typing, as the old search gave them: once enough letters
+    // are in, a keystroke searches at once; shorter words wait for a pause.
+    if (term.length >= atOnceFrom) {
+      ask(query);
+      return;
+    }
+    if (pagefind && term) { // the index chunks for the word, while the pause comes
       pagefind.then(function (pf) { return pf.preload(term); }).catch(function () {});
     }
-    // Results while typing, as the old search gave them: once a few letters
-    // are in, a keystroke searches at once unless a search is still running;
-    // then it waits for a pause, so the last word typed is always searched.
-    if (!running && term.length >= AT_ONCE_FROM) run(query);
-    else timer = setTimeout(function () { run(query); }, DEBOUNCE_MS);
+    timer = setTimeout(function () { ask(query); }, DEBOUNCE_MS);
+  }
+
+  /* One search at a time, until its first page is drawn: a newer one waits
+     and then runs for what is in the box by then, so the words in between
+     are skipped and Pagefind's workers never fetch an old list's results
+     while a newer search waits behind them. */
+  function ask(query) {
+    if (running) waiting = query;
+    else run(query);
   }
 
   function run(query) {
@@ -89,45 +184,73 @@
       show(query, [], "Type a word to search the tips.");
       return;
     }
-    running++;
+    running = true;
     load().then(function (pf) {
       var options = principle ? { filters: { principle: principle } } : {};
       return pf.search(term || null, options);
     }).then(function (search) {
-      running--;
-      if (query < shown.query || !search) return; // a newer list is on screen already
+      if (query < shown.query) return null; // a newer list is on screen already
       var count = search.results.length;
       var within = principle ? " in " + principle : "";
       var found = count === 0
         ? "No tip matches " + (term ? "\u201c" + term + "\u201d" : "") + within + "."
         : count + (count === 1 ? " result" : " results") + within + ".";
-      show(query, search.results, found);
-    }, function () { running--; }).catch(function () {});
+      return show(query, search.results, found);
+    }).catch(function () {}).then(function () {
+      running = false;
+      if (waiting) {
+        var next = waiting;
+        waiting = 0;
+        run(next);
+      }
+    });
   }
 
-  /* The old results stay until newer ones are ready (an answer never
-     replaces a newer one), and the status line announces only the answer
-     to what is in the box now: no flicker, nothing said too early. */
+  /* The old results stay until newer ones come, and a list is drawn as its
+     results' data arrives, top first, unless a newer list was drawn
+     meanwhile: while a word is typed, each answer shows in turn and none
+     replaces a newer one; the status line announces only the answer to
+     what is in the box now, once its first page is drawn. */
   function show(query, results, text) {
-    if (query < shown.query) return Promise.resolve(false);
-    shown = { results: results, next: 0, query: query };
-    more.hidden = true; // until this list's first page is drawn: "more" must continue this list
-    return page(true).then(function (done) {
-      if (done && query === latest) say(text);
+    if (query < shown.query) return Promise.resolve();
+    return draw({ results: results, next: 0, query: query }, true).then(function (whole) {
+      if (whole && query === latest) say(text);
     });
   }
 
-  function page(replace) {
-    var batch = shown.results.slice(shown.next, shown.next + PAGE_SIZE);
-    var query = shown.query;
-    shown.next += batch.length;
-    return Promise.all(batch.map(function (r) { return r.data(); })).then(function (pages) {
-      if (query !== shown.query) return false; // a newer list came meanwhile
-      if (replace) list.textContent = "";
-      pages.forEach(function (data) { list.appendChild(item(data)); });
-      more.hidden = shown.next >= shown.results.length;
+  /* Draws the next page of a list, each result as soon as it and those above
+     it have come; a fresh list replaces the one on screen with its first
+     result. Resolves to whether the whole page was drawn. */
+  function draw(of, fresh) {
+    var batch = of.results.slice(of.next, of.next + PAGE_SIZE);
+    of.next += batch.length;
+    var drawn = 0;
+    function ours() {
+      if (!fresh || drawn > 0) return shown === of;
+      if (of.query < shown.query) return false; // a newer list is on screen
+      shown = of;
+      list.textContent = "";
+      more.hidden = true;
       return true;
+    }
+    if (!fresh) more.hidden = true; // until the page is in, as a fresh list's: "more" continues from its end
+    var chain = Promise.resolve(batch.length > 0 || ours());
+    batch.forEach(function (result) {
+      var data = result.data();
+      data.catch(function () {}); // answered in turn below, or not needed
+      chain = chain.then(function (going) {
+        return going && data.then(function (page) {
+          if (!ours()) return false;
+          list.appendChild(item(page));
+          drawn++;
+          return true;
+        });
+      });
     });
+    return chain.then(function (whole) {
+      if (shown === of) more.hidden = of.next >= of.results.length;
+      return whole;
+    }, function () { return false; });
   }
 
   function item(data) {
@@ -206,13 +329,14 @@
     return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   }
 
-  input.addEventListener("focus", function () { setOpen(true); load(); });
-  window.addEventListener("load", function () {
-    (window.requestIdleCallback || function (warm) { setTimeout(warm, 300); })(function () { load(); });
-  });
+  input.addEventListener("focus", function () { setOpen(true); });
+  // Started with the page, as the old search started its index: a first
+  // visit fetches Pagefind (about 160 KB, less than the old index of even a
+  // small library), and a reader who clicks into the box finds it ready.
+  load();
   input.addEventListener("input", schedule);
-  filter.addEventListener("change", function () { latest++; run(latest); });
-  more.addEventListener("click", function () { page(false); });
+  filter.addEventListener("change", function () { ask(++latest); });
+  more.addEventListener("click", function () { draw(shown, false); });
   clear.addEventListener("click", function () { input.value = ""; schedule(); input.focus(); });
   box.addEventListener("keydown", onKey);
   box.addEventListener("focusout", function (event) {
