@@ -207,18 +207,35 @@ def search_on_a_phone(page, served):
 
 
 def test_a_small_index_is_fetched_whole_before_the_first_word(page, served, fixture_site):
-    """The fixture's index is a few kilobytes: once the page has loaded it is
-    fetched whole, so the reader's first word waits for no download of words."""
-    chunks = {f"pagefind/index/{f.name}" for f in (fixture_site / "pagefind/index").iterdir()}
+    """The fixture's index is a few kilobytes: a moment after the page has
+    loaded it is fetched whole, word chunks and page texts, so the reader's
+    search answers without a download."""
+    bundle = fixture_site / "pagefind"
+    files = sorted(f"pagefind/{kind}/{f.name}" for kind in ("index", "fragment") for f in (bundle / kind).iterdir())
+    assert len(files) > 9
     page.goto(served + "archive/", wait_until="networkidle")
-    page.wait_for_function("""(chunks) => chunks.every(c => performance.getEntriesByType("resource")
-        .some(e => e.name.endsWith(c)))""", arg=sorted(chunks))
+    page.wait_for_function("""(files) => files.every(f => performance.getEntriesByType("resource")
+        .some(e => e.name.endsWith(f)))""", arg=files)
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     search(page, "marmalade")
     expect(status(page)).to_have_text("1 result.")
-    assert [url for url in asked if url.endswith(".pf_index")] == []
-    assert [url for url in asked if url.endswith(".pf_fragment")]  # the result's own text
+    expect(results(page).locator(".tw-result__excerpt mark")).to_contain_text("marmalade")
+    assert [url for url in asked if "/pagefind/" in url] == []
+
+
+def test_a_site_without_its_index_says_so_without_an_error(browser, fixture_site, tmp_path):
+    """A site published without pagefind/ (an upload that missed a folder):
+    the box says search is unavailable, and the page has no script error."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(fixture_site, site, ignore=shutil.ignore_patterns("pagefind"))
+    with serving(site) as url, browser_page(browser, url) as page:
+        page.goto(url)
+        search(page, "marmalade")
+        expect(status(page)).to_have_text("Search is not available: its index was not found.")
+        assert results(page).count() == 0
 
 
 @pytest.fixture(scope="module")

@@ -222,8 +222,9 @@ def test_material_search_is_gone_and_pagefind_comes_with_our_script(fixture_site
     assert "pagefind.js" not in home  # fetched by assets/search.js, with the parts it lists
     assert not list((fixture_site / "pagefind").glob("pagefind-*ui*"))
     parts = json.loads(read(fixture_site, "pagefind/tipweek-parts.json"))
-    chunks = sum(f.stat().st_size for f in (fixture_site / "pagefind/index").iterdir())
-    assert parts == {"pages": 9, "parts": [], "index_bytes": chunks}
+    weight = {kind: sum(f.stat().st_size for f in (fixture_site / "pagefind" / kind).iterdir())
+              for kind in ("index", "fragment")}
+    assert parts == {"pages": 9, "parts": [], "index_bytes": weight["index"], "fragment_bytes": weight["fragment"]}
 
 
 def test_a_large_index_comes_in_parts_each_page_in_one(fixture_site, parted_site):
@@ -256,6 +257,7 @@ def test_a_failed_index_run_keeps_the_index_there_was(project, tmp_path, monkeyp
 
     site = build_site(project, tmp_path / "site")
     before = sorted(p.relative_to(site) for p in (site / "pagefind").rglob("*"))
+    assert len(before) > 20
     monkeypatch.setattr(search.pagefind_bin, "get_executable", lambda: "/bin/false")
     with pytest.raises(PluginError, match="pagefind failed to index"):
         search.write_search_index(SimpleNamespace(site_dir=str(site), plugins={}), 3)

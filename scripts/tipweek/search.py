@@ -44,7 +44,7 @@ BUNDLE = "pagefind"
 MANIFEST = "tipweek-parts.json"
 # Only these pages can hold a body; the glob spares Pagefind parsing the rest.
 PAGES = "{tips,principles}/*/index.html"
-BODY = b"data-pagefind-body"
+BODY = re.compile(rb"<[a-z][^>]*\sdata-pagefind-body[\s/>=]")  # the attribute, not the words in a text
 # Each part is searched by a worker of its own: more parts than a reader's
 # cores gain nothing, and each costs its own copy of Pagefind's script and
 # WebAssembly (about 160 KB, 60 KB compressed).
@@ -99,7 +99,7 @@ def _indexable(site: Path) -> list[Path]:
         for entry in entries:
             page = Path(entry.path) / "index.html"
             try:
-                if BODY in page.read_bytes():
+                if BODY.search(page.read_bytes()):
                     pages.append(page)
             except (FileNotFoundError, NotADirectoryError):
                 continue
@@ -124,15 +124,18 @@ def _index_parts(site: Path, parts: list[list[Path]], work: Path) -> int:
     first = work / "part-1"
     for number in range(2, len(parts) + 1):
         (work / f"part-{number}").rename(first / f"part-{number}")
-    words = sum(chunk.stat().st_size for chunk in first.glob("**/index/*.pf_index"))
-    return _write_manifest(first, indexed, [f"part-{number}/" for number in range(2, len(parts) + 1)], words)
+    return _write_manifest(first, indexed, [f"part-{number}/" for number in range(2, len(parts) + 1)])
 
 
-def _write_manifest(bundle: Path, pages: int, parts: list[str], index_bytes: int) -> int:
+def _write_manifest(bundle: Path, pages: int, parts: list[str]) -> int:
     """What assets/search.js reads first: the other parts, and how large the
-    index is (a small one is searched from the first letter, and its word
-    chunks fetched whole once the page has loaded)."""
-    manifest = {"pages": pages, "parts": parts, "index_bytes": index_bytes}
+    index is (a small one is searched from the first letter, and fetched
+    whole, its word chunks and page texts, once the page has loaded)."""
+    def weight(pattern: str) -> int:
+        return sum(path.stat().st_size for path in bundle.glob(pattern))
+
+    manifest = {"pages": pages, "parts": parts, "index_bytes": weight("**/index/*.pf_index"),
+                "fragment_bytes": weight("**/fragment/*.pf_fragment")}
     (bundle / MANIFEST).write_text(json.dumps(manifest) + "\n", "utf-8")
     return pages
 

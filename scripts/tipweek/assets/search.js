@@ -23,10 +23,11 @@
   var AT_ONCE_FROM = 3;
   var SMALL_INDEX = 1500; // pages
   var MAIN_THREAD_PAGES = 300;
-  // An index whose word chunks weigh less than this is fetched whole once
-  // the page has loaded (the real library's: 60 KB, less than the old
-  // search's index), so no first search waits for a chunk.
+  // An index whose word chunks and page texts weigh less than this is
+  // fetched whole a moment after the page has loaded (the real library's:
+  // 125 KB, less than the old search's index), so no search waits for a download.
   var WHOLE_INDEX_BYTES = 200 * 1024;
+  var AFTER_LOAD_MS = 500;
   var EVERY_WORD = "a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9";
 
   var box = document.querySelector("[data-tw-search]");
@@ -44,6 +45,7 @@
 
   var pagefind = null; // the promise of the loaded index (all its parts)
   var atOnceFrom = AT_ONCE_FROM;
+  var wholeWords = null; // fetches every word chunk of a small index
   var timer = 0;
   var latest = 0; // the number of the newest query
   var running = false; // a search is under way (until its first page is drawn)
@@ -63,18 +65,20 @@
   function load() {
     if (!pagefind) {
       // The list of parts and the first part's script are fetched together.
-      var manifest = fetch(new URL("tipweek-parts.json", bundle)).then(function (response) {
+      // Never an old list from the browser's cache with new parts (Pagefind does the same for its entry).
+      var manifest = fetch(new URL("tipweek-parts.json?ts=" + Date.now(), bundle)).then(function (response) {
         return response.ok ? response.json() : {};
       }).catch(function () { return {}; });
       var first = part(bundle, manifest);
+      first.catch(function () {}); // answered below, with the others
       pagefind = manifest.then(function (found) {
         if (found.pages <= SMALL_INDEX) atOnceFrom = 1;
         var others = (found.parts || []).map(function (path) { return part(new URL(path, bundle), manifest); });
         return Promise.all([first].concat(others)).then(index).then(function (pf) {
-          if (found.index_bytes <= WHOLE_INDEX_BYTES) {
-            idle(function () { // not once the reader is in the box: their first word goes first
-              if (document.activeElement !== input && !latest) pf.preload(EVERY_WORD).catch(function () {});
-            });
+          if (found.index_bytes + found.fragment_bytes <= WHOLE_INDEX_BYTES) {
+            wholeWords = function () { return pf.preload(EVERY_WORD); };
+            if (document.activeElement === input) wholeWords().catch(function () {});
+            idle(function () { warm(pf); });
           }
           return pf;
         });
@@ -105,11 +109,30 @@
     });
   }
 
-  /* ``work`` once the page has loaded and the browser has nothing else to do. */
+  /* ``work`` a moment after the page has loaded, once the browser has
+     nothing else to do. */
   function idle(work) {
-    function later() { (window.requestIdleCallback || function (f) { setTimeout(f, 200); })(work); }
+    function later() {
+      setTimeout(function () { (window.requestIdleCallback || setTimeout)(work); }, AFTER_LOAD_MS);
+    }
     if (document.readyState === "complete") later();
     else window.addEventListener("load", later);
+  }
+
+  /* A small index fetched whole: its word chunks, then the text of every page
+     a few at a time, so a search answers without a download. Not once the
+     reader is in the box: their own search goes first. */
+  function warm(pf) {
+    if (latest || document.activeElement === input) return;
+    wholeWords().then(function () {
+      return pf.search(null, {});
+    }).then(function (all) {
+      var rest = all.results.slice();
+      (function next() {
+        if (latest || !rest.length) return;
+        Promise.all(rest.splice(0, 6).map(function (r) { return r.data(); })).then(next, function () {});
+      })();
+    }).catch(function () {});
   }
 
   /* The parts as one index: each searched at once, the answers merged by score. */
@@ -173,7 +196,7 @@
      are skipped and Pagefind's workers never fetch an old list's results
      while a newer search waits behind them. */
   function ask(query) {
-    if (running) waiting = query;
+    if (running) waiting = Math.max(waiting, query);
     else run(query);
   }
 
@@ -195,7 +218,9 @@
       var found = count === 0
         ? "No tip matches " + (term ? "\u201c" + term + "\u201d" : "") + within + "."
         : count + (count === 1 ? " result" : " results") + within + ".";
-      return show(query, search.results, found);
+      // The next search waits for this list's first page, or a second at most
+      // if a fragment is slow to come.
+      return Promise.race([show(query, search.results, found), delay(1000)]);
     }).catch(function () {}).then(function () {
       running = false;
       if (waiting) {
@@ -213,9 +238,13 @@
      what is in the box now, once its first page is drawn. */
   function show(query, results, text) {
     if (query < shown.query) return Promise.resolve();
-    return draw({ results: results, next: 0, query: query }, true).then(function (whole) {
-      if (whole && query === latest) say(text);
+    return draw({ results: results, next: 0, query: query }, true).then(function () {
+      if (shown.query === query && query === latest) say(text);
     });
+  }
+
+  function delay(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
   }
 
   /* Draws the next page of a list, each result as soon as it and those above
@@ -329,13 +358,20 @@
     return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   }
 
-  input.addEventListener("focus", function () { setOpen(true); });
+  input.addEventListener("focus", function () {
+    setOpen(true);
+    // A small index: every word chunk at once (Pagefind fetches each once), before the first letter.
+    if (wholeWords) wholeWords().catch(function () {});
+  });
   // Started with the page, as the old search started its index: a first
   // visit fetches Pagefind (about 160 KB, less than the old index of even a
   // small library), and a reader who clicks into the box finds it ready.
   load();
   input.addEventListener("input", schedule);
-  filter.addEventListener("change", function () { ask(++latest); });
+  filter.addEventListener("change", function () {
+    clearTimeout(timer);
+    ask(++latest);
+  });
   more.addEventListener("click", function () { draw(shown, false); });
   clear.addEventListener("click", function () { input.value = ""; schedule(); input.focus(); });
   box.addEventListener("keydown", onKey);
