@@ -1,10 +1,11 @@
 /* tipweek's search box: the header's input, over Pagefind's pagefind.js.
  *
  * Pagefind's script, its WebAssembly and the index entry are fetched as the
- * page loads (by a worker, off the page's thread), so the first query pays
- * only for its own index chunks, as the old search had its index ready.
- * Each query downloads only the index chunks for its words and the
- * fragments of the results it shows.
+ * page loads, as the old search started on its index, so the first query
+ * pays only for its own index chunks; a small index is fetched whole soon
+ * after, so its queries pay nothing. Each query of a large one downloads
+ * only the index chunks for its words and the fragments of the results it
+ * shows.
  *
  * A large library's index comes in parts (pagefind/tipweek-parts.json lists
  * them): each part is its own copy of pagefind.js with its own worker, all
