@@ -73,6 +73,7 @@ def write_search_index(config: MkDocsConfig, part_size: int) -> int:
     shutil.rmtree(work, ignore_errors=True)
     try:
         indexed = _index_parts(site, parts, work)
+        _write_manifest(work / "part-1", indexed, len(parts))
         final = site / BUNDLE
         shutil.rmtree(final, ignore_errors=True)
         (work / "part-1").rename(final)
@@ -124,20 +125,19 @@ def _index_parts(site: Path, parts: list[list[Path]], work: Path) -> int:
     first = work / "part-1"
     for number in range(2, len(parts) + 1):
         (work / f"part-{number}").rename(first / f"part-{number}")
-    return _write_manifest(first, indexed, [f"part-{number}/" for number in range(2, len(parts) + 1)])
+    return indexed
 
 
-def _write_manifest(bundle: Path, pages: int, parts: list[str]) -> int:
+def _write_manifest(bundle: Path, pages: int, parts: int) -> None:
     """What assets/search.js reads first: the other parts, and how large the
     index is (a small one is searched from the first letter, and fetched
     whole, its word chunks and page texts, once the page has loaded)."""
     def weight(pattern: str) -> int:
         return sum(path.stat().st_size for path in bundle.glob(pattern))
 
-    manifest = {"pages": pages, "parts": parts, "index_bytes": weight("**/index/*.pf_index"),
-                "fragment_bytes": weight("**/fragment/*.pf_fragment")}
+    manifest = {"pages": pages, "parts": [f"part-{number}/" for number in range(2, parts + 1)],
+                "index_bytes": weight("**/index/*.pf_index"), "fragment_bytes": weight("**/fragment/*.pf_fragment")}
     (bundle / MANIFEST).write_text(json.dumps(manifest) + "\n", "utf-8")
-    return pages
 
 
 def _link(page: Path, to: Path) -> None:
