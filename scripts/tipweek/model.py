@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Iterable
 
 
@@ -63,11 +62,13 @@ class Tip:
     evergreen: bool = False  # preferred when a week without a tip re-runs an old one (see reruns)
     source: str | None = None  # where an imported tip was first published
 
-    @cached_property  # (asked for twice per tip on every load: the week rules)
-    def week(self) -> tuple[int, int]:
-        """The ISO (year, week) the tip is published in."""
+    # The ISO (year, week) the tip is published in: worked out once, when the
+    # tip is read, and kept with it in the tip cache (every load asks for it).
+    week: tuple[int, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
         year, week, _ = self.date.isocalendar()
-        return year, week
+        object.__setattr__(self, "week", (year, week))
 
     @property
     def url(self) -> str:

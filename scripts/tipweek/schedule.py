@@ -44,8 +44,11 @@ def resolve_today(override: str | dt.date | None = None, timezone: str = "UTC") 
     return dt.datetime.now(zone).date()
 
 
+_BACK = tuple(dt.timedelta(days=n) for n in range(7))  # (a re-run plan asks this of every tip)
+
+
 def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
+    return day - _BACK[day.weekday()]
 
 
 def long_date(day: dt.date) -> str:
