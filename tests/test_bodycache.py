@@ -81,3 +81,15 @@ def test_an_edited_tip_gets_a_new_text_part(tipweek, project):
     path.write_text(path.read_text().replace("A courier lost a parcel", "A van driver lost a parcel"))
     assert tipweek("email", "--today", "2026-11-17", "--out", str(project / "b.eml")).exit_code == 0
     assert "A van driver lost a parcel" in text_part("b.eml") and "A courier lost" not in text_part("b.eml")
+
+
+def test_the_body_key_names_the_installed_versions_of_what_renders():
+    """The versions in the body key (read from the dist-info folders' names)
+    are those the installed packages report; a package that is not there is '-'."""
+    from importlib import metadata
+
+    from tipweek import bodycache
+
+    for name in (*bodycache._RENDERING, "markdownify", "mkdocs_material", "MARKDOWN"):
+        assert bodycache.version(name) == metadata.version(name)
+    assert bodycache.version("no-such-package-here") == "-"
