@@ -144,25 +144,31 @@ class _Folder:
     to a folder, and it lists hidden files too."""
 
     def __init__(self, tips_dir: Path):
-        self.tips: list[os.DirEntry] = []
-        self.others: list[os.DirEntry] = []
-        folders = [str(tips_dir)]
+        # Each entry with its place in path order (its folder's parts, then its
+        # name), as sorted(Path) gives, without making a Path of each.
+        tips: list[tuple[tuple[str, ...], os.DirEntry]] = []
+        others: list[tuple[tuple[str, ...], os.DirEntry]] = []
+        folders = [(str(tips_dir), ())]
         while folders:
+            folder, parts = folders.pop()
             try:
-                listing = os.scandir(folders.pop())
+                listing = os.scandir(folder)
             except OSError:
                 continue
             with listing:
                 for entry in listing:
+                    name = entry.name
                     if entry.is_dir(follow_symlinks=False):
-                        folders.append(entry.path)
-                    elif os.path.splitext(entry.name)[1] == ".md":
-                        self.tips.append(entry)
+                        folders.append((entry.path, (*parts, name)))
+                    # (what os.path.splitext calls a .md suffix: ".md" itself is a name, not a suffix)
+                    elif name.endswith(".md") and name.lstrip(".") != "md":
+                        tips.append(((*parts, name), entry))
                     else:
-                        self.others.append(entry)
-        # Path order (by folder, then name), as sorted(Path) gives, without making a Path of each.
-        self.tips.sort(key=lambda entry: entry.path.split(os.sep))
-        self.others.sort(key=lambda entry: entry.path.split(os.sep))
+                        others.append(((*parts, name), entry))
+        tips.sort(key=_first)
+        others.sort(key=_first)
+        self.tips = [entry for _, entry in tips]
+        self.others = [entry for _, entry in others]
 
     def misnamed(self, principles_file: Path) -> list[Path]:
         found = []
@@ -181,6 +187,10 @@ class _Folder:
                 except OSError:
                     pass
         return found
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 def tip_files(tips_dir: Path) -> list[Path]:
