@@ -156,3 +156,20 @@ def test_whatever_the_loader_accepts_makes_valid_feeds_and_email(title, summary,
     msg = render_email(edition, newest[0])
     parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
     assert " ".join(parsed["Subject"].split()) == " ".join(f"Tip of the week: {newest[0].title}".split())
+
+
+related_libraries = st.lists(st.tuples(st.integers(0, 20), st.lists(st.sampled_from("abcde"), min_size=1, max_size=4,
+                                                                     unique=True)), max_size=25)
+
+
+@SETTINGS
+@given(related_libraries, st.integers(1, 5))
+def test_the_emails_one_pass_finds_the_same_related_tips_as_the_sites_index(specs, count):
+    from tipweek.related import Related, related_to
+
+    library = sorted((Tip(slug=f"t{i}", title="T", date=dt.date(2026, 1, 1) + dt.timedelta(days=day),
+                          tags=tuple(tags), summary="S", body="B", path=f"t{i}.md")
+                      for i, (day, tags) in enumerate(specs)), key=lambda t: (t.date, t.slug), reverse=True)
+    index = Related(library)
+    for tip in library:
+        assert related_to(library, tip, count) == index.to(tip, count)

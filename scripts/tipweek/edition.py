@@ -21,7 +21,7 @@ import nh3
 
 from . import reruns, schedule, urls
 from .model import Library, Tip
-from .related import Related
+from .related import Related, related_to
 from .render import absolute_urls, text_from_html
 
 BodyRenderer = Callable[[Tip], None]
@@ -118,6 +118,7 @@ class Edition:
         self.tip_of_the_week = self.published[0] if self.published else None
         self.bodies = Bodies(site, renderer)
         self._related: Related | None = None
+        self._related_to: dict[str, tuple[Tip, ...]] = {}
 
     @cached_property
     def reruns(self) -> dict[dt.date, Tip]:
@@ -146,9 +147,16 @@ class Edition:
 
     def related(self, tip: Tip) -> tuple[Tip, ...]:
         """Published tips related to ``tip`` (the site's rule, see :mod:`related`)."""
-        if self._related is None:
-            self._related = Related(self.published)
-        return self._related.to(tip)
+        found = self._related_to.get(tip.slug)
+        if found is None:
+            if self._related is None and len(self._related_to) < 2:  # the email: one pass each
+                found = related_to(self.published, tip)
+            else:  # the site: the index, once, for a lookup per page
+                if self._related is None:
+                    self._related = Related(self.published)
+                found = self._related.to(tip)
+            self._related_to[tip.slug] = found
+        return found
 
     def feed_tips(self) -> tuple[Tip, ...]:
         """The newest published tips, as many as a feed carries."""

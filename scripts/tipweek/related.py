@@ -1,7 +1,9 @@
 """Related tips: the tips that share the most principles with a tip, newest
 first among equals, and only tips that share at least one (a tip that shares
 nothing is not related). The site's tip pages and the weekly email use this
-one rule, each over the tips its readers can open."""
+one rule, each over the tips its readers can open: the site through the
+index of :class:`Related` (a lookup per tip page), the email through
+:func:`related_to` (one pass, for a single lookup)."""
 
 from __future__ import annotations
 
@@ -41,3 +43,13 @@ class Related:
                     if len(chosen) == count:
                         return tuple(chosen)
         return tuple(chosen)
+
+
+def related_to(tips: Iterable[Tip], tip: Tip, count: int = COUNT) -> tuple[Tip, ...]:
+    """What ``Related(tips).to(tip, count)`` answers, in one pass over
+    ``tips`` and without the index: for a caller that asks once (building
+    the index costs as much as a dozen passes)."""
+    mine = frozenset(tip.tags)
+    sharing = ((len(mine.intersection(other.tags)), other.date, other.slug, other)
+               for other in tips if other.slug != tip.slug and not mine.isdisjoint(other.tags))
+    return tuple(found[3] for found in heapq.nlargest(count, sharing, key=lambda found: found[:3]))
