@@ -147,3 +147,16 @@ def test_a_reader_never_sees_half_a_cache_while_two_writers_race(project):
         t.join()
     assert file.is_file() and not bad, bad[:3]
     assert not list(file.parent.glob("*.tmp")), "a writer left its temp file behind"
+
+
+def test_a_command_run_in_process_hands_the_collector_back(tipweek, project):
+    """feed, email and check leave the library they read out of the garbage
+    collector's walks (gc.freeze) while they run; a caller that runs them
+    in-process, as these tests do, gets the collector back as it was."""
+    import gc
+
+    for args in (("feed", "--out", str(project / "out")), ("email", "--out", str(project / "week.eml")),
+                 ("check",)):
+        result = tipweek(*args)
+        assert result.exit_code == 0, result.output
+        assert gc.isenabled() and gc.get_freeze_count() == 0, args

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import problems, schedule
+from . import collector, problems, schedule
 from .loader import dated_files
 from .model import LibraryError, TipError
 from .scaffold import ScaffoldError, new_tip, pick_day
@@ -47,7 +47,8 @@ def _today(project: Project, override: str | None) -> dt.date:
 
 def _library_or_exit(project: Project):
     try:
-        return project.library()
+        with collector.made_to_last():
+            return project.library()
     except LibraryError as exc:
         _print_errors(exc.errors, "text")
         sys.exit(1)
@@ -57,7 +58,8 @@ def _edition_or_exit(project: Project, today: str | None):
     """The edition of the day, made as the build makes it; the tips' problems
     are printed as `tipweek check` prints them."""
     try:
-        return project.edition(_today(project, today))
+        with collector.made_to_last():
+            return project.edition(_today(project, today))
     except LibraryError as exc:
         _print_errors(exc.errors, "text")
         sys.exit(1)
@@ -86,7 +88,8 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with collector.command():
+                return super().invoke(ctx)
         except ProjectError as exc:  # mkdocs.yml loaded late (a body to render) and refused
             raise click.ClickException(str(exc)) from None
 
@@ -126,7 +129,8 @@ def check(config_file: str | None, today: str | None, fmt: str) -> None:
         tipweek check --today 2027-01-01  # as the check will judge it on that day
     """
     project = _project(config_file)
-    library, errors = project.scan(_today(project, today))
+    with collector.made_to_last():
+        library, errors = project.scan(_today(project, today))
     _print_errors(errors, fmt)
     if errors:
         sys.exit(1)
