@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 
@@ -78,24 +79,31 @@ class Tip:
 
 @dataclass(frozen=True)
 class Library:
-    """Every tip (sorted by date, oldest first) and the principle vocabulary."""
+    """Every tip (sorted by date, oldest first) and the principle vocabulary.
+    Its lookups are made the first time they are asked for: a weekly command
+    at 5,000 tips asks for none of them."""
 
     tips: tuple[Tip, ...]
     principles: dict[str, Principle]
-    _by_slug: dict[str, Tip] = field(init=False, repr=False)
-    _by_principle: dict[str, tuple[Tip, ...]] = field(init=False, repr=False)
-    _by_week: dict[tuple[int, int], tuple[Tip, ...]] = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        by_principle: dict[str, list[Tip]] = defaultdict(list)
-        by_week: dict[tuple[int, int], list[Tip]] = defaultdict(list)
+    @cached_property
+    def _by_slug(self) -> dict[str, Tip]:
+        return {t.slug: t for t in self.tips}
+
+    @cached_property
+    def _by_principle(self) -> dict[str, tuple[Tip, ...]]:
+        found: dict[str, list[Tip]] = defaultdict(list)
         for tip in self.tips:
             for tag in tip.tags:
-                by_principle[tag].append(tip)
-            by_week[tip.week].append(tip)
-        object.__setattr__(self, "_by_slug", {t.slug: t for t in self.tips})
-        object.__setattr__(self, "_by_principle", {k: tuple(v) for k, v in by_principle.items()})
-        object.__setattr__(self, "_by_week", {k: tuple(v) for k, v in by_week.items()})
+                found[tag].append(tip)
+        return {k: tuple(v) for k, v in found.items()}
+
+    @cached_property
+    def _by_week(self) -> dict[tuple[int, int], tuple[Tip, ...]]:
+        found: dict[tuple[int, int], list[Tip]] = defaultdict(list)
+        for tip in self.tips:
+            found[tip.week].append(tip)
+        return {k: tuple(v) for k, v in found.items()}
 
     def __len__(self) -> int:
         return len(self.tips)
