@@ -173,3 +173,39 @@ def test_the_emails_one_pass_finds_the_same_related_tips_as_the_sites_index(spec
     index = Related(library)
     for tip in library:
         assert related_to(library, tip, count) == index.to(tip, count)
+
+
+def _rule_of_reruns(tips: list[Tip], until: dt.date) -> dict[dt.date, Tip]:
+    """The re-run rule as reruns.py's docstring words it, walked naively: the
+    reference the fast plan (a heap, one pass) must agree with."""
+    from tipweek.reruns import MIN_AGE_WEEKS, NEVER, WEEK
+    from tipweek.schedule import monday_of
+
+    tips = [t for t in tips if not t.draft]
+    if not tips:
+        return {}
+    own, last, chosen = {monday_of(t.date) for t in tips}, {}, {}
+    monday = monday_of(min(t.date for t in tips)) + WEEK
+    while monday <= monday_of(until):
+        cutoff = monday - MIN_AGE_WEEKS * WEEK
+        eligible = [t for t in tips if monday_of(t.date) <= cutoff] if monday not in own else []
+        if eligible:
+            rested = [t for t in eligible if last.get(t.slug, NEVER) <= cutoff]
+            pick = min(rested or eligible, key=lambda t: (not t.evergreen, last.get(t.slug, NEVER), t.date, t.slug))
+            chosen[monday], last[pick.slug] = pick, monday
+        monday += WEEK
+    return chosen
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 600), st.booleans(), st.booleans()), max_size=30), st.integers(0, 900))
+def test_the_rerun_plan_follows_its_rule(specs, until):
+    from tipweek.model import Library
+    from tipweek.reruns import plan
+
+    start = dt.date(2024, 1, 1)
+    tips = sorted((Tip(slug=f"t{i}", title="T", date=start + dt.timedelta(days=day), tags=("ownership",),
+                       summary="S", body="B", path=f"t{i}.md", draft=draft, evergreen=evergreen)
+                   for i, (day, draft, evergreen) in enumerate(specs)), key=lambda t: (t.date, t.slug))
+    until_day = start + dt.timedelta(days=until)
+    assert plan(Library(tuple(tips), PRINCIPLE), until_day) == _rule_of_reruns(tips, until_day)

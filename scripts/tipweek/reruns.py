@@ -97,7 +97,8 @@ def plan(library: Library, until: dt.date) -> dict[dt.date, Tip]:
     while monday <= end:
         if monday not in own_weeks:
             cutoff = monday - MIN_AGE_WEEKS * WEEK
-            while old_enough < len(tips) and monday_of(tips[old_enough].date) <= cutoff:
+            before = cutoff + WEEK  # a tip dated before this is in the cutoff's week or earlier
+            while old_enough < len(tips) and tips[old_enough].date < before:
                 _wait(ready, tips[old_enough], NEVER)
                 old_enough += 1
             while lately and lately[0][1] <= cutoff:
