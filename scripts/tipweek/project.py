@@ -5,7 +5,6 @@ output reads. The commands and the plugin both start here."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,15 +47,6 @@ def _edition(root: Path, site: Site, options, today: str | dt.date | None, *, pr
     cache = TipCache.for_project(root, tips, principles, publishing=(options.weekday, day))
     library = load_library(tips, principles, root, weekday=options.weekday, today=day, cache=cache)
     return Edition(site, library, day, options, preview=preview)
-
-
-class _Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
 
 
 class Project:
@@ -188,17 +178,21 @@ class Project:
 
 def _load_mkdocs(path: Path, overrides: dict):
     """MkDocs' configuration and the tipweek plugin it made; ProjectError if MkDocs refuses it."""
+    import logging  # (with MkDocs: a command that does not load it does without)
+
     from mkdocs import exceptions
     from mkdocs.config import load_config
 
     # MkDocs logs what is wrong and raises a bare "Aborted"; keep the log lines.
-    captured = _Capture()
+    messages: list[str] = []
+    captured = logging.Handler(logging.ERROR)
+    captured.emit = lambda record: messages.append(record.getMessage())
     logger = logging.getLogger("mkdocs.config")
     logger.addHandler(captured)
     try:
         config = load_config(str(path), **overrides)
     except (exceptions.ConfigurationError, exceptions.Abort) as exc:
-        problems = captured.messages or [str(exc)]
+        problems = messages or [str(exc)]
         raise ProjectError("\n".join(_place_config_error(path, m) for m in problems)) from None
     finally:
         logger.removeHandler(captured)

@@ -8,7 +8,6 @@ records, appending every problem they find (with its line and a fix) to the
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import re
 from collections import defaultdict
@@ -48,6 +47,8 @@ _REQUIRED_HINTS = {
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    import difflib  # (only for a word that is not known)
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None
 
