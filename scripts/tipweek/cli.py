@@ -3,76 +3,17 @@ write feeds and the weekly email, and send it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-from . import collector, problems, schedule
+from . import collector, schedule
+from .cli_common import (config_option, edition_or_exit, library_or_exit, load_project, parse_today,
+                         print_errors, today_of, today_option, week_tip)
 from .loader import dated_files
-from .model import LibraryError, TipError
+from .project import ProjectError
 from .scaffold import ScaffoldError, new_tip, pick_day
-from .project import Project, ProjectError
-
-config_option = click.option(
-    "-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-    help="The project's mkdocs.yml (default: ./mkdocs.yml).")
-today_option = click.option(
-    "--today", metavar="YYYY-MM-DD", default=None,
-    help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
-
-
-def _project(config_file: str | None, **overrides) -> Project:
-    try:
-        return Project.load(config_file, **overrides)
-    except ProjectError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _parse_today(override: str | None) -> dt.date | None:
-    """--today, checked before anything is loaded; None means the default."""
-    try:
-        return schedule.parse_date(override, "--today") if override else None
-    except schedule.TodayError as exc:
-        raise click.BadParameter(str(exc), param_hint="--today") from None
-
-
-def _today(project: Project, override: str | None) -> dt.date:
-    try:
-        return project.today(_parse_today(override))
-    except schedule.TodayError as exc:
-        raise click.BadParameter(str(exc), param_hint="--today") from None
-
-
-def _library_or_exit(project: Project):
-    try:
-        with collector.made_to_last():
-            return project.library()
-    except LibraryError as exc:
-        _print_errors(exc.errors, "text")
-        sys.exit(1)
-
-
-def _edition_or_exit(project: Project, today: str | None):
-    """The edition of the day, made as the build makes it; the tips' problems
-    are printed as `tipweek check` prints them."""
-    try:
-        with collector.made_to_last():
-            return project.edition(_today(project, today))
-    except LibraryError as exc:
-        _print_errors(exc.errors, "text")
-        sys.exit(1)
-    except Exception as exc:
-        # A plugin's error while MkDocs renders a body (MkDocs is imported only then).
-        errors = sys.modules.get("mkdocs.exceptions")
-        if errors and isinstance(exc, errors.PluginError):
-            raise click.ClickException(str(exc)) from None
-        raise
-
-
-def _print_errors(errors: list[TipError], fmt: str) -> None:
-    problems.show(errors, fmt, click.echo)
 
 
 class _Commands(click.Group):
@@ -128,10 +69,10 @@ def check(config_file: str | None, today: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
         tipweek check --today 2027-01-01  # as the check will judge it on that day
     """
-    project = _project(config_file)
+    project = load_project(config_file)
     with collector.made_to_last():
-        library, errors = project.scan(_today(project, today))
-    _print_errors(errors, fmt)
+        library, errors = project.scan(today_of(project, today))
+    print_errors(errors, fmt)
     if errors:
         sys.exit(1)
     if fmt == "text":
@@ -154,14 +95,14 @@ def new(title: str, tags: tuple[str, ...], date: str | None, config_file: str | 
         tipweek new "Own the mistake" --tag ownership --tag empathy
         tipweek new "Call back when you said you would" --tag follow-through --date 2027-02-02
     """
-    project = _project(config_file)
+    project = load_project(config_file)
     library, _ = project.scan()
     try:
         requested = schedule.parse_date(date, "--date") if date else None
     except schedule.TodayError as exc:
         raise click.BadParameter(str(exc), param_hint="--date") from None
     try:
-        day = pick_day(library, dated_files(project.tips_dir), _today(project, today), project.options.weekday,
+        day = pick_day(library, dated_files(project.tips_dir), today_of(project, today), project.options.weekday,
                        requested)
         path = new_tip(library, project.tips_dir, title, tags, day)
     except ScaffoldError as exc:
@@ -191,13 +132,13 @@ def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: 
         tipweek schedule
         tipweek schedule --weeks 26 --json
     """
-    project = _project(config_file)
-    library = _library_or_exit(project)
+    project = load_project(config_file)
+    library = library_or_exit(project)
     import json
 
     from . import agenda
 
-    found = agenda.Agenda.of(library, _today(project, today), weeks, project.options.weekday)
+    found = agenda.Agenda.of(library, today_of(project, today), weeks, project.options.weekday)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
 
 
@@ -222,9 +163,9 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     """
     from . import build as building
 
-    day = _parse_today(today)
+    day = parse_today(today)
     try:
-        building.build(config_file, day, mkdocs_args, load=_project)
+        building.build(config_file, day, mkdocs_args, load=load_project)
     except building.BuildFailed:
         sys.exit(1)
 
@@ -247,19 +188,11 @@ def serve(config_file: str | None, today: str | None, list_url: str | None, mkdo
     """
     from . import build as building
 
-    day = _parse_today(today)
+    day = parse_today(today)
     try:
-        building.serve(config_file, day, mkdocs_args, load=_project, list_url=list_url)
+        building.serve(config_file, day, mkdocs_args, load=load_project, list_url=list_url)
     except ProjectError as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _week_tip(project: Project, today: str | None):
-    """The edition and what its week features: its own tip or a re-run (reruns.Featured)."""
-    edition = _edition_or_exit(project, today)
-    if edition.featured is None:
-        raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
-    return edition, edition.featured
 
 
 @main.command()
@@ -276,7 +209,7 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
     """
     from .feeds import write_feeds
 
-    edition = _edition_or_exit(_project(config_file), today)
+    edition = edition_or_exit(load_project(config_file), today)
     try:
         paths = write_feeds(edition, Path(out_dir))
     except OSError as exc:
@@ -303,7 +236,7 @@ def email(out_file: str, to: str | None, config_file: str | None, today: str | N
     from .email import GMAIL_CLIP_BYTES, as_bytes, render_email
     from .output import write_atomic
 
-    edition, week = _week_tip(_project(config_file), today)
+    edition, week = week_tip(load_project(config_file), today)
     msg = render_email(edition, week.tip, recipient=to, rerun_on=week.rerun_on)
     try:
         write_atomic(out_file, as_bytes(msg))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import configcache, schedule
 from .edition import Edition, Site
 from .loader import load_library, scan_library
-from .model import Library, LibraryError, TipError
+from .model import Library, TipError
 from .tipcache import TipCache
 
 if TYPE_CHECKING:

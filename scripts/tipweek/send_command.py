@@ -15,6 +15,7 @@ from typing import Callable
 
 import click
 
+from .cli_common import config_option, load_project, today_option, week_tip
 from .ledger import Ledger
 from .outcomes import SendError
 from .pacing import RateLimit
@@ -62,11 +63,8 @@ def stop(message: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="With --status: machine-readable output.")
 @click.option("--unsuppress", "unsuppress", multiple=True, metavar="ADDRESS",
               help="Mail this hard-bounced address again from the next run; send nothing. Repeatable.")
-@click.option("-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-              help="The project's mkdocs.yml (default: ./mkdocs.yml).")
-@click.option("--today", metavar="YYYY-MM-DD", default=None,
-              help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured "
-                   "time zone).")
+@config_option
+@today_option
 def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
          timeout, dry_run, retry_uncertain, status, as_json, unsuppress, config_file, today) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
@@ -96,7 +94,6 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
         tipweek send --unsuppress ana@example.org
     """
-    from .cli import _project, _week_tip
     from .email import ListOptions
 
     if not unsuppress:  # usage first: a refused command touches nothing
@@ -104,12 +101,12 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
             raise click.UsageError("--json goes with --status (a send prints one summary line).")
         if subscribers and list_db or not (subscribers or list_db or status):
             raise click.UsageError("give either --subscribers FILE or --list DB_URL")
-    project = _project(config_file)
+    project = load_project(config_file)
     folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
     suppression = SuppressionList(folder / "suppressed.txt")
     if unsuppress:
         return lift(suppression, unsuppress)
-    edition, featured = _week_tip(project, today)  # the week's tip, or its re-run
+    edition, featured = week_tip(project, today)  # the week's tip, or its re-run
     tip = featured.tip
     ledger = Ledger(folder, featured.week)  # a re-run week has its own ledger
     options = ListOptions.of(edition)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..cli_common import config_option, load_project
 from ..model import TipError
 from ..output import write_atomic
 from .fetch import SourceError, fetch
@@ -27,8 +28,7 @@ from .sources import read_archive
 @click.option("--dry-run", is_flag=True, help="Print what would be written; write nothing.")
 @click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait when SOURCE is a URL.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
-@click.option("-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-              help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+@config_option
 def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry_run: bool, timeout: float,
                    as_json: bool, config_file: str | None) -> None:
     """Bring in the posts of a blog: an RSS or Atom feed, a WordPress export
@@ -47,9 +47,7 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
         tipweek import blog.xml --map "customer recovery=ownership" --map "news="
         tipweek import https://blog.example.org/feed/ --map-file categories.yml
     """
-    from ..cli import _project  # finds mkdocs.yml as every command does (imported here: cli imports this module)
-
-    project = _project(config_file)
+    project = load_project(config_file)
     library, _ = project.scan()
     if not library.principles:
         raise click.ClickException(f"{project.principles_file}: no usable principles to map categories to; "

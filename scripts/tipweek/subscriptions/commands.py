@@ -10,25 +10,13 @@ from pathlib import Path
 
 import click
 
+from ..cli_common import config_option, load_project
 from .store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError, open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
 
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
                          help="The list's database: sqlite:///path or postgresql://user@host/db.")
-config_option = click.option("-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-                             help="The project's mkdocs.yml (default: ./mkdocs.yml).")
-
-
-def _project(config_file: str | None):
-    from ..project import Project, ProjectError
-
-    try:
-        return Project.load(config_file)
-    except ProjectError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
 def _store(db_url: str, project):
     try:
         return open_store(db_url, base=project.root)
@@ -79,7 +67,7 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
 
     from .service import create_app
 
-    project = _project(config_file)
+    project = load_project(config_file)
     app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
     uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
@@ -122,7 +110,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
     """
     from .people import read_people
 
-    project = _project(config_file)
+    project = load_project(config_file)
     people, problems = read_people(Path(csv_file))
     for problem in problems:
         click.echo(problem, err=True)
@@ -147,7 +135,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
     """
     from ..output import write_atomic
 
-    project = _project(config_file)
+    project = load_project(config_file)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["email", "name", "state", "joined", "updated"])
@@ -175,7 +163,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     """
     from .counts import count
 
-    project = _project(config_file)
+    project = load_project(config_file)
     store = _store(db_url, project)
     figures = count(store.everyone(), store.events())
     if as_json:
@@ -204,7 +192,7 @@ def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
         email = clean_email(address)
     except BadInput as exc:
         raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
-    project = _project(config_file)
+    project = load_project(config_file)
     sub, changed = _store(db_url, project).unsubscribe_address(email, _now())
     click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
 

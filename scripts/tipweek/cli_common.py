@@ -1,0 +1,83 @@
+"""What every ``tipweek`` command does first, in one place for ``cli`` and
+the command modules it loads on demand (send, import, list): the ``-f`` and
+``--today`` options, finding the project (its mkdocs.yml), working out
+today, and reading the library or the edition, with whatever goes wrong
+turned into click's one-line error or the checker's listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+
+import click
+
+from . import collector, problems, schedule
+from .model import LibraryError, TipError
+from .project import Project, ProjectError
+
+config_option = click.option(
+    "-f", "--config-file", type=click.Path(dir_okay=False), default=None,
+    help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+today_option = click.option(
+    "--today", metavar="YYYY-MM-DD", default=None,
+    help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
+
+
+def load_project(config_file: str | None, **overrides) -> Project:
+    try:
+        return Project.load(config_file, **overrides)
+    except ProjectError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def parse_today(override: str | None) -> dt.date | None:
+    """--today, checked before anything is loaded; None means the default."""
+    try:
+        return schedule.parse_date(override, "--today") if override else None
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
+def today_of(project: Project, override: str | None) -> dt.date:
+    try:
+        return project.today(parse_today(override))
+    except schedule.TodayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--today") from None
+
+
+def library_or_exit(project: Project):
+    try:
+        with collector.made_to_last():
+            return project.library()
+    except LibraryError as exc:
+        print_errors(exc.errors, "text")
+        sys.exit(1)
+
+
+def edition_or_exit(project: Project, today: str | None):
+    """The edition of the day, made as the build makes it; the tips' problems
+    are printed as `tipweek check` prints them."""
+    try:
+        with collector.made_to_last():
+            return project.edition(today_of(project, today))
+    except LibraryError as exc:
+        print_errors(exc.errors, "text")
+        sys.exit(1)
+    except Exception as exc:
+        # A plugin's error while MkDocs renders a body (MkDocs is imported only then).
+        errors = sys.modules.get("mkdocs.exceptions")
+        if errors and isinstance(exc, errors.PluginError):
+            raise click.ClickException(str(exc)) from None
+        raise
+
+
+def week_tip(project: Project, today: str | None):
+    """The edition and what its week features: its own tip or a re-run (reruns.Featured)."""
+    edition = edition_or_exit(project, today)
+    if edition.featured is None:
+        raise click.ClickException(f"no tip is published on {edition.today.isoformat()}; nothing to write")
+    return edition, edition.featured
+
+
+def print_errors(errors: list[TipError], fmt: str) -> None:
+    problems.show(errors, fmt, click.echo)
