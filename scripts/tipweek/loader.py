@@ -16,13 +16,14 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from . import rules
+from . import library_rules
 from .model import Library, LibraryError, Principle, Tip, TipError
+from .schedule import Publishing
 
 if TYPE_CHECKING:
     from .front_matter import ParsedYaml
-# (YAML and python-frontmatter are imported when a file is read: a run whose
-# tips and vocabulary all come from the cache does without them.)
+# (YAML, python-frontmatter and each file's rules are imported when a file is
+# read: a run whose tips and vocabulary all come from the cache does without them.)
 
 MAX_FILE_BYTES = 1_000_000
 
@@ -85,13 +86,17 @@ def load_principles(path: Path, root: Path, errors: list[TipError]) -> dict[str,
                         errors)
     if parsed is None:
         return None
+    from . import rules
+
     found = rules.principles(parsed.data, parsed.key_lines, where, errors)
     return found if len(errors) == count else None
 
 
 def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, errors: list[TipError],
-             publishing: rules.Publishing | None = None) -> Tip | None:
+             publishing: Publishing | None = None) -> Tip | None:
     """Read one tip file; append its problems to ``errors``; None if it is unusable."""
+    from . import rules
+
     where = _display(path, root)
     name = rules.FILE_NAME.match(path.name)
     if not name:
@@ -247,7 +252,7 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
         errors.append(TipError(_display(tips_dir, root), 1, "tips folder not found",
                                "set the plugin option 'tips' in mkdocs.yml"))
         return Library((), principles or {}), errors
-    publishing = rules.Publishing(weekday, today) if weekday and today else None
+    publishing = Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
     folder = _Folder(tips_dir)
     for entry in folder.tips:
@@ -268,7 +273,7 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
         right = path.name.split(".")[0] + ".md"
         errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
                                "a tip's file name ends in .md", f"rename it {right}"))
-    errors.extend(rules.library_problems(tips))
+    errors.extend(library_rules.library_problems(tips))
     tips.sort(key=lambda t: (t.date, t.slug))
     first = errors[:vocabulary_problems]
     rest = sorted(errors[vocabulary_problems:], key=lambda e: (e.path, e.line, e.message))

@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .model import Principle, Tip, TipError
-from .schedule import Publishing, long_date, off_weekday
+from .schedule import Publishing, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
 ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen", "source")
@@ -280,32 +279,3 @@ def body_problems(body: str, first_line: int, where: str) -> list[TipError]:
             found.append(TipError(where, number, "placeholder text from 'tipweek new' is still there",
                                   "replace it with the tip"))
     return found
-
-
-# --------------------------------------------------------------------------- the library
-
-def library_problems(tips: list[Tip]) -> list[TipError]:
-    """Rules across files: one slug, one published tip per week."""
-    problems: list[TipError] = []
-    if len({t.slug for t in tips}) == len(tips) and _one_a_week(tips):
-        return problems  # (the usual answer, found without the lists below)
-    by_slug: dict[str, list[Tip]] = defaultdict(list)
-    by_week: dict[tuple[int, int], list[Tip]] = defaultdict(list)
-    for t in tips:
-        by_slug[t.slug].append(t)
-        if not t.draft:
-            by_week[t.week].append(t)
-    for slug, same in by_slug.items():
-        for t in same[1:]:
-            problems.append(TipError(t.path, 1, f"slug '{slug}' is already used by {same[0].path}",
-                                     "give the tip another name; the slug is its URL"))
-    for same in by_week.values():
-        for t in same[1:]:
-            problems.append(TipError(t.path, 1, f"the week of {long_date(same[0].date)} already has a tip: {same[0].path}",
-                                     "move one to a free week (tipweek schedule shows them) or mark it draft: true"))
-    return problems
-
-
-def _one_a_week(tips: list[Tip]) -> bool:
-    weeks = [t.week for t in tips if not t.draft]
-    return len(set(weeks)) == len(weeks)
