@@ -150,13 +150,37 @@ def test_a_reader_never_sees_half_a_cache_while_two_writers_race(project):
 
 
 def test_a_command_run_in_process_hands_the_collector_back(tipweek, project):
-    """feed, email and check leave the library they read out of the garbage
-    collector's walks (gc.freeze) while they run; a caller that runs them
-    in-process, as these tests do, gets the collector back as it was."""
+    """feed, email, send and check leave the library they read out of the
+    garbage collector's walks (gc.freeze) while they run; a caller that runs
+    them in-process, as these tests do, gets the collector back as it was,
+    whether the command succeeds, fails on a broken tip, or is a command
+    object invoked on its own."""
     import gc
 
-    for args in (("feed", "--out", str(project / "out")), ("email", "--out", str(project / "week.eml")),
-                 ("check",)):
+    from click.testing import CliRunner
+
+    from tipweek.collector import made_to_last
+    from tipweek.send_command import send
+
+    subscribers = project / "subscribers.csv"
+    subscribers.write_text("email,name\nana@example.org,Ana\n", "utf-8")
+    outbox = ("--subscribers", str(subscribers), "--outbox", str(project / "outbox"), "--dry-run")
+    runs = [("feed", "--out", str(project / "out")), ("email", "--out", str(project / "week.eml")),
+            ("check",), ("send", *outbox)]
+    for args in runs:
         result = tipweek(*args)
         assert result.exit_code == 0, result.output
         assert gc.isenabled() and gc.get_freeze_count() == 0, args
+    result = CliRunner().invoke(send, [*outbox, "-f", str(project / "mkdocs.yml")])
+    assert result.exit_code == 0, result.output
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+    (project / "tips" / "2026" / "2026-12-29-broken.md").write_text("no front matter\n", "utf-8")
+    for args in runs[:3]:
+        result = tipweek(*args)
+        assert result.exit_code == 1 and "2026-12-29-broken.md:1: no front matter" in result.output, args
+        assert gc.isenabled() and gc.get_freeze_count() == 0, args
+
+    with made_to_last():  # outside a command: nothing to hand back at its end, so nothing is frozen
+        pass
+    assert gc.get_freeze_count() == 0

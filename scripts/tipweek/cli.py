@@ -29,8 +29,7 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            with collector.command():
-                return super().invoke(ctx)
+            return super().invoke(ctx)
         except ProjectError as exc:  # mkdocs.yml loaded late (a body to render) and refused
             raise click.ClickException(str(exc)) from None
 
