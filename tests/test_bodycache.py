@@ -93,3 +93,27 @@ def test_the_body_key_names_the_installed_versions_of_what_renders():
     for name in (*bodycache._RENDERING, "markdownify", "mkdocs_material", "MARKDOWN"):
         assert bodycache.version(name) == metadata.version(name)
     assert bodycache.version("no-such-package-here") == "-"
+
+
+def test_versions_come_from_the_first_dist_info_folder_on_the_path(tmp_path, monkeypatch):
+    """As an import would: the first folder on sys.path that has the
+    distribution wins; a name against the spec or an egg's folder sends the
+    question to importlib.metadata (which, here, finds nothing: '-')."""
+    from tipweek import bodycache
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, names in ((first, ["Fancy_Pkg-2.0+local.1.dist-info", "odd-name-1.0.dist-info",
+                                   "eggy-3.1-py3.11.egg-info"]),
+                          (second, ["fancy_pkg-1.0.dist-info", "eggy-4.0.dist-info", "plain-0.9.dist-info"])):
+        for name in names:
+            (folder / name).mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(first), str(second)])
+    bodycache._dist_info.cache_clear()
+    try:
+        assert bodycache.version("fancy-pkg") == "2.0+local.1"
+        assert bodycache.version("Fancy.Pkg") == "2.0+local.1"
+        assert bodycache.version("plain") == "0.9"
+        assert bodycache.version("eggy") == "-"  # the egg comes first: importlib.metadata, not 4.0
+        assert bodycache.version("odd") == "-"
+    finally:
+        bodycache._dist_info.cache_clear()

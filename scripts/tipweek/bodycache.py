@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import tempfile
 import time
@@ -35,14 +36,22 @@ _RENDERING = ("mkdocs", "mkdocs-material", "Markdown", "pymdown-extensions")
 _CODE = ("render.py", "plugin.py", "edition.py", "bodycache.py")
 
 
+# A distribution's folder, "name-version.dist-info" as the packaging spec
+# writes it (dashes in the name become underscores), or an older egg's.
+_DIST_INFO = re.compile(r"([A-Za-z0-9_.]+)-([^-]+)\.dist-info")
+_EGG_INFO = re.compile(r"([A-Za-z0-9_.]+)(?:-.*)?\.egg-info")
+
+
 @lru_cache(maxsize=1)
-def _dist_info() -> dict[str, str]:
+def _dist_info() -> dict[str, str | None]:
     """Installed distributions' versions by normalised name, from the names of
     the ``*.dist-info`` folders on ``sys.path``, the first one found winning
     as it does for an import. This is what ``importlib.metadata`` reads for
     a version, without importing it (with the email parser, zipfile and csv
-    it is a tenth of a weekly command's time)."""
-    found: dict[str, str] = {}
+    it is a tenth of a weekly command's time). None for a name whose first
+    folder is an egg's or does not follow the spec: ``version`` asks
+    ``importlib.metadata`` then."""
+    found: dict[str, str | None] = {}
     for folder in sys.path:
         try:
             names = os.listdir(folder or ".")
@@ -50,8 +59,13 @@ def _dist_info() -> dict[str, str]:
             continue
         for name in names:
             if name.endswith(".dist-info"):
-                dist, _, version = name[:-len(".dist-info")].partition("-")
-                found.setdefault(_normalise(dist), version)
+                match = _DIST_INFO.fullmatch(name)
+                found.setdefault(_normalise(match[1] if match else name.split("-")[0]),
+                                 match[2] if match else None)
+            elif name.endswith(".egg-info"):
+                egg = _EGG_INFO.fullmatch(name)
+                if egg:
+                    found.setdefault(_normalise(egg[1]), None)
     return found
 
 
@@ -67,7 +81,7 @@ def version(name: str) -> str:
     from importlib import metadata  # an install without a dist-info folder (an egg, a zip)
 
     try:
-        return metadata.version(name)
+        return metadata.version(name) or "-"
     except metadata.PackageNotFoundError:
         return "-"
 
