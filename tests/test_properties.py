@@ -209,3 +209,19 @@ def test_the_rerun_plan_follows_its_rule(specs, until):
                    for i, (day, draft, evergreen) in enumerate(specs)), key=lambda t: (t.date, t.slug))
     until_day = start + dt.timedelta(days=until)
     assert plan(Library(tuple(tips), PRINCIPLE), until_day) == _rule_of_reruns(tips, until_day)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d"]), st.integers(0, 30), st.booleans()), max_size=8))
+def test_the_rules_across_files_find_every_shared_slug_and_week(specs):
+    from collections import Counter
+
+    from tipweek.library_rules import library_problems
+
+    tips = [Tip(slug=slug, title="T", date=dt.date(2026, 1, 5) + dt.timedelta(days=day), tags=("ownership",),
+                summary="S", body="B", path=f"t{i}.md", draft=draft) for i, (slug, day, draft) in enumerate(specs)]
+    slugs = Counter(t.slug for t in tips)
+    weeks = Counter(t.date.isocalendar()[:2] for t in tips if not t.draft)
+    found = library_problems(tips)
+    assert len(found) == sum(n - 1 for n in slugs.values()) + sum(n - 1 for n in weeks.values())
+    assert sum("is already used by" in p.message for p in found) == sum(n - 1 for n in slugs.values())

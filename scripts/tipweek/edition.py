@@ -118,7 +118,7 @@ class Edition:
         self.tip_of_the_week = self.published[0] if self.published else None
         self.bodies = Bodies(site, renderer)
         self._related: Related | None = None
-        self._related_to: dict[str, tuple[Tip, ...]] = {}
+        self._related_to: dict[tuple, tuple[Tip, ...]] = {}
 
     @cached_property
     def reruns(self) -> dict[dt.date, Tip]:
@@ -147,7 +147,8 @@ class Edition:
 
     def related(self, tip: Tip) -> tuple[Tip, ...]:
         """Published tips related to ``tip`` (the site's rule, see :mod:`related`)."""
-        found = self._related_to.get(tip.slug)
+        key = (tip.slug, tip.tags)  # (a preview's twin edition shares these answers: the same published tips)
+        found = self._related_to.get(key)
         if found is None:
             if self._related is None and len(self._related_to) < 2:  # the email: one pass each
                 found = related_to(self.published, tip)
@@ -155,7 +156,7 @@ class Edition:
                 if self._related is None:
                     self._related = Related(self.published)
                 found = self._related.to(tip)
-            self._related_to[tip.slug] = found
+            self._related_to[key] = found
         return found
 
     def feed_tips(self) -> tuple[Tip, ...]:

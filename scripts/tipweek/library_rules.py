@@ -9,6 +9,7 @@ from collections import defaultdict
 from .model import Tip, TipError
 from .schedule import long_date
 
+
 def library_problems(tips: list[Tip]) -> list[TipError]:
     """Rules across files: one slug, one published tip per week."""
     problems: list[TipError] = []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from operator import itemgetter
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -170,8 +171,8 @@ class _Folder:
                         tips.append(((*parts, name), entry))
                     else:
                         others.append(((*parts, name), entry))
-        tips.sort(key=_first)
-        others.sort(key=_first)
+        tips.sort(key=itemgetter(0))
+        others.sort(key=itemgetter(0))
         self.tips = [entry for _, entry in tips]
         self.others = [entry for _, entry in others]
 
@@ -192,10 +193,6 @@ class _Folder:
                 except OSError:
                     pass
         return found
-
-
-def _first(pair: tuple):
-    return pair[0]
 
 
 def tip_files(tips_dir: Path) -> list[Path]:

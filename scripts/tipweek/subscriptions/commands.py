@@ -17,6 +17,8 @@ DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
 
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
                          help="The list's database: sqlite:///path or postgresql://user@host/db.")
+
+
 def _store(db_url: str, project):
     try:
         return open_store(db_url, base=project.root)
