@@ -244,7 +244,6 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
     else:
         principles = cache.vocabulary(lambda found: load_principles(principles_file, root, found), errors)
     vocabulary_problems = len(errors)
-    tips: list[Tip] = []
     if not tips_dir.is_dir():
         errors.append(TipError(_display(tips_dir, root), 1, "tips folder not found",
                                "set the plugin option 'tips' in mkdocs.yml"))
@@ -252,19 +251,21 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
     publishing = Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
     folder = _Folder(tips_dir)
+    files = []
     for entry in folder.tips:
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):
             errors.append(TipError(_display(Path(entry.path), root), 1, "symbolic link points outside the "
                                    "tips folder", "copy the tip into tips/ instead of linking it"))
-            continue
-        if cache is None:
-            tip = load_tip(Path(entry.path), root, principles, errors, publishing)
-        else:  # (a Path is made only for a file the cache does not know)
-            tip = cache.load(entry, lambda found, e=entry: load_tip(Path(e.path), root, principles, found,
-                                                                    publishing), errors)
-        if tip is not None:
-            tips.append(tip)
-    if cache is not None:
+        else:
+            files.append(entry)
+
+    def read(entry: os.DirEntry, found: list[TipError]) -> Tip | None:  # (a Path only for a file read)
+        return load_tip(Path(entry.path), root, principles, found, publishing)
+
+    if cache is None:
+        tips = [tip for tip in (read(entry, errors) for entry in files) if tip is not None]
+    else:
+        tips = [tip for tip in cache.load_all(files, read, errors) if tip is not None]
         cache.save()
     for path in folder.misnamed(principles_file):
         right = path.name.split(".")[0] + ".md"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -255,7 +256,9 @@ def _tags(src: TipSource, known: dict[str, Principle] | None, errors: list[TipEr
             errors.append(TipError(src.where, at, f"unknown tag '{tag}'", hint))
     if len(set(raw)) != len(raw):
         errors.append(TipError(src.where, line, "a tag is listed twice"))
-    return tuple(dict.fromkeys(raw))
+    # One string per principle for the whole library: the tip cache then stores
+    # each once (pickle keeps one copy of an object used again) and reads fewer.
+    return tuple(sys.intern(tag) for tag in dict.fromkeys(raw))
 
 
 def body_problems(body: str, first_line: int, where: str) -> list[TipError]:
