@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from . import collector, schedule
+from . import schedule
 from .cli_common import (config_option, edition_or_exit, library_or_exit, load_project, parse_today,
-                         print_errors, today_of, today_option, week_tip)
+                         print_errors, scan, today_of, today_option, week_tip)
 from .loader import dated_files
 from .project import ProjectError
 from .scaffold import ScaffoldError, new_tip, pick_day
@@ -68,9 +68,7 @@ def check(config_file: str | None, today: str | None, fmt: str) -> None:
         tipweek check --format github     # in a GitHub Actions step
         tipweek check --today 2027-01-01  # as the check will judge it on that day
     """
-    project = load_project(config_file)
-    with collector.made_to_last():
-        library, errors = project.scan(today_of(project, today))
+    library, errors = scan(load_project(config_file), today)
     print_errors(errors, fmt)
     if errors:
         sys.exit(1)

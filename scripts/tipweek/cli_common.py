@@ -45,6 +45,13 @@ def today_of(project: Project, override: str | None) -> dt.date:
         raise click.BadParameter(str(exc), param_hint="--today") from None
 
 
+def scan(project: Project, today: str | None):
+    """Every tip and every problem, as `tipweek check` reports them."""
+    day = today_of(project, today)
+    with collector.made_to_last():
+        return project.scan(day)
+
+
 def library_or_exit(project: Project):
     try:
         with collector.made_to_last():

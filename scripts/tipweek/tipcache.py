@@ -123,20 +123,20 @@ class TipCache:
                     errors.extend(entry[2])
                 found.append(entry[1])
             else:
-                found.append(self._miss(key, now, lambda problems: read(file, problems), errors))
+                found.append(self._miss(file, now, read, errors))
         self.hits += hits
         return found
 
-    def _miss(self, key: str, now: Stamp, read: Callable[[list[TipError]], Tip | None],
+    def _miss(self, file: os.DirEntry, now: Stamp, read: Callable[[os.DirEntry, list[TipError]], Tip | None],
               errors: list[TipError]) -> Tip | None:
         """A file the cache does not hold as it is now: read it, and keep it
         unless it changed too recently to trust its time stamps."""
         self.misses += 1
         found: list[TipError] = []
-        tip = read(found)
+        tip = read(file, found)
         errors.extend(found)
         if now[2] < self.started_ns - RACY_NS:
-            self._new[key] = (now, tip, tuple(found))
+            self._new[file.path] = (now, tip, tuple(found))
             self._stored = True
         return tip
 
