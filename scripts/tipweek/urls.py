@@ -28,12 +28,22 @@ def tip_source(slug: str) -> str:
     return f"tips/{slug}.md"
 
 
+def huddle(slug: str) -> str:
+    """The tip's one-page huddle card."""
+    return f"tips/{slug}/huddle/"
+
+
 def principle(slug: str) -> str:
     return f"principles/{slug}/"
 
 
 def principle_feed(slug: str) -> str:
     return f"principles/{slug}/feed.xml"
+
+
+def huddle_source(slug: str) -> str:
+    """The generated page MkDocs renders at :func:`huddle`."""
+    return f"tips/{slug}/huddle.md"
 
 
 def week_label(day: dt.date) -> str:
