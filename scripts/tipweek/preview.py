@@ -219,13 +219,15 @@ class PreviewState:
                         pass
         return linked
 
-    def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel) -> File | None:
+    def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel,
+                     shows: object = None) -> File | None:
         """The same for a principle's page, which lists its tips without
-        their bodies. (Pages in the navigation are always rebuilt: the
+        their bodies, and a tip's huddle card (``shows``: what it shows
+        beyond its source). (Pages in the navigation are always rebuilt: the
         navigation of other pages reads their titles.)"""
         if inclusion != InclusionLevel.NOT_IN_NAV:
             return None
-        signature = hash((self._next_site, content, self._listed))
+        signature = hash((self._next_site, content, self._listed, shows))
         self._pages[src_uri] = signature
         if self._dirty and self.pages.get(src_uri) == signature:
             return self._kept(src_uri, config, inclusion)
