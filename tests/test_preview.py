@@ -150,3 +150,15 @@ def test_a_broken_edit_says_where_and_keeps_the_last_good_site(preview):
 
     preview.edit(OWN, good.replace("A van driver", "A fixed edit"))
     preview.wait_until("tips/own-the-mistake/", lambda s, h: "A fixed edit" in h, "recovered")
+
+
+def test_a_huddle_card_follows_its_question_and_takeaway_and_goes_with_its_tip(preview):
+    card = "tips/own-the-mistake/huddle/"
+    assert "the mistake is yours to fix" in preview.wait_until(card, lambda s, h: s == 200, "came up")
+    preview.edit(OWN, (preview.folder / OWN).read_text().replace("summary:", 'discuss: "Who tells them?"\nsummary:', 1))
+    preview.wait_until(card, lambda s, h: "Who tells them?" in h, "showed the new question")
+    preview.edit(OWN, (preview.folder / OWN).read_text().replace("is yours to fix", "is ours to fix"))
+    preview.wait_until(card, lambda s, h: "the mistake is ours to fix" in h, "showed the new takeaway")
+    assert preview.get("tips/name-the-next-step/huddle/")[0] == 200
+    (preview.folder / NEW).unlink()
+    preview.wait_until("tips/name-the-next-step/huddle/", lambda s, h: s == 404, "went away with its tip")
