@@ -191,18 +191,27 @@ def test_each_published_tip_has_a_card_and_scheduled_tips_and_drafts_none(huddle
 
 def test_the_card_holds_the_point_the_takeaway_the_question_and_the_action(huddle_site):
     page = card(huddle_site, "own-the-mistake")
-    text = text_of(page.split('class="tw-huddle"', 1)[1].split("</article>")[0])
-    assert text.startswith("> Team huddle · 17 November 2026 Own the mistake "
-                           "The point When your company drops the ball, the customer wants a fix, not the story of "
-                           "whose fault it was. "
-                           "Takeaway The customer chose you; the mistake is yours to fix. "
-                           f"Talk about it {QUESTION} "
-                           f"Try this week {ACTION} "
-                           "Read the whole tip"), text
+    text = text_of(page.split('<main class="tw-huddle">', 1)[1])
+    assert text == ("Team huddle · 17 November 2026 Own the mistake "
+                    "The point When your company drops the ball, the customer wants a fix, not the story of "
+                    "whose fault it was. "
+                    "Takeaway The customer chose you; the mistake is yours to fix. "
+                    f"Talk about it {QUESTION} "
+                    f"Try this week {ACTION} "
+                    "The whole tip on Fixture tips: https://tips.example.org/tips/own-the-mistake/"), text
     assert "<title>Huddle card: Own the mistake - Fixture tips</title>" in page
-    assert ("Read the whole tip", "../") in links(page)
-    assert "https://tips.example.org/tips/own-the-mistake/" in text  # for the printed card
+    assert links(page) == [("Fixture tips", "../../../"), ("Read the whole tip", "../")]
+    assert '<link rel="stylesheet" href="../../../assets/huddle.css">' in page
+    assert (huddle_site / "assets/huddle.css").is_file()
     assert "data-pagefind-body" not in page  # the tip's own page is what search finds
+
+
+def test_a_link_in_the_takeaway_still_leads_to_its_page(tmp_path):
+    shutil.copytree(FIXTURES / "library", tmp_path / "proj", ignore=shutil.ignore_patterns(".tipweek"))
+    path = tmp_path / "proj" / OWN
+    path.write_text(path.read_text().replace("yours to fix.", "yours to fix: [call back](call-back-when-promised.md)."))
+    site = build_site(tmp_path / "proj", tmp_path / "site")
+    assert ("call back", "../../call-back-when-promised/") in links(card(site, "own-the-mistake"))
 
 
 def test_a_card_without_a_question_or_an_action_leaves_them_out(huddle_site):

@@ -21,7 +21,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import urls
+from . import huddle, urls
 from .config import TipweekConfig
 from .edition import Edition
 from .model import LibraryError, Tip, TipError
@@ -34,7 +34,6 @@ from .views import SiteView, long_date
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
 STYLESHEET = "assets/tipweek.css"
-HUDDLE_STYLESHEET = "assets/huddle.css"  # the huddle card's own: one A4 page in print
 # The handbook's print edition: a static page that lays the handbook out in
 # pages with Paged.js (vendored; see assets/pagedjs/README.md).
 PRINT_EDITION = {
@@ -107,15 +106,14 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         view = self.view
 
-        def add(src_uri: str, content: str, kind: str, record: object = None, in_nav: bool = True,
-                shows: object = None) -> None:
+        def add(src_uri: str, content: str, kind: str, record: object = None, in_nav: bool = True) -> None:
             if files.get_file_from_path(src_uri) is not None:
                 if kind == "home":
                     return
                 raise PluginError(f"tipweek: docs/{src_uri} clashes with the page tipweek generates there; "
                                   "rename or remove it")
             inclusion = InclusionLevel.UNDEFINED if in_nav else InclusionLevel.NOT_IN_NAV
-            kept = self.incremental and self.incremental.kept_listing(src_uri, content, config, inclusion, shows)
+            kept = self.incremental and self.incremental.kept_listing(src_uri, content, config, inclusion)
             if kept:  # its page from the last build lists the same tips
                 files.append(kept)
                 return
@@ -123,7 +121,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             self.pages[src_uri] = (kind, record)
 
         files.append(File.generated(config, STYLESHEET, abs_src_path=str(PACKAGE / STYLESHEET)))
-        files.append(File.generated(config, HUDDLE_STYLESHEET, abs_src_path=str(PACKAGE / HUDDLE_STYLESHEET)))
+        files.append(File.generated(config, huddle.STYLESHEET, abs_src_path=str(PACKAGE / huddle.STYLESHEET)))
         for dest, source in PRINT_EDITION.items():
             files.append(File.generated(config, dest, abs_src_path=str(PACKAGE / source)))
         # Placeholders for what on_post_build writes, so pages may link to them.
@@ -138,9 +136,6 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
                     files.append(kept)
                 continue
             add(urls.tip_source(tip.slug), source, "tip", tip, in_nav=False)
-        for tip in view.visible:  # the card also shows what its source does not: its question, action, takeaway
-            add(urls.huddle_source(tip.slug), self._huddle_source(tip), "huddle", tip, in_nav=False,
-                shows=(tip.discuss, tip.try_this, tip.body))
         add("principles/index.md", _front_matter(title="Principles", template="tipweek/principles.html",
                                                  description="Every principle of service recovery, "
                                                              "what it means and its tips.")
@@ -167,11 +162,6 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         meta = {"title": html.escape(tip.title), "description": html.escape(tip.summary),
                 "author": html.escape(self.edition.site.author_of(tip)), "template": "tipweek/tip.html"}
         return _front_matter(**meta) + tip.body
-
-    def _huddle_source(self, tip: Tip) -> str:
-        # The card is made from the tip by its template; the page has no Markdown of its own.
-        return _front_matter(title=html.escape(f"Huddle card: {tip.title}"), description=html.escape(tip.summary),
-                             template="tipweek/huddle.html", hide=["navigation", "toc"])
 
     # ------------------------------------------------------------------ pages
     def on_page_markdown(self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -216,10 +206,6 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         context["tw_body"] = lambda tip: rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url)
         if kind == "tip":
             context["tip"] = record
-        elif kind == "huddle":
-            context["tip"] = record
-            takeaway = bodies.takeaway(record)
-            context["takeaway"] = takeaway and rebase_urls(takeaway, urls.tip(record.slug), page.url)
         elif kind == "principle":
             context["principle"] = record
         return context
@@ -233,6 +219,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
         written = write_feeds(self.edition, Path(config.site_dir))
         written += write_web_versions(self.edition, Path(config.site_dir))
+        written += huddle.write_cards(self._env(config), self.view, config.site_name, Path(config.site_dir),
+                                      kept=self.incremental and self.incremental.kept_output)
         if self.incremental:
             self.incremental.finish(config.site_dir, written)
         if self.incremental and self.incremental.index_in_background:

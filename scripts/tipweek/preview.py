@@ -219,19 +219,26 @@ class PreviewState:
                         pass
         return linked
 
-    def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel,
-                     shows: object = None) -> File | None:
+    def kept_listing(self, src_uri: str, content: str, config, inclusion: InclusionLevel) -> File | None:
         """The same for a principle's page, which lists its tips without
-        their bodies, and a tip's huddle card (``shows``: what it shows
-        beyond its source). (Pages in the navigation are always rebuilt: the
+        their bodies. (Pages in the navigation are always rebuilt: the
         navigation of other pages reads their titles.)"""
         if inclusion != InclusionLevel.NOT_IN_NAV:
             return None
-        signature = hash((self._next_site, content, self._listed, shows))
+        signature = hash((self._next_site, content, self._listed))
         self._pages[src_uri] = signature
         if self._dirty and self.pages.get(src_uri) == signature:
             return self._kept(src_uri, config, inclusion)
         return None
+
+    def kept_output(self, key: str, signature: int, path: str) -> bool:
+        """Whether a file written after the pages (a tip's huddle card) is in
+        the site folder as this build would write it: ``signature`` (what it
+        shows) is the one it was last written with. Either way it is an
+        output of this build."""
+        self._pages[key] = signature = hash((self._next_site, signature))
+        self._outputs.add(path)
+        return self._dirty and self.pages.get(key) == signature and isfile(path)
 
     def _kept(self, src_uri: str, config, inclusion: InclusionLevel) -> File | None:
         file = File.generated(config, src_uri, abs_src_path=self._unchanged(config.site_dir), inclusion=inclusion)

@@ -41,11 +41,6 @@ def principle_feed(slug: str) -> str:
     return f"principles/{slug}/feed.xml"
 
 
-def huddle_source(slug: str) -> str:
-    """The generated page MkDocs renders at :func:`huddle`."""
-    return f"tips/{slug}/huddle.md"
-
-
 def week_label(day: dt.date) -> str:
     """The ISO week a date falls in, as the email archive and the ledger name it."""
     year, week, _ = day.isocalendar()
