@@ -345,9 +345,10 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     db = f"sqlite:///{tmp_path}/list.sqlite3"
     args = ["send", "--list", db, "-f", str(project / "mkdocs.yml")]
     monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
-    result = runner.invoke(main, args)
+    result = runner.invoke(main, [*args, "--smtp", "127.0.0.1:25"])  # for real, the links must reach the service
     assert result.exit_code == 2
     assert "error: --list needs the list service's address: set list_url" in result.output
+    assert "with --smtp they cannot point at http://127.0.0.1:8025" in result.output
     config = project / "mkdocs.yml"
     config.write_text(config.read_text().replace("list_id: tips.example.org",
                                                  "list_id: tips.example.org\n      list_url: https://list.example.org"))
@@ -356,3 +357,27 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
     result = runner.invoke(main, ["send", "-f", str(config)])
     assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
+
+
+def test_the_readmes_walk_through_sends_to_the_outbox_without_list_url(service, project, monkeypatch):
+    """make list, sign up, confirm, then `tipweek send --list ...` with no list_url: the trial goes
+    into the Maildir outbox, its links on the local service, and says so in one line."""
+    assert service.sign_up("walk@example.org", "Walker")[0] == 200
+    assert request("POST", service.confirm_link("walk@example.org"))[0] == 200
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    monkeypatch.chdir(project)
+    result = CliRunner(catch_exceptions=False).invoke(main, ["send", "--list", service.store.url])
+    assert result.exit_code == 0, result.output
+    assert ("note: list_url is not set, so the unsubscribe links point at http://127.0.0.1:8025, the local list "
+            "service of `make list` (fine for a trial into the outbox; set list_url to send for real)\n"
+            ) in result.output
+    from email import message_from_bytes, policy
+    sent = [message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in (project / ".tipweek/outbox/new").iterdir()]
+    mine = [m for m in sent if m["To"].addresses[0].addr_spec == "walk@example.org"]
+    assert len(mine) == 1
+    link = re.search(r"<(http://127\.0\.0\.1:8025/unsubscribe/[^>]+)>", mine[0]["List-Unsubscribe"]).group(1)
+    # The link is the service's own: its path unsubscribes the reader there.
+    path = link.removeprefix("http://127.0.0.1:8025")
+    assert request("POST", service.url + path, form={"List-Unsubscribe": "One-Click"})[0] == 200
+    assert service.store.find("walk@example.org").state == "unsubscribed"
