@@ -377,7 +377,30 @@ def test_the_readmes_walk_through_sends_to_the_outbox_without_list_url(service, 
     mine = [m for m in sent if m["To"].addresses[0].addr_spec == "walk@example.org"]
     assert len(mine) == 1
     link = re.search(r"<(http://127\.0\.0\.1:8025/unsubscribe/[^>]+)>", mine[0]["List-Unsubscribe"]).group(1)
-    # The link is the service's own: its path unsubscribes the reader there.
+    # The footer says what the link does, and the page agrees: one button; opening it changes nothing.
+    text = mine[0].get_body(("plain",)).get_content()
+    assert f"Unsubscribe (the link opens a page with one button to press): {link}" in text
     path = link.removeprefix("http://127.0.0.1:8025")
+    status, page, _ = request("GET", service.url + path)
+    assert status == 200 and page.count("<button") == 1 and ">Unsubscribe</button>" in page
+    assert service.store.find("walk@example.org").state == "confirmed"
+    # The link is the service's own: its path unsubscribes the reader there.
     assert request("POST", service.url + path, form={"List-Unsubscribe": "One-Click"})[0] == 200
     assert service.store.find("walk@example.org").state == "unsubscribed"
+
+
+def test_the_confirmation_email_names_the_site_once(service):
+    """A site called "Tip of the week" does not get "the tip of the week from Tip of the week"."""
+    import dataclasses
+
+    from tipweek.subscriptions.confirmation import confirmation_message
+
+    look = dataclasses.replace(service.settings.look, site_name="Tip of the week")
+    sub = service.store.subscribe("words@example.org", "", START).subscriber
+    msg = confirmation_message(look, "Tips <tips@example.org>", sub, "https://list.example.org/confirm/x", START)
+    text = msg.get_body(("plain",)).get_content()
+    html = " ".join(msg.get_body(("html",)).get_content().split())
+    assert "Someone, hopefully you, asked to get Tip of the week by email at words@example.org." in text
+    assert "asked to get Tip of the week by email at words@example.org." in html
+    assert "tip of the week from" not in text.lower()
+    assert "One click" not in html  # confirming is a link and then a button
