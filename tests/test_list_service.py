@@ -404,3 +404,21 @@ def test_the_confirmation_email_names_the_site_once(service):
     assert "asked to get Tip of the week by email at words@example.org." in html
     assert "tip of the week from" not in text.lower()
     assert "One click" not in html  # confirming is a link and then a button
+
+
+def test_make_lists_development_secret_is_readable_by_its_owner_alone(tmp_path):
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    shutil.copy(Path(__file__).parent.parent / "Makefile", tmp_path / "Makefile")
+    make = ["make", "-s", "list-secret", f"PYTHON={sys.executable}"]
+    subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    secret = tmp_path / ".tipweek" / "list-secret"
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    made = secret.read_text().strip()
+    assert len(made) >= 43
+    secret.chmod(0o644)  # one made by an older Makefile
+    subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600 and secret.read_text().strip() == made
