@@ -87,10 +87,10 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
     updated = _time(row.get("updated", ""), "updated") or joined
     events = _history(row.get("history", ""))
     ident = row.get("id", "").strip()
-    if ident and not ident.isdigit():
-        raise BadRow(f"id {ident!r} is not a whole number (leave it empty to give the address a new one)")
-    if not events:  # an export from before the history column: all the file can show is the joining
-        events = [(joined, "joined", "import")]
+    if ident and not (ident.isdigit() and 0 < int(ident) < 2 ** 63):
+        raise BadRow(f"id {ident!r} is not a whole number above 0 (leave it empty to give the address a new one)")
+    if not events:  # an export from before the history column: all it shows is a joining, or a leaving
+        events = [(updated, "left", "import")] if state == UNSUBSCRIBED else [(joined, "joined", "import")]
     replayed = _replay(events)
     unconfirmed = False
     if state == UNSUBSCRIBED:
@@ -103,8 +103,8 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
         raise BadRow("state 'pending', but the history has a confirmation: correct the state or the history")
     elif state == CONFIRMED and replayed == PENDING:
         state, unconfirmed = PENDING, True
-    return Restored(line, int(ident) if ident else None, email, name, state, joined, updated, tuple(events),
-                    unconfirmed)
+    return Restored(line, int(ident) if ident else None, email, name, state, joined, max(updated, events[-1][0]),
+                    tuple(events), unconfirmed)
 
 
 def _time(text: str, column: str) -> str | None:
