@@ -132,7 +132,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
                    f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
         return
     try:
-        restored = store.restore(found.rows, _now())
+        restored = store.restore(found.rows)
     except IdTaken as exc:
         for line, problem in exc.problems:
             click.echo(f"{csv_file}:{line}: {problem}", err=True)

@@ -260,7 +260,7 @@ class SqlStore:
                     suppressed += 1
         return ImportReport(added, confirmed, unchanged, suppressed)
 
-    def restore(self, rows: Iterable, now: dt.datetime) -> RestoreReport:
+    def restore(self, rows: Iterable) -> RestoreReport:
         """The rows of an export file (``backup.Restored``), all in one transaction: a new
         address with its own id (when free), times and history; one the store has already
         keeps its record, unless the file has them leaving after its last change."""
@@ -327,13 +327,13 @@ class SqlStore:
     def with_history(self) -> list[tuple[Subscriber, list[Event]]]:
         """Everyone with their events, oldest first, from one statement (so one snapshot: a
         backup never holds a state without the event that led to it)."""
-        columns = ", ".join(f"s.{c}" for c in _COLUMNS.split(", "))
+        columns = [f"s.{c}" for c in _COLUMNS.split(", ")]
         with self._read() as cur:
-            cur.execute(f"SELECT {columns}, e.at, e.action, e.how FROM subscribers s "
+            cur.execute(f"SELECT {', '.join(columns)}, e.at, e.action, e.how FROM subscribers s "
                         "LEFT JOIN events e ON e.subscriber_id = s.id ORDER BY s.id, e.id")
             found: dict[int, tuple[Subscriber, list[Event]]] = {}
             for row in cur.fetchall():
-                sub, (at, action, how) = Subscriber(*row[:7]), row[7:]
+                sub, (at, action, how) = Subscriber(*row[:len(columns)]), row[len(columns):]
                 _, events = found.setdefault(sub.id, (sub, []))
                 if at is not None:
                     events.append(Event(sub.id, at, action, how))
