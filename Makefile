@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site serve list test check bench clean
+.PHONY: site serve list list-secret test check bench clean
 
 # (Re)install when the environment is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -24,12 +24,16 @@ serve: $(STAMP)
 # The subscription service on 127.0.0.1:8025 (a development secret in .tipweek/ unless
 # TIPWEEK_LIST_SECRET is set) and the preview, whose Subscribe page signs up there;
 # confirmation emails land in .tipweek/outbox/. Ctrl-C stops both.
-list: $(STAMP)
-	@mkdir -p .tipweek && test -s .tipweek/list-secret || \
-		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret
+list: $(STAMP) list-secret
 	export TIPWEEK_LIST_SECRET=$${TIPWEEK_LIST_SECRET:-$$(cat .tipweek/list-secret)}; \
 		$(BIN)/tipweek list serve & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/tipweek serve --list-url http://127.0.0.1:8025
+
+# The development secret, made once and readable by its owner alone (an older one is made so too).
+list-secret:
+	@mkdir -p .tipweek && test -s .tipweek/list-secret || (umask 077 && \
+		$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret)
+	@chmod 600 .tipweek/list-secret
 
 check: $(STAMP)
 	$(BIN)/tipweek check

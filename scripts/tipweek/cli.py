@@ -218,7 +218,7 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
 @main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="The .eml file to write.")
 @click.option("--to", "to", default=None, metavar="ADDRESS",
-              help="Address the copy to someone (default: the list's own From address).")
+              help="Address the copy to someone (default: reader@example.org, an example reader).")
 @config_option
 @today_option
 def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:

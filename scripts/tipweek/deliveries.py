@@ -54,7 +54,7 @@ class WeekStatus:
               f"  (hard bounces, all weeks: {self.suppression_list}; "
               "'tipweek send --unsuppress ADDRESS' lifts one)" if self.suppressed else "")
         if self.not_yet_tried is None:
-            out.append("not yet tried ?  (give --subscribers to compare with the list)")
+            out.append("not yet tried ?  (give --subscribers FILE or --list DB_URL to compare with the list)")
         else:
             group("not yet tried", list(self.not_yet_tried))
         return out

@@ -28,6 +28,7 @@ from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
+SAMPLE_READER = "reader@example.org"  # the sample's recipient: plainly an example, never the sender
 SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
@@ -107,6 +108,7 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
                     for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_by_mail": bool(unsubscribe_url and unsubscribe_url.startswith("mailto:")),
         "body": body,
         "name": one_line(name) if name else None,
     }
@@ -133,8 +135,8 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
                  unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
                  rerun_on: dt.date | None = None) -> EmailMessage:
-    """The week's message to ``recipient`` (default: the list's own address,
-    an editor's copy), with the recipient's own unsubscribe links: from the
+    """The week's message to ``recipient`` (default: ``SAMPLE_READER``, for a
+    sample whose links unsubscribe nobody real), with the recipient's own unsubscribe links: from the
     plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
 
     ``sent_at`` is the Date header: the moment the sender hands the message
@@ -147,7 +149,7 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     by that week."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
-    to_addr = recipient or sender.addr_spec
+    to_addr = recipient or SAMPLE_READER
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
     msg = EmailMessage()
