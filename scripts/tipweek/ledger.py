@@ -56,8 +56,9 @@ def read_entries(path: Path) -> dict[str, Entry]:
 class Ledger:
     """Append-only record of one week's deliveries."""
 
-    def __init__(self, folder: Path, week: str):
+    def __init__(self, folder: Path, week: str, command: str = "tipweek send"):
         self.folder = folder
+        self.command = command  # who keeps this ledger, for the message when its lock is held
         self.week = week
         self.path = folder / f"{week}.jsonl"
         self.lock_path = folder / f"{week}.lock"
@@ -78,7 +79,7 @@ class Ledger:
         except BlockingIOError:
             self._lock.close()
             self._lock = None
-            raise SendError(f"another 'tipweek send' for this week is running (lock {self.lock_path}); "
+            raise SendError(f"another '{self.command}' for this week is running (lock {self.lock_path}); "
                             "wait for it to finish") from None
         # Only now: a run that held the lock until a moment ago has written all it did.
         self.entries = self.load()
