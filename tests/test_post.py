@@ -393,3 +393,25 @@ def test_a_second_run_for_the_same_week_refuses(post, project, hooks):
         result = post(slack=[hooks.url(SLACK_A)])
     assert result.exit_code == 2 and "another 'tipweek post' for this week is running" in result.stderr
     assert hooks.requests == []
+
+
+def test_a_run_killed_mid_post_leaves_the_channel_uncertain(post, project, hooks):
+    folder = project / ".tipweek" / "ledger" / "chat"
+    with Ledger(folder, WEEK) as ledger:
+        ledger.record(key(hooks.url(SLACK_A)), "attempt")  # then the process died
+    result = post(slack=[hooks.url(SLACK_A), hooks.url(SLACK_B)])
+    assert result.exit_code == 1 and summary(result) == "posted 1, 1 uncertain, 0 failed"
+    assert f"uncertain: {key(hooks.url(SLACK_A))}: a run stopped while sending to it" in result.stderr
+    assert hooks.shown(SLACK_A) == [] and len(hooks.shown(SLACK_B)) == 1
+    assert post(slack=[hooks.url(SLACK_A)]).exit_code == 0 and hooks.shown(SLACK_A) == []
+    assert post("--retry-uncertain", slack=[hooks.url(SLACK_A)]).exit_code == 0
+    assert len(hooks.shown(SLACK_A)) == 1
+
+
+def test_help_shows_examples_and_where_the_urls_come_from():
+    result = CliRunner(catch_exceptions=False).invoke(main, ["post", "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output and "tipweek post --dry-run" in result.output
+    assert "$TIPWEEK_SLACK_WEBHOOK" in result.output and "$TIPWEEK_TEAMS_WEBHOOK" in result.output
+    listing = CliRunner(catch_exceptions=False).invoke(main, ["--help"]).output
+    assert re.search(r"^\s+post\s+Post this week's tip to Slack and Teams", listing, re.M)

@@ -6,6 +6,9 @@ written as an ``attempt`` (with the message's Message-ID); after the server
 ``bounced``; each line is flushed and fsynced. Several connections' workers
 write to it, one whole line at a time under a lock. A lock file keeps two
 runs for the same week apart; the ledger is read only once that lock is held.
+
+``tipweek post`` keeps one too, in a folder of its own, with a chat channel
+(named by a hash of its webhook's URL) where an address would be.
 """
 
 from __future__ import annotations
