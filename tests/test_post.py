@@ -56,6 +56,8 @@ def only_loopback(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", guarded)
     monkeypatch.delenv("TIPWEEK_SLACK_WEBHOOK", raising=False)
     monkeypatch.delenv("TIPWEEK_TEAMS_WEBHOOK", raising=False)
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
     yield elsewhere
     assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
 
@@ -315,6 +317,21 @@ def test_a_refused_payload_fails_with_the_services_answer(post, project, hooks):
     status = post("--status", slack=[hooks.url(SLACK_A)])
     assert f"  {key(hooks.url(SLACK_A))}: permanent: HTTP 404 Not Found: no_service" in status.stdout
     assert_no_secret(project, result, status)
+
+
+def test_an_answer_that_never_comes_is_uncertain(post, project, hooks):
+    hooks.plan(TEAMS_C, "hang")
+    result = post("--timeout", "0.5", teams=[hooks.url(TEAMS_C)])
+    assert result.exit_code == 1 and summary(result) == "posted 0, 1 uncertain, 0 failed"
+    assert "the request went out but its answer was lost (TimeoutError" in result.stderr
+    assert len(hooks.shown(TEAMS_C)) == 1 and len(hooks.requests) == 1  # not posted twice
+
+
+def test_a_redirect_is_not_followed(post, project, hooks):
+    hooks.plan(SLACK_A, "302")
+    result = post(slack=[hooks.url(SLACK_A)])
+    assert result.exit_code == 1 and f"failed: {key(hooks.url(SLACK_A))}: HTTP 302 Found" in result.stderr
+    assert [r[0] for r in hooks.requests] == [SLACK_A]  # nothing went to /elsewhere
 
 
 def test_a_rerun_week_posts_its_tip_from_the_archive(post, project, hooks):

@@ -5,10 +5,12 @@ Each path is one channel and has a script of answers, used in order (then
 
 - ``ok``: the post is shown in the channel; Slack answers 200 ``ok``, a
   Teams Workflows webhook (a path starting /teams) 202;
-- ``500`` (or any number): that status, nothing shown;
+- ``500`` (or any number): that status, nothing shown (a 3xx points to /elsewhere);
 - ``429:N``: 429 with ``Retry-After: N``, nothing shown;
 - ``drop``: the whole body is read and shown (the service took it), then
   the connection is closed with no answer: the sender's answer is lost.
+- ``hang``: the body is read and shown, and no answer comes until the
+  server stops.
 
 Each request is handled on its own thread (a test makes a handful); a
 connection that goes quiet is closed after a few seconds.
@@ -37,6 +39,9 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         answer = hub.next_answer(self.path)
         hub.record(self.path, answer, body, self.headers.get("Content-Type", ""))
+        if answer == "hang":
+            hub.released.wait(5)  # until the test ends: the sender's wait for an answer times out
+            return
         if answer == "drop":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
@@ -46,6 +51,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(202 if teams else 200, b"" if teams else b"ok")
         elif answer.startswith("429:"):
             self._answer(429, b"rate_limited", {"Retry-After": answer.split(":", 1)[1]})
+        elif answer.startswith("3"):
+            self._answer(int(answer), b"", {"Location": "/elsewhere"})
         else:
             self._answer(int(answer), b"no_service" if answer == "404" else b"server_error")
 
@@ -70,15 +77,17 @@ class WebhookServer:
         self.requests: list[tuple[str, str, bytes, str]] = []  # (path, answer, body, content type)
         self._lock = threading.Lock()
         self._server = None
+        self.released = threading.Event()
 
     def start(self) -> "WebhookServer":
         self._server = self._Server((HOST, self.port), _Handler)
         self._server.hub = self
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def stop(self) -> None:
+        self.released.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
@@ -103,7 +112,7 @@ class WebhookServer:
         """The messages the channel at ``path`` shows, in order."""
         with self._lock:
             return [json.loads(body) for p, answer, body, _ in self.requests
-                    if p == path and answer in ("ok", "drop")]
+                    if p == path and answer in ("ok", "drop", "hang")]
 
     def answers(self, path: str) -> list[str]:
         with self._lock:

@@ -20,8 +20,9 @@ import email.utils
 import hashlib
 import http.client
 import json
-import ssl
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
@@ -98,40 +99,55 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answers; it does not redirect. Following one would hand the
+    body to another address, so a 3xx is an answer like a 4xx."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+# The standard opener (so $HTTPS_PROXY and $NO_PROXY apply), without redirects.
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post_json(url: str, body: bytes, timeout: float) -> None:
     """POST ``body`` as JSON; return on a 2xx, else raise what happened
-    (``outcomes``): whether the request went out whole decides between a
-    temporary failure and an uncertain post."""
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    if parts.scheme == "https":
-        conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=timeout,
-                                           context=ssl.create_default_context())
-    else:
-        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    (``outcomes``). urllib wraps what fails before the whole request went out
+    in a URLError (a temporary failure: try again); what fails after it, while
+    waiting for the answer, comes through as it is (an uncertain post)."""
+    request = urllib.request.Request(url, data=body, method="POST", headers={
+        "Content-Type": "application/json; charset=utf-8", "User-Agent": "tipweek"})
     try:
-        try:
-            conn.request("POST", target, body=body, headers={
-                "Content-Type": "application/json; charset=utf-8", "User-Agent": "tipweek"})
-        except (OSError, http.client.HTTPException) as exc:
-            raise TemporaryFailure(f"could not send the request: {_why(exc)}") from None
-        try:
-            response = conn.getresponse()
-            answer = response.read(2000)
-        except (OSError, http.client.HTTPException) as exc:
-            raise UncertainDelivery(f"the request went out but its answer was lost ({_why(exc)}); "
-                                    "the channel may show it") from None
-    finally:
-        conn.close()
-    if 200 <= response.status < 300:
+        with _OPENER.open(request, timeout=timeout) as response:
+            status, reason, headers = response.status, response.reason, response.headers
+            answer = _answer_of(response)
+    except urllib.error.HTTPError as exc:  # an answer, not a 2xx
+        status, reason, headers = exc.code, exc.reason, exc.headers
+        answer = _answer_of(exc)
+        exc.close()
+    except urllib.error.URLError as exc:
+        raise TemporaryFailure(f"could not send the request: {_why(exc.reason)}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        raise UncertainDelivery(f"the request went out but its answer was lost ({_why(exc)}); "
+                                "the channel may show it") from None
+    if 200 <= status < 300:
         return
     said = " ".join(answer.decode("utf-8", "replace").split())[:200]
-    detail = f"HTTP {response.status} {response.reason}" + (f": {said}" if said else "")
-    if response.status == 429:
-        raise RateLimited(detail, retry_after(response.headers.get("Retry-After")))
-    if response.status >= 500 or response.status == 408:
+    detail = f"HTTP {status} {reason}" + (f": {said}" if said else "")
+    if status == 429:
+        raise RateLimited(detail, retry_after(headers.get("Retry-After")))
+    if status >= 500 or status == 408:
         raise TemporaryFailure(detail)
     raise PermanentFailure(detail)  # a removed webhook, a payload refused: trying again now would not help
+
+
+def _answer_of(response) -> bytes:
+    """The start of the answer's body (Slack says why there); the status alone decides."""
+    try:
+        return response.read(2000)
+    except (OSError, http.client.HTTPException):
+        return b""
 
 
 # --------------------------------------------------------------------------- the run
