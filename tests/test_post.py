@@ -397,6 +397,11 @@ def test_a_webhook_in_clear_text_to_another_machine_is_refused_unquoted(post, pr
     result = post(teams=["ftp://x/secretCCCCteams"])
     assert result.exit_code == 2 and "$TIPWEEK_TEAMS_WEBHOOK #1: not an https:// webhook URL" in result.stderr
     assert_no_secret(project, result)
+    result = post("--teams", "https://x:4a/secretCCCCteams")
+    assert result.exit_code == 2 and "--teams #1: the webhook URL's port is not a number" in result.stderr
+    result = post("--slack", "https://x/ok", "--slack", "https://x/secretAAAAslack\x00")
+    assert result.exit_code == 2 and "--slack #2: the webhook URL has a space or a control" in result.stderr
+    assert_no_secret(project, result)
 
 
 def test_post_needs_a_webhook(post):

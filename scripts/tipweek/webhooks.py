@@ -57,11 +57,18 @@ class WebhookError(ValueError):
 
 def channel(kind: str, url: str, where: str) -> Channel:
     """A checked channel; ``where`` names it in an error (``--slack #2``)."""
-    parts = urlsplit(url.strip())
+    url = url.strip()
+    parts = urlsplit(url)
+    try:
+        parts.port  # a port that is not a number raises here, not half-way through a post
+    except ValueError:
+        raise WebhookError(f"{where}: the webhook URL's port is not a number") from None
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise WebhookError(f"{where}: the webhook URL has a space or a control character in it")
     if parts.scheme == "https" and parts.hostname:
-        return Channel(kind, url.strip())
+        return Channel(kind, url)
     if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return Channel(kind, url.strip())  # a server on this machine (a test, a local relay)
+        return Channel(kind, url)  # a server on this machine (a test, a local relay)
     raise WebhookError(f"{where}: not an https:// webhook URL (a plain http:// one would send the "
                        "webhook's secret in clear text; only a server on this machine may use it)")
 
