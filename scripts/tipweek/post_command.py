@@ -98,7 +98,7 @@ def post(slack_urls, teams_urls, ledger_dir, retries, backoff, max_wait, timeout
         return rehearse(channels, ledger, report, retry_uncertain, featured.tip.title, messages)
 
     def done(one: Channel, outcome: str) -> None:
-        click.echo(f"{outcome}: {one.key} ({KINDS[one.kind]})", err=True)
+        click.echo(f"{one.key} ({KINDS[one.kind]}): {outcome}", err=True)
 
     try:
         with ledger:
