@@ -38,7 +38,14 @@ list-secret:
 check: $(STAMP)
 	$(BIN)/tipweek check
 
-test: site
+# Microsoft's Adaptive Cards renderer, which the tests run in Chromium on the Teams card,
+# installed from the committed lock file into tests/js/node_modules (git-ignored).
+RENDERERS := tests/js/node_modules/.installed
+$(RENDERERS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $(RENDERERS)
+
+test: site $(RENDERERS)
 	$(BIN)/python -m pytest
 
 # Performance against a Material blog at 100, 1000 and 5000 tips, then the weekly jobs and the

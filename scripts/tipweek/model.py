@@ -62,6 +62,8 @@ class Tip:
     draft: bool = False
     evergreen: bool = False  # preferred when a week without a tip re-runs an old one (see reruns)
     source: str | None = None  # where an imported tip was first published
+    discuss: str | None = None  # a question for the team huddle, from front matter `discuss:`
+    try_this: str | None = None  # a small thing to try this week, from front matter `try:`
 
     # The ISO (year, week) the tip is published in: worked out once, when the
     # tip is read, and kept with it in the tip cache (every load asks for it).

@@ -28,6 +28,11 @@ def tip_source(slug: str) -> str:
     return f"tips/{slug}.md"
 
 
+def huddle(slug: str) -> str:
+    """The tip's one-page huddle card."""
+    return f"tips/{slug}/huddle/"
+
+
 def principle(slug: str) -> str:
     return f"principles/{slug}/"
 
