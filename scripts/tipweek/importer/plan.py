@@ -84,7 +84,7 @@ class Existing:
     slugs: frozenset[str]
     keys: frozenset[tuple[dt.date, str]]  # (date, title) of tips, for posts without an address
     weeks: dict[tuple[int, int], str]  # ISO week -> path of the published tip in it
-    tips_by_source: dict[str, str] | None = None  # link_key(source:) -> slug, of the tips that are not drafts
+    tips_by_source: dict[str, str]  # link_key(source:) -> slug, of the tips that are not drafts
 
     @classmethod
     def read(cls, tips_dir: Path, library: Library) -> "Existing":
@@ -133,7 +133,7 @@ class _Planner:
         self.already = 0
         # link_key of every address of a post -> (slug, title, draft) of its tip; the library's tips first
         self.addresses: dict[str, tuple[str, str, bool]] = {
-            key: (slug, "", False) for key, slug in (existing.tips_by_source or {}).items()}
+            key: (slug, "", False) for key, slug in existing.tips_by_source.items()}
 
     def take(self, post: Post) -> None:
         title, title_notice = _title(post)
