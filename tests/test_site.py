@@ -297,6 +297,24 @@ def test_preview_shows_scheduled_and_drafts_marked(project, tmp_path):
             assert secret not in text, f"{secret!r} is in the preview's search index ({path})"
 
 
+def _shown_text(html_: str) -> str:
+    """What a reader sees of a page's main content, as one line of text."""
+    article = html_.split('<article class="md-content__inner', 1)[1].split(">", 1)[1].split("</article>", 1)[0]
+    article = re.sub(r"<(script|style)\b.*?</\1>", " ", article, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", article))
+
+
+def test_preview_shows_a_scheduled_tips_date_once(project, tmp_path):
+    site = build_site(project, tmp_path / "site", preview=True)
+    page = _shown_text(read(site, "tips/scheduled-secret-tip/index.html"))
+    assert "Scheduled for 24 November 2026" in page and page.count("24 November 2026") == 1, page
+    archive = read(site, "archive/index.html")
+    item = _shown_text(archive).split("A scheduled tip", 1)[1].split("</li>", 1)[0]
+    assert item.count("24 November 2026") == 1, item
+    # A published tip keeps its plain date.
+    assert _shown_text(read(site, "tips/own-the-mistake/index.html")).count("17 November 2026") == 1
+
+
 def test_broken_tip_stops_the_build_with_its_place(project, tmp_path, caplog):
     from mkdocs.exceptions import Abort
 

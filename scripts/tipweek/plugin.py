@@ -66,6 +66,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
     incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
     library_failed = False  # the last on_config stopped on the tips' problems
+    library_errors: tuple[TipError, ...] = ()  # ... and these were they (the preview shows them)
     prepared: Edition | None = None  # the edition a command made, for on_config to use
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
@@ -79,13 +80,13 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         if not config.use_directory_urls:
             raise PluginError("tipweek: use_directory_urls must stay true (tip URLs are /tips/<slug>/ "
                               "and never change)")
-        self.library_failed = False
+        self.library_failed, self.library_errors = False, ()
         try:
             # A command (tipweek feed, email, send) made the edition already: the tips are read once.
             prepared, self.prepared = self.prepared, None  # for this configuration only
             self.edition: Edition = prepared or load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
-            self.library_failed = True
+            self.library_failed, self.library_errors = True, tuple(exc.errors)
             raise LibraryProblems(exc.errors) from None
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
