@@ -119,7 +119,8 @@ def test_a_scheduled_or_draft_tip_is_named_wherever_it_leaked(tipweek, site):
 
     result = tipweek("check", "--site", str(site))
     assert result.exit_code == 1
-    draft_hint = "tips/2026/2026-10-20-draft-unfinished-idea.md: a draft is never published; the build must leave it out"
+    draft_hint = ("tips/2026/2026-10-20-draft-unfinished-idea.md: a draft is never published; "
+                  "the build must leave it out")
     assert sorted(problems(result)) == sorted([
         f"{site}/archive/index.html:{page}: scheduled tip 'A scheduled tip' is in it "
         f"(its URL tips/{SCHEDULED}/) ({HINT_SCHEDULED})",
@@ -201,3 +202,28 @@ def test_a_site_folder_that_is_not_there(tipweek, tmp_path):
     result = tipweek("check", "--site", str(tmp_path / "nowhere"))
     assert result.exit_code == 2 and "does not exist" in result.output
 
+
+
+def test_the_check_looks_where_the_build_writes_the_search():
+    from tipweek import built_site, search
+
+    assert (built_site.SEARCH_BUNDLE, built_site.SEARCH_MANIFEST, built_site.SEARCH_BOX) == \
+        (search.BUNDLE, search.MANIFEST, (search.SCRIPT, search.STYLESHEET))
+
+
+def test_a_search_index_in_parts(tipweek, parted_site, tmp_path):
+    site = Path(shutil.copytree(parted_site, tmp_path / "site"))
+    config = parted_site.parent / "proj" / "mkdocs.yml"  # search_part_size: 3, so three parts
+    result = tipweek("check", "--site", str(site), config=config)
+    assert result.exit_code == 0, result.output
+    assert "9 pages in its search index" in result.output
+    in_part_2 = sorted(url.lstrip("/") for url, path in fragments(site).items() if "/part-2/" in path.as_posix())
+    assert in_part_2
+    shutil.rmtree(site / "pagefind/part-2")
+    result = tipweek("check", "--site", str(site), config=config)
+    assert result.exit_code == 1
+    hint = " (build the site again with tipweek build)"
+    assert sorted(problems(result)) == sorted([
+        f"{site}/pagefind/part-2/pagefind.js: missing: a part of the search index{hint}",
+        f"{site}/pagefind/part-2/pagefind-entry.json: missing: a part of the search index{hint}",
+        *(f"{site}/pagefind/: the search index lacks {url}{hint}" for url in in_part_2)]), result.output
