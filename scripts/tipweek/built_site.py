@@ -49,6 +49,7 @@ FRAGMENT_SIGNATURE = b"pagefind_dcd"  # Pagefind's gzipped files start with it, 
 READ = (".html", ".xml", ".json", ".xml.gz")
 SKIP_FOLDERS = {"assets", SEARCH_BUNDLE}
 FEED, EMAIL = "a feed", "the email's web version"
+REBUILD = "build the site again with tipweek build"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,7 @@ def check_site(edition: Edition, site: Path) -> tuple[list[SiteProblem], Summary
             continue
         problem = _missing(site, path, what)
         if problem:
-            problems.append(SiteProblem(prefix + path, None, problem, "build the site again with tipweek build"))
+            problems.append(SiteProblem(prefix + path, None, problem, REBUILD))
 
     problems += _feeds_carry_their_tips(edition, site, prefix)
     indexed = 0
@@ -153,7 +154,8 @@ def check_site(edition: Edition, site: Path) -> tuple[list[SiteProblem], Summary
             problems.append(SiteProblem(prefix + rel, None, f"{hidden.label(tip)} has a page", hidden.hint(tip)))
             continue
         for tip, line, what in hidden.find(data, in_tip_page=rel.startswith("tips/")):
-            problems.append(SiteProblem(prefix + rel, line, f"{hidden.label(tip)} is in it ({what})", hidden.hint(tip)))
+            problems.append(SiteProblem(prefix + rel, line, f"{hidden.label(tip)} is in it ({what})",
+                                        hidden.hint(tip)))
     summary = Summary(tips=len(edition.published), principles=len(edition.principles),
                       feeds=sum(what == FEED for what in wanted.values()),
                       emails=sum(what.startswith(EMAIL) for what in wanted.values()), indexed=indexed,
@@ -185,7 +187,7 @@ def _feeds_carry_their_tips(edition: Edition, site: Path, prefix: str) -> list[S
         for tip in tips:
             if edition.site.absolute(urls.tip(tip.slug)).encode() not in data:
                 problems.append(SiteProblem(prefix + path, None, f"does not carry the tip '{tip.title}' "
-                                            f"({urls.tip(tip.slug)})", "build the site again with tipweek build"))
+                                            f"({urls.tip(tip.slug)})", REBUILD))
     return problems
 
 
@@ -204,13 +206,13 @@ def _search_index(edition: Edition, site: Path, prefix: str, hidden: "_Hidden"):
     except (OSError, ValueError, KeyError, TypeError):
         problems.append(SiteProblem(f"{prefix}{SEARCH_BUNDLE}/{SEARCH_MANIFEST}", None,
                                     "not the list of the search index's parts",
-                                    "build the site again with tipweek build"))
+                                    REBUILD))
     for part in parts[1:]:
         for name in SEARCH_FILES:
             rel = f"{part.relative_to(site).as_posix()}/{name}"
             problem = _missing(site, rel, "a part of the search index")
             if problem:
-                problems.append(SiteProblem(prefix + rel, None, problem, "build the site again with tipweek build"))
+                problems.append(SiteProblem(prefix + rel, None, problem, REBUILD))
     found: dict[str, str] = {}
     for part in parts:
         folder = part / "fragment"
@@ -228,7 +230,7 @@ def _search_index(edition: Edition, site: Path, prefix: str, hidden: "_Hidden"):
                 url = str(record["url"]).lstrip("/")
             except (OSError, ValueError, KeyError, TypeError, EOFError, gzip.BadGzipFile):
                 problems.append(SiteProblem(prefix + rel, None, "not a Pagefind fragment",
-                                            "build the site again with tipweek build"))
+                                            REBUILD))
                 continue
             found[url] = rel
             for tip, _, what in hidden.find(data, in_tip_page=False):
@@ -236,7 +238,7 @@ def _search_index(edition: Edition, site: Path, prefix: str, hidden: "_Hidden"):
                                             f"({what})", hidden.hint(tip)))
     for url in sorted(indexed_pages(edition) - set(found)):
         problems.append(SiteProblem(prefix + SEARCH_BUNDLE + "/", None, f"the search index lacks {url}",
-                                    "build the site again with tipweek build"))
+                                    REBUILD))
     return found, problems
 
 
