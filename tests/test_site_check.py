@@ -54,7 +54,7 @@ def test_each_missing_output_is_named(tipweek, site):
     fragments(site)["/tips/reply-before-lunch/"].unlink()
     result = tipweek("check", "--site", str(site))
     assert result.exit_code == 1
-    hint = " (build the site again with tipweek build)"
+    hint = " (build the site again with tipweek build, for the day this check is for)"
     assert sorted(problems(result)) == sorted([
         f"{site}/tips/own-the-mistake/index.html: missing: the page of the tip 'Own the mistake' (2026-11-17){hint}",
         f"{site}/principles/sincerity/index.html: missing: the page of the principle 'Sincerity'{hint}",
@@ -77,7 +77,7 @@ def test_a_feed_left_empty_or_short_is_named(tipweek, site):
                                                     "https://tips.example.org/"), "utf-8")
     result = tipweek("check", "--site", str(site))
     assert result.exit_code == 1
-    hint = " (build the site again with tipweek build)"
+    hint = " (build the site again with tipweek build, for the day this check is for)"
     assert sorted(problems(result)) == [
         f"{site}/feed.json: empty: a feed{hint}",
         f"{site}/feed.xml: does not carry the tip 'Call back when you promised' "
@@ -151,10 +151,10 @@ def test_json_and_github_formats(tipweek, site):
     assert result.exit_code == 1
     assert json.loads(result.output) == {"ok": False, "errors": [
         {"path": f"{site}/atom.xml", "line": None, "message": "missing: a feed",
-         "hint": "build the site again with tipweek build"}]}
+         "hint": "build the site again with tipweek build, for the day this check is for"}]}
     result = tipweek("check", "--site", str(site), "--format", "github")
     assert result.output.strip() == (f"::error file={site}/atom.xml,title=tipweek check::missing: a feed "
-                                     "(build the site again with tipweek build)")
+                                     "(build the site again with tipweek build, for the day this check is for)")
 
 
 def test_a_site_built_for_another_day_is_refused(tipweek, project, tmp_path):
@@ -222,7 +222,7 @@ def test_a_search_index_in_parts(tipweek, parted_site, tmp_path):
     shutil.rmtree(site / "pagefind/part-2")
     result = tipweek("check", "--site", str(site), config=config)
     assert result.exit_code == 1
-    hint = " (build the site again with tipweek build)"
+    hint = " (build the site again with tipweek build, for the day this check is for)"
     assert sorted(problems(result)) == sorted([
         f"{site}/pagefind/part-2/pagefind.js: missing: a part of the search index{hint}",
         f"{site}/pagefind/part-2/pagefind-entry.json: missing: a part of the search index{hint}",

@@ -49,7 +49,7 @@ FRAGMENT_SIGNATURE = b"pagefind_dcd"  # Pagefind's gzipped files start with it, 
 READ = (".html", ".xml", ".json", ".xml.gz")
 SKIP_FOLDERS = {"assets", SEARCH_BUNDLE}
 FEED, EMAIL = "a feed", "the email's web version"
-REBUILD = "build the site again with tipweek build"
+REBUILD = "build the site again with tipweek build, for the day this check is for"
 
 
 @dataclass(frozen=True, slots=True)
