@@ -23,14 +23,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TODAY
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TODAY = "2026-11-22"
 # The one line where the two sites may differ: Material names the generator.
 GENERATOR = re.compile(rb'<meta name="generator" content="[^"]*">')
-# Pagefind writes its filter chunk in a different order from one run to the next
-# (the same MkDocs build twice gives two names), and its meta file names that
-# chunk: these are compared by what they hold, order aside.
 
 
 def require_properdocs() -> Path:
@@ -58,8 +56,10 @@ def files_of(site: Path) -> dict[str, bytes]:
 
 def comparable(files: dict[str, bytes]) -> dict[str, bytes]:
     """The site as the two builds must agree on it: the generator line left
-    out of pages; Pagefind's filter chunks by what they hold (their bytes
-    sorted), and its meta file and entry without the names that order gives."""
+    out of pages. Pagefind writes its filter chunk in a different order from
+    one run to the next (the same MkDocs build twice gives two names), and its
+    meta file and entry name that chunk: the chunk is compared by what it
+    holds (its bytes sorted), the other two without the names."""
     same: dict[str, bytes] = {}
     filters = {path: re.search(r"([^/]+)\.pf_filter$", path).group(1).encode() for path in files
                if path.endswith(".pf_filter")}
