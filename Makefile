@@ -13,9 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# Check the tips, build, then check the built site: every page, feed, email web
+# version and the search index there, and no scheduled or draft tip in any of them.
 site: $(STAMP)
 	$(BIN)/tipweek check
 	$(BIN)/tipweek build --strict
+	$(BIN)/tipweek check --site site
 	$(BIN)/tipweek email --out .tipweek/week.eml
 
 serve: $(STAMP)

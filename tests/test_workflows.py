@@ -118,7 +118,7 @@ def test_check_steps_in_order():
 
     order = [uses.index("actions/setup-python"), at("make .venv/.installed"),
              at(".venv/bin/tipweek check --format github"), at(".venv/bin/tipweek build --strict"),
-             at("/usr/bin/chromium"), at("-m pytest")]
+             at(".venv/bin/tipweek check --site site"), at("/usr/bin/chromium"), at("-m pytest")]
     assert order == sorted(order), runs
 
 
@@ -148,6 +148,32 @@ def test_publish_builds_uploads_and_deploys_to_pages():
     for other_id, other in workflow["jobs"].items():
         if other_id != deploy_job:
             assert "write" not in {**workflow.get("permissions", {}), **other.get("permissions", {})}.values()
+
+
+def make_recipe(target: str) -> list[str]:
+    """The command lines of a Makefile target's recipe."""
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"^{re.escape(target)}\s*:(?!=)", line))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_the_published_site_is_checked_after_its_build():
+    # publish.yml deploys what `make site` built; `make site` refuses a site that is
+    # not whole or shows a tip before its date, so such a site is never uploaded.
+    recipe = make_recipe("site")
+    build = next(i for i, line in enumerate(recipe) if "tipweek build" in line)
+    site_check = next(i for i, line in enumerate(recipe) if "tipweek check --site site" in line)
+    assert build < site_check, recipe
+    workflow = load(PUBLISH)
+    build_job, make_site = step_running(workflow, "make site")
+    upload_job, upload = step_using(workflow, "actions/upload-pages-artifact")
+    job_steps = workflow["jobs"][build_job]["steps"]
+    assert job_steps.index(make_site) < job_steps.index(upload)
 
 
 # ------------------------------------------------------------------ schedule

@@ -56,24 +56,39 @@ def main() -> None:
 @today_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="text for people, json for scripts, github for CI annotations.")
-def check(config_file: str | None, today: str | None, fmt: str) -> None:
+@click.option("--site", "site_dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
+              help="Also check a built site: every page, feed, email web version and the search index "
+                   "there, and no scheduled or draft tip in any of them.")
+def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | None) -> None:
     """Validate every tip and the principles; exit 1 if anything is wrong.
 
     Prints one line per problem as path:line: message (hint). A tip dated
-    after --today must fall on the publishing weekday.
+    after --today must fall on the publishing weekday. With --site, also
+    checks a site built for the same --today (after tipweek build).
 
     \b
     Example:
         tipweek check
         tipweek check --format github     # in a GitHub Actions step
         tipweek check --today 2027-01-01  # as the check will judge it on that day
+        tipweek check --site site/        # after tipweek build: nothing missing, nothing scheduled
     """
-    library, errors = scan(load_project(config_file), today)
+    project = load_project(config_file)
+    library, errors = scan(project, today)
+    site = None
+    if site_dir and not errors:
+        from .built_site import check_site
+
+        errors, site = check_site(project.edition(today_of(project, today)), Path(site_dir))
     print_errors(errors, fmt)
     if errors:
         sys.exit(1)
     if fmt == "text":
         click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
+        if site:
+            click.echo(f"ok: {site_dir} has {site.tips} published tips, {site.principles} principles, "
+                       f"{site.feeds} feeds, {site.emails} email web versions and {site.indexed} pages in "
+                       f"its search index; none of the {site.hidden} scheduled or draft tips is in it")
 
 
 @main.command()

@@ -35,4 +35,5 @@ def github_annotation(error: TipError) -> str:
         return data(text).replace(":", "%3A").replace(",", "%2C")
 
     message = error.message + (f" ({error.hint})" if error.hint else "")
-    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+    line = f",line={error.line}" if error.line else ""  # (a missing file of a built site has none)
+    return f"::error file={prop(error.path)}{line},title=tipweek check::{data(message)}"
