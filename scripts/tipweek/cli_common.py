@@ -17,7 +17,7 @@ from .project import Project, ProjectError
 
 config_option = click.option(
     "-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-    help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+    help="The project's mkdocs.yml (default: mkdocs.yml in this folder, else in the nearest folder above it).")
 today_option = click.option(
     "--today", metavar="YYYY-MM-DD", default=None,
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")

@@ -68,7 +68,7 @@ def may_link(body: str) -> bool:
 
 # --------------------------------------------------------------------------- messages
 
-def problem_of(message: str, library: Library, root: Path, docs_dir: str) -> TipError | None:
+def problem_of(message: str, library: Library, root: Path, docs_dir: str, today: dt.date) -> TipError | None:
     """MkDocs' ``message`` about a tip's page, as the checker says it: the
     tip's file (under ``root``) and line, what is wrong, what to do. None
     when the message is not about a tip's link. ``docs_dir`` as shown."""
@@ -88,7 +88,7 @@ def problem_of(message: str, library: Library, root: Path, docs_dir: str) -> Tip
     suggest = suggestion["suggest"] if suggestion else None
     if kind == "missing":
         target = target or unquote(urlsplit(url).path).lstrip("/")
-        said, hint = _missing(url, target, library, docs_dir, suggest)
+        said, hint = _missing(url, target, library, docs_dir, suggest, already_out=is_out(tip, today))
     elif kind == "unrecognised":
         said = f"link '{url}' is not to a page: it has no '.md'"
         hint = f"write '{suggest}'" if suggest else "link to a tip as its-slug.md, to a page as ../page.md"
@@ -110,7 +110,8 @@ def problem_of(message: str, library: Library, root: Path, docs_dir: str) -> Tip
     return TipError(tip.path, line_of(root / tip.path, url or ""), said, hint)
 
 
-def _missing(url: str, target: str, library: Library, docs_dir: str, suggest: str | None) -> tuple[str, str]:
+def _missing(url: str, target: str, library: Library, docs_dir: str, suggest: str | None, *,
+             already_out: bool) -> tuple[str, str]:
     what = "image" if posixpath.splitext(target)[1].lower() in IMAGE_SUFFIXES else "link"
     other = _tip_of_page(target, library)
     if other is not None:
@@ -118,7 +119,8 @@ def _missing(url: str, target: str, library: Library, docs_dir: str, suggest: st
             return (f"link '{url}' goes to a draft, {other.path}, and a draft is never published",
                     "remove the link, or publish that tip first with draft: false")
         return (f"link '{url}' goes to '{other.title}', which is not out until {long_date(other.date)}",
-                f"date this tip {other.date.isoformat()} or later, or remove the link")
+                "remove the link until then" if already_out  # (a published tip keeps its date)
+                else f"date this tip {other.date.isoformat()} or later, or remove the link")
     named = _TIP_FILE.match(posixpath.basename(target))
     if named and library.tip(named["slug"]) is not None:
         return (f"link '{url}' names a tip's file; a tip is linked by its slug", f"write '{named['slug']}.md'")
@@ -175,9 +177,9 @@ class PageProblems(logging.Filter):
     ``--strict`` counts it as before. The problem is kept on the record as
     ``tipweek_problem``."""
 
-    def __init__(self, library: Library, root: Path, docs_dir: str):
+    def __init__(self, library: Library, root: Path, docs_dir: str, today: dt.date):
         super().__init__()
-        self.library, self.root, self.docs_dir = library, Path(root), docs_dir
+        self.library, self.root, self.docs_dir, self.today = library, Path(root), docs_dir, today
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "tipweek_problem", None) is None:
@@ -185,7 +187,7 @@ class PageProblems(logging.Filter):
                 message = record.getMessage()
             except Exception:  # not ours to mend
                 return True
-            problem = problem_of(message, self.library, self.root, self.docs_dir)
+            problem = problem_of(message, self.library, self.root, self.docs_dir, self.today)
             if problem is not None:
                 record.msg, record.args, record.tipweek_problem = str(problem), (), problem
         return True

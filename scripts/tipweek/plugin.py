@@ -100,7 +100,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         docs = Path(config.docs_dir).resolve()
         self.link_problems = PageProblems.install(self.edition.library, root,
                                                   docs.relative_to(root).as_posix() if docs.is_relative_to(root)
-                                                  else str(docs))
+                                                  else str(docs), self.edition.today)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
             self.incremental.begin(self.view, config)
