@@ -170,3 +170,23 @@ def test_config_file_help_says_where_it_is_looked_for(tipweek):
     text = re.sub(r"\s+", " ", result.output)
     assert "./mkdocs.yml" not in text
     assert "mkdocs.yml in this folder, else in the nearest folder above it" in text
+
+
+def test_the_answer_is_remembered_until_something_it_depends_on_changes(project, tipweek, monkeypatch):
+    """The next check does not start MkDocs again for the same tips; an edit is seen at once."""
+    import mkdocs.structure.files
+
+    tip = place(project, WORKSHOP)
+    first = tipweek("check")
+    assert tip_lines(first.output) == CASES[WORKSHOP]["expect"]
+    real = mkdocs.structure.files.get_files
+    loads = []
+    monkeypatch.setattr(mkdocs.structure.files, "get_files", lambda *a, **k: loads.append(1) or real(*a, **k))
+    assert tipweek("check").output == first.output
+    assert loads == []
+    (project / "docs/images").mkdir()
+    (project / "docs/images/workshop.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # docs/ changed
+    assert tip_lines(tipweek("check").output) == CASES[WORKSHOP]["expect"][:1]
+    tip.write_text(tip.read_text("utf-8").replace("title:", "# the workshop of January\ntitle:"), "utf-8")  # lines moved
+    assert tip_lines(tipweek("check").output) == [CASES[WORKSHOP]["expect"][0].replace(":9:", ":10:")]
+    assert len(loads) == 2

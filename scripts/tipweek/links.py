@@ -212,17 +212,19 @@ class _SiteOn:
     a build that shows every tip, less the pages of tips not out that day
     (the tip being checked stays: it is built on ``day``)."""
 
-    def __init__(self, files, hidden: frozenset[str]):
-        self._files, self._hidden = files, hidden
+    def __init__(self, files, hidden: frozenset[str], own: str):
+        self._files, self._hidden, self._own = files, hidden, own
 
     def get_file_from_path(self, path: str):
-        return None if path in self._hidden else self._files.get_file_from_path(path)
+        if path in self._hidden and path != self._own:
+            return None
+        return self._files.get_file_from_path(path)
 
     def __getattr__(self, name: str):
         return getattr(self._files, name)
 
     def __iter__(self):
-        return (f for f in self._files if f.src_uri not in self._hidden)
+        return (f for f in self._files if f.src_uri not in self._hidden or f.src_uri == self._own)
 
 
 class _Captured(logging.Handler):
@@ -240,10 +242,91 @@ def link_problems(project, library: Library, today: dt.date) -> list[TipError]:
     """The links and images of every tip (published, scheduled, draft), each
     checked as the build will check it on the day the tip is built: its
     date, or ``today`` for a tip already out. [] without loading MkDocs when
-    no tip has a relative link or image."""
-    checked = [tip for tip in library.tips if may_link(tip.body)]
-    if not checked or not library.principles:  # (no vocabulary: its error says what to fix first)
-        return []
+    no tip has a relative link or image; the last answer again while nothing
+    it depends on changed (``.tipweek/cache/links.json``)."""
+    if not library.principles or not any(tip.local_links for tip in library.tips):
+        return []  # (no vocabulary: its error says what to fix first)
+    key = _answer_key(project, library, today)
+    remembered = _remembered(project.root, key)
+    if remembered is not None:
+        return remembered
+    found = _render_and_check(project, library, today)
+    _remember(project.root, key, found)
+    return found
+
+
+def _answer_key(project, library: Library, today: dt.date) -> str | None:
+    """A digest of everything the answer depends on: mkdocs.yml, the code and
+    packages that render, docs/ (pages and images, by size and time), every
+    tip and today. None for a mkdocs.yml that means more than its bytes."""
+    import hashlib
+    import os
+
+    from .bodycache import _versions
+    from .configcache import _OUTSIDE
+
+    text = Path(project.config_file).read_bytes()
+    if _OUTSIDE.search(text):
+        return None
+    digest = hashlib.blake2b(text, digest_size=20)
+    here = os.stat(Path(__file__))
+    digest.update(f"\0{_versions()}\0links.py={here.st_size}:{here.st_mtime_ns}\0{today}\0".encode())
+    docs = project.root / project.docs_dir
+    for folder, dirs, names in os.walk(docs):
+        dirs.sort()
+        for name in sorted(names):
+            try:
+                st = os.stat(os.path.join(folder, name))
+            except OSError:
+                continue
+            digest.update(f"{os.path.relpath(os.path.join(folder, name), docs)}:{st.st_size}:{st.st_mtime_ns}\0"
+                          .encode())
+    for tip in library.tips:
+        digest.update(repr(tip).encode())
+    return digest.hexdigest()
+
+
+def _answers(root: Path) -> Path:
+    from .tipcache import CACHE_DIR
+
+    return Path(root) / CACHE_DIR / "links.json"
+
+
+def _remembered(root: Path, key: str | None) -> list[TipError] | None:
+    import json
+
+    if key is None:
+        return None
+    try:
+        data = json.loads(_answers(root).read_text("utf-8"))
+        # (the lines named: a file whose front matter grew has the same tip, on other lines)
+        if data["key"] == key and all(_stamp(root, path) == stamp for path, stamp in data["stamps"].items()):
+            return [TipError(**error) for error in data["errors"]]
+    except Exception:  # missing, half-written, from another version: check again
+        pass
+    return None
+
+
+def _remember(root: Path, key: str | None, found: list[TipError]) -> None:
+    import json
+
+    from .bodycache import _store
+
+    if key is not None:
+        stamps = {e.path: _stamp(root, e.path) for e in found}
+        _store(_answers(root), json.dumps({"key": key, "errors": [e.as_dict() for e in found], "stamps": stamps}))
+
+
+def _stamp(root: Path, path: str) -> list[int] | None:
+    try:
+        st = (Path(root) / path).stat()
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _render_and_check(project, library: Library, today: dt.date) -> list[TipError]:
+    checked = [tip for tip in library.tips if tip.local_links]
     slugs: set[str] = set()
     once = tuple(t for t in library.tips if not (t.slug in slugs or slugs.add(t.slug)))
     if len(once) != len(library.tips):  # (a slug used twice is the checker's error already; one page each)
@@ -287,11 +370,12 @@ def link_problems(project, library: Library, today: dt.date) -> list[TipError]:
             del captured.records[before:]  # (its own problems are its own)
             rendered.add(file.src_uri)
 
+        not_out: dict[dt.date, frozenset[str]] = {}  # (one set a day: the published tips share today's)
         for tip in checked:
             day = max(tip.date, today)
-            hidden = frozenset(urls.tip_source(t.slug) for t in library.tips
-                               if t.slug != tip.slug and not is_out(t, day))
-            site = _SiteOn(files, hidden)
+            if day not in not_out:
+                not_out[day] = frozenset(urls.tip_source(t.slug) for t in library.tips if not is_out(t, day))
+            site = _SiteOn(files, not_out[day], urls.tip_source(tip.slug))
             before = len(captured.records)
             PageRenderer(config, site)(tip)
             rendered.add(urls.tip_source(tip.slug))
