@@ -11,7 +11,6 @@ import logging
 import os
 import re
 import shutil
-import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
