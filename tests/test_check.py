@@ -268,3 +268,30 @@ def test_a_control_character_that_python_counts_as_a_line_end_is_still_refused(p
     result = tipweek("check")
     assert result.exit_code == 1
     assert "the body contains the control character U+001E" in result.output
+
+
+def test_two_tips_in_one_week_are_reported_on_each(project, tipweek):
+    """A pull request adds one of them: the annotation must land on a file it changed, whichever sorts first."""
+    (project / "tips/2026/2026-11-12-added-in-the-pr.md").write_text(
+        tip(GOOD_FRONT.replace("2026-12-01", "2026-11-12")), encoding="utf-8")  # the week of 10 November
+    result = tipweek("check", "--format", "github")
+    assert result.exit_code == 1
+    hint = "(move one to a free week (tipweek schedule shows them) or mark it draft: true)"
+    assert result.output.splitlines() == [
+        "::error file=tips/2026/2026-11-10-call-back-when-promised.md,line=1,title=tipweek check::the week of "
+        f"10 November 2026 already has a tip: tips/2026/2026-11-12-added-in-the-pr.md {hint}",
+        "::error file=tips/2026/2026-11-12-added-in-the-pr.md,line=1,title=tipweek check::the week of "
+        f"10 November 2026 already has a tip: tips/2026/2026-11-10-call-back-when-promised.md {hint}"]
+
+
+def test_a_date_off_the_weekday_is_told_a_week_that_is_free(project, tipweek):
+    """2026-11-26 is the Thursday of the week the scheduled tip of Tuesday 24 November holds, and
+    the week after has a tip too (an unfinished one counts): the hint names 8 December."""
+    (project / "tips/2026/2026-12-01-unfinished.md").write_text(tip(body=""), encoding="utf-8")
+    (project / "tips/2026/2026-11-26-x.md").write_text(tip(GOOD_FRONT.replace("2026-12-01", "2026-11-26")),
+                                                       encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "tips/2026/2026-11-26-x.md:3: 2026-11-26 is a Thursday; tips go out on Tuesdays: use 2026-12-08 " \
+           "(the week of 24 November 2026 has tips/2026/2026-11-24-scheduled-secret-tip.md; change the date " \
+           "and the file name)" in result.output.splitlines()

@@ -178,7 +178,8 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     day = parse_today(today)
     try:
         building.build(config_file, day, mkdocs_args, load=load_project)
-    except building.BuildFailed:
+    except building.BuildFailed as exc:
+        click.echo(str(exc), err=True)  # (the last line: how many problems)
         sys.exit(1)
 
 

@@ -24,6 +24,7 @@ from mkdocs.structure.pages import Page
 from . import urls
 from .config import TipweekConfig
 from .edition import Edition
+from .links import PageProblems
 from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
@@ -68,12 +69,16 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     library_failed = False  # the last on_config stopped on the tips' problems
     library_errors: tuple[TipError, ...] = ()  # ... and these were they (the preview shows them)
     prepared: Edition | None = None  # the edition a command made, for on_config to use
+    link_problems: PageProblems | None = None  # the filter that names a tip's file in MkDocs' warnings
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
         self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
+        if self.link_problems is not None:
+            self.link_problems.uninstall()
+            self.link_problems = None
         self.today, self.preview, self.list_url, self.incremental, self.prepared = None, False, None, None, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -91,6 +96,12 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
         self.view = SiteView(self.edition)
+        # MkDocs' warnings about a tip's links name the tip's file and line, not its page.
+        root = Path(config.config_file_path).resolve().parent
+        docs = Path(config.docs_dir).resolve()
+        self.link_problems = PageProblems.install(self.edition.library, root,
+                                                  docs.relative_to(root).as_posix() if docs.is_relative_to(root)
+                                                  else str(docs), self.edition.today)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
             self.incremental.begin(self.view, config)

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .links import may_link
 from .model import Principle, Tip, TipError
 from .schedule import Publishing, off_weekday
 from .scaffold import SCAFFOLD_LINES
@@ -158,7 +159,7 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft, evergreen=evergreen, source=src.meta.get("source"))
+               draft=draft, evergreen=evergreen, source=src.meta.get("source"), local_links=may_link(src.body))
 
 
 def _comments(src: TipSource, errors: list[TipError]) -> None:
