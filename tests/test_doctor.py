@@ -22,6 +22,23 @@ from tipweek.cli import main
 HOST = "127.0.0.1"
 
 
+@pytest.fixture(autouse=True)
+def only_loopback(monkeypatch):
+    """No web or SMTP connection past 127.0.0.1: a one-click POST to a real host fails the test."""
+    real = socket.create_connection
+    elsewhere: list = []
+
+    def guarded(address, *args, **kwargs):
+        if address[0] != HOST:
+            elsewhere.append(address)
+            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    yield
+    assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
+
+
 # A DNS server the tests start ----------------------------------------------------------------------
 
 class Zones:
@@ -213,7 +230,7 @@ BROKEN = {
     "no DMARC": (dict(dmarc=None), "DMARC", "missing",
                  'add  _dmarc.{d} TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@{d}"'),
     "DMARC p=none": (dict(dmarc=txt("_dmarc.{d}", "v=DMARC1; p=none")), "DMARC", "wrong",
-                     "p=none only reports"),
+                     "p=none only asks for reports"),
     "DMARC without p=": (dict(dmarc=txt("_dmarc.{d}", "v=DMARC1; rua=mailto:x@{d}")), "DMARC", "wrong",
                          "without a valid p= policy"),
     "no MX, no A": (dict(mx=None), "return-path", "missing", "add  {d} MX 10 MAILHOST"),
@@ -390,3 +407,10 @@ def test_a_bad_dns_option_is_exit_2(project, value):
     result = CliRunner().invoke(main, ["doctor", "--dns", value, "-f", str(project / "mkdocs.yml")])
     assert result.exit_code == 2
     assert "Invalid value for --dns: expected HOST:PORT, e.g. 127.0.0.1:53" in result.output
+
+
+def test_a_resolver_whose_name_cannot_be_found_is_exit_2(project):
+    result = CliRunner().invoke(main, ["doctor", "--dns", "resolver.invalid:53", "-f", str(project / "mkdocs.yml")])
+    assert result.exit_code == 2
+    assert "Invalid value for --dns: cannot find the address of 'resolver.invalid'; give the resolver's IP " \
+           "address" in result.output

@@ -303,7 +303,7 @@ def check_dmarc(dns: Dns, from_domain: str, spf_domain: str, dkim_domain: str) -
                        "for every message",
                        f"have your relay sign with d={from_domain} and use a return path under {from_domain}")
     if policy == "none":
-        return Finding("DMARC", WRONG, f'{where} has "{record}": p=none only reports, it asks receivers to '
+        return Finding("DMARC", WRONG, f'{where} has "{record}"; p=none only asks for reports, and receivers '
                        "do nothing with mail that fails (Gmail and Outlook accept it for bulk mail, but anyone can "
                        "still send as you)",
                        "once the reports show your own mail passes, change it to p=quarantine, then p=reject")

@@ -23,6 +23,17 @@ def host_port(value: str | None, option: str, example: str) -> tuple[str, int] |
     return host.strip("[]"), int(port)
 
 
+def address_of(host: str) -> str:
+    """The resolver's IP address (dnspython asks an address, not a name)."""
+    import socket
+
+    try:
+        return socket.getaddrinfo(host, 53, type=socket.SOCK_DGRAM)[0][4][0]
+    except (OSError, UnicodeError):
+        raise click.BadParameter(f"cannot find the address of {host!r}; give the resolver's IP address",
+                                 param_hint="--dns") from None
+
+
 @click.command()
 @click.option("--dkim-selector", default=None, metavar="NAME",
               help="The DKIM selector your relay signs with (the s= of its DKIM-Signature header). Without it, "
@@ -58,6 +69,8 @@ def doctor(dkim_selector, dkim_domain, return_path, dns_server, smtp, timeout, a
         tipweek doctor --return-path bounces.example.org --json
     """
     server = host_port(dns_server, "--dns", "127.0.0.1:53")
+    if server:
+        server = (address_of(server[0]), server[1])
     relay = host_port(smtp, "--smtp", "smtp.example.org:587")
     project = load_project(config_file)
     options = project.options
@@ -83,6 +96,7 @@ def doctor(dkim_selector, dkim_domain, return_path, dns_server, smtp, timeout, a
         for finding in findings:
             click.echo(finding.line())
         counts = Counter(f.status for f in findings)
-        others = ", ".join(f"{counts[s]} {s}" for s in ("missing", "wrong", "error") if counts[s])
+        others = ", ".join(f"{counts[s]} {w}" for s, w in (("missing", "missing"), ("wrong", "wrong"),
+                                                            ("error", "not checked")) if counts[s])
         click.echo(f"{counts['ok']} of {len(findings)} checks ok for {from_domain}" + (f" ({others})" if others else ""))
     sys.exit(code)
