@@ -386,6 +386,26 @@ def test_a_relay_whose_certificate_is_not_trusted(project, dns_server, authority
                                     "is not trusted")
 
 
+def test_a_relay_on_this_machine_without_starttls_and_no_relay_at_all(project, dns_server):
+    from smtp_servers import LocalSMTP, Recorder
+
+    dns_server.text = mail_domain("example.org")
+    configure(project, "tips@example.org")
+    relay = LocalSMTP(Recorder())  # plain SMTP, as a local Postfix on port 25 may be
+    relay.start()
+    try:
+        found = lines(doctor(project, dns_server, "--dkim-selector", "s1", "--smtp", relay.address))
+    finally:
+        relay.stop()
+    assert found["SMTP"] == (f"ok       SMTP        {relay.address} answers EHLO; it offers no STARTTLS, which a "
+                             "relay on this machine does not need")
+    with free_socket() as sock:  # a port nobody listens on
+        port = sock.getsockname()[1]
+    result = doctor(project, dns_server, "--dkim-selector", "s1", "--smtp", f"{HOST}:{port}")
+    assert lines(result)["SMTP"].startswith(f"wrong    SMTP        {HOST}:{port} does not answer as an SMTP relay (")
+    assert result.exit_code == 1
+
+
 # When the check cannot run: exit 2, never a traceback -----------------------------------------------------
 
 def test_a_resolver_that_never_answers_is_exit_2(project):

@@ -76,8 +76,8 @@ class Dns:
 
         if server:
             self.resolver = dns.resolver.Resolver(configure=False)
-            self.resolver.nameservers = [server[0]]
             self.resolver.port = server[1]
+            self.resolver.nameservers = [server[0]]
         else:
             self.resolver = dns.resolver.Resolver()  # NoResolverConfiguration: the caller says so
         self.resolver.lifetime = timeout
@@ -280,9 +280,9 @@ def check_dmarc(dns: Dns, from_domain: str, spf_domain: str, dkim_domain: str) -
                        add)
     name, found, record = walked[0]
     where = f"_dmarc.{name}" + ("" if name == from_domain else f" (for {from_domain}, a subdomain)")
-    policy = found.get("p", "")
+    policy = found.get("p", "").lower()
     if name != from_domain and found.get("sp"):
-        policy = found["sp"]
+        policy = found["sp"].lower()
     if policy not in ("none", "quarantine", "reject"):
         return Finding("DMARC", WRONG, f'{where} has "{record}" without a valid p= policy',
                        f'make it "v=DMARC1; p=quarantine; rua=mailto:dmarc@{name}"')
@@ -293,10 +293,11 @@ def check_dmarc(dns: Dns, from_domain: str, spf_domain: str, dkim_domain: str) -
             cache[domain] = organisational_domain(dns, domain, walked if domain == from_domain else None)
         return cache[domain]
 
-    aspf, adkim = found.get("aspf", "r"), found.get("adkim", "r")
+    aspf, adkim = found.get("aspf", "r").lower(), found.get("adkim", "r").lower()
     spf_ok = aligned(spf_domain, from_domain, aspf, org)
     dkim_ok = aligned(dkim_domain, from_domain, adkim, org)
-    modes = f"aspf={aspf}, adkim={adkim}: {'relaxed' if 'r' in (aspf, adkim) else 'strict'} alignment"
+    modes = f"aspf={aspf}, adkim={adkim}" + {"rr": ": relaxed alignment", "ss": ": strict alignment"}.get(
+        aspf + adkim, "")
     if not spf_ok and not dkim_ok:
         return Finding("DMARC", WRONG, f"neither the return path's domain {spf_domain} (SPF) nor the DKIM domain "
                        f"{dkim_domain} is aligned with the From domain {from_domain} ({modes}), so DMARC fails "

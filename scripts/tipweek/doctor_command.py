@@ -98,5 +98,6 @@ def doctor(dkim_selector, dkim_domain, return_path, dns_server, smtp, timeout, a
         counts = Counter(f.status for f in findings)
         others = ", ".join(f"{counts[s]} {w}" for s, w in (("missing", "missing"), ("wrong", "wrong"),
                                                             ("error", "not checked")) if counts[s])
-        click.echo(f"{counts['ok']} of {len(findings)} checks ok for {from_domain}" + (f" ({others})" if others else ""))
+        click.echo(f"{counts['ok']} of {len(findings)} checks ok for {from_domain}"
+                   + (f" ({others})" if others else ""))
     sys.exit(code)
