@@ -48,8 +48,13 @@ class Zones:
         self.text = ""
 
     def resolve(self, request, handler):
+        from dnslib import RCODE
         from dnslib.zoneresolver import ZoneResolver
 
+        if self.text == "SERVFAIL":  # a resolver that cannot reach the domain's servers
+            reply = request.reply()
+            reply.header.rcode = RCODE.SERVFAIL
+            return reply
         return ZoneResolver(self.text).resolve(request, handler)
 
 
@@ -420,6 +425,30 @@ def test_a_resolver_that_never_answers_is_exit_2(project):
                                     "for example.org TXT in 0.3 s: try again, or give another resolver with "
                                     "--dns HOST:PORT")
     assert "Traceback" not in result.output
+
+
+def test_a_resolver_that_fails_is_exit_2(project, dns_server):
+    dns_server.text = "SERVFAIL"
+    configure(project, "tips@example.org")
+    result = doctor(project, dns_server)
+    assert result.exit_code == 2, result.output
+    assert lines(result)["DMARC"] == (f"error    DMARC       could not check: the resolver at {dns_server.address} "
+                                      "failed to look up _dmarc.example.org TXT (SERVFAIL): try again, or give "
+                                      "another resolver with --dns HOST:PORT")
+    assert result.output.splitlines()[-1] == "0 of 5 checks ok for example.org (1 missing, 4 not checked)"
+
+
+def test_a_machine_without_a_resolver_is_exit_2(project, monkeypatch):
+    import dns.resolver
+
+    def no_resolv_conf(self, *args):  # as on a machine without /etc/resolv.conf
+        raise dns.resolver.NoResolverConfiguration("no nameservers")
+
+    monkeypatch.setattr(dns.resolver.Resolver, "read_resolv_conf", no_resolv_conf)
+    configure(project, "tips@example.org")
+    result = CliRunner(catch_exceptions=False).invoke(main, ["doctor", "-f", str(project / "mkdocs.yml")])
+    assert result.exit_code == 2
+    assert result.output == "error: this machine has no DNS resolver configured; give one with --dns HOST:PORT\n"
 
 
 @pytest.mark.parametrize("value", ["127.0.0.1", "127.0.0.1:dns", ":53", "127.0.0.1:70000"])
