@@ -64,9 +64,16 @@ def dns_server():
 
     zones = Zones()
     quiet = DNSLogger("-request,-reply,-truncated,-error", prefix=False)
-    udp = DNSServer(zones, port=0, address=HOST, logger=quiet)
-    port = udp.server.server_address[1]
-    tcp = DNSServer(zones, port=port, address=HOST, tcp=True, logger=quiet)  # for answers too long for UDP
+    for _ in range(5):  # the same port for UDP and TCP (answers too long for UDP come by TCP)
+        udp = DNSServer(zones, port=0, address=HOST, logger=quiet)
+        port = udp.server.server_address[1]
+        try:
+            tcp = DNSServer(zones, port=port, address=HOST, tcp=True, logger=quiet)
+            break
+        except OSError:  # that TCP port is someone else's: another pair
+            udp.server.server_close()
+    else:
+        raise AssertionError("no port free for both UDP and TCP")
     udp.start_thread()
     tcp.start_thread()
     zones.address = f"{HOST}:{port}"
