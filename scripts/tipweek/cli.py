@@ -22,7 +22,8 @@ class _Commands(click.Group):
     the list's libraries."""
 
     elsewhere = {"send": "tipweek.send_command:send", "list": "tipweek.subscriptions.commands:list_group",
-                 "import": "tipweek.importer.commands:import_command", "post": "tipweek.post_command:post"}
+                 "import": "tipweek.importer.commands:import_command", "post": "tipweek.post_command:post",
+                 "doctor": "tipweek.doctor_command:doctor"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.elsewhere})
