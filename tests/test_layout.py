@@ -145,6 +145,40 @@ def test_links_in_the_print_edition_lead_where_the_handbooks_do(browser, preview
         assert urllib.request.urlopen(href).status == 200, href
 
 
+SHEETS = """() => ({
+  width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth,
+  sheets: [...document.querySelectorAll('.pagedjs_page')].map(s => {
+    const box = s.getBoundingClientRect();
+    return {left: box.left, right: box.right};
+  }),
+})"""
+
+
+def test_the_print_edition_on_a_phone_shows_every_sheet_whole(browser, real_site, tmp_path):  # noqa: F811
+    """At 375 px an A4 sheet (794 px) used to sit centred, its left part off the
+    screen where no scrolling reaches: each sheet is now scaled to the phone's width."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(real_site)
+               else route.abort())
+    page.goto(real_site + "handbook/print/")
+    page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+    screen = page.evaluate(SHEETS)
+    page.screenshot(path=str(tmp_path / "print-edition-375.png"))
+    sheets = screen["sheets"]
+    assert len(sheets) == int(page.evaluate("document.documentElement.dataset.paged")) > 1
+    for number, sheet in enumerate(sheets, start=1):
+        assert 0 <= sheet["left"] and sheet["right"] <= screen["width"], (number, sheet, screen["width"])
+        assert sheet["right"] - sheet["left"] > 0.9 * screen["width"], (number, sheet)  # scaled to fit, not shrunk away
+    assert screen["scrollWidth"] <= screen["width"]  # nothing hides to either side
+    assert page.get_by_role("button", name="Print or save as PDF").is_visible()
+    page.emulate_media(media="print")  # on paper each sheet is A4 again
+    printed = page.evaluate(SHEETS)["sheets"]
+    context.close()
+    assert all(abs(s["right"] - s["left"] - 793.7) < 1 for s in printed), printed[:2]
+    assert (tmp_path / "print-edition-375.png").stat().st_size > 10_000
+
+
 # ------------------------------------------------------------------ layout
 
 WRAPS_AND_OVERFLOWS = """() => {
