@@ -182,12 +182,28 @@ def test_the_print_edition_on_a_phone_shows_every_sheet_whole(browser, real_site
 # ------------------------------------------------------------------ layout
 
 WRAPS_AND_OVERFLOWS = """() => {
-  const found = {wrapped: [], overflowing: [], sidebar: null, scheme: document.body.dataset.mdColorScheme};
+  const found = {wrapped: [], overflowing: [], indented: [], lineStarts: 0, sidebar: null,
+                 scheme: document.body.dataset.mdColorScheme};
   // A date or count on one line is one line box high; two lines make it about twice that.
   for (const el of document.querySelectorAll('.md-content time, .md-content .tw-count, .md-content .tw-status')) {
     const box = el.getBoundingClientRect(), style = getComputedStyle(el);
     const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
     if (box.height > line * 1.5) found.wrapped.push(el.textContent.trim());
+  }
+  // A date that starts a line (after a title that filled the one above) starts at the text's left edge.
+  for (const el of document.querySelectorAll('.md-content time')) {
+    let block = el.parentElement;
+    while (getComputedStyle(block).display.startsWith('inline')) block = block.parentElement;
+    const before = document.createRange();
+    before.setStart(block, 0);
+    before.setEndBefore(el);
+    const above = [...before.getClientRects()].filter(r => r.width > 0).pop();
+    const box = el.getClientRects()[0];
+    if (!above || above.bottom > box.top + 1) continue;  // the line's first words are not the date
+    found.lineStarts++;
+    const style = getComputedStyle(block);
+    const edge = block.getBoundingClientRect().left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+    if (Math.abs(box.left - edge) > 0.5) found.indented.push(`${el.textContent.trim()} (${(box.left - edge).toFixed(1)}px)`);
   }
   const column = document.querySelector('.md-content__inner');
   const right = column.getBoundingClientRect().right;
@@ -210,18 +226,22 @@ WRAPS_AND_OVERFLOWS = """() => {
 def test_no_date_wraps_and_nothing_overflows(browser, real_site, tmp_path, width, scheme):  # noqa: F811
     context, page = _open(browser, real_site, width, scheme)
     problems = {}
+    line_starts = 0
     for path in PAGES:
         page.goto(real_site + path, wait_until="load")
         page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '-') or 'home'}.png"))
         found = page.evaluate(WRAPS_AND_OVERFLOWS)
         assert found["scheme"] == ("slate" if scheme == "dark" else "default")
-        if found["wrapped"] or found["overflowing"]:
+        line_starts += found["lineStarts"]
+        if found["wrapped"] or found["overflowing"] or found["indented"]:
             problems[path] = found
         # A left sidebar that holds only the page's own name is clutter: there is none.
         assert found["sidebar"] is None or len(found["sidebar"]) > 1, (path, found["sidebar"])
     context.close()
     assert not problems, problems
     assert len(list(tmp_path.glob("*.png"))) == len(PAGES)
+    if width == 375:  # long titles push their dates onto a line of their own: that was looked at
+        assert line_starts > 10, line_starts
 
 
 def _contrast_js() -> str:
