@@ -244,6 +244,34 @@ def test_no_date_wraps_and_nothing_overflows(browser, real_site, tmp_path, width
         assert line_starts > 10, line_starts
 
 
+
+def test_the_guides_are_out_of_the_readers_menu_and_linked_from_about(browser, real_site):  # noqa: F811
+    """The editors' guide and the list operators' guide are built (strictly: the
+    fixture's build fails on any MkDocs warning) and linked from About, but not in
+    the menu every reader sees: the tabs, or the drawer on a phone."""
+    readers = ["Home", "Principles", "Archive", "Handbook", "About", "Subscribe"]
+    menus = """() => ({
+      tabs: [...document.querySelectorAll('.md-tabs__link')].map(a => a.textContent.trim()),
+      drawer: [...document.querySelectorAll('.md-nav--primary > .md-nav__list > .md-nav__item')]
+        .map(item => item.querySelector('.md-nav__link').textContent.trim()),
+    })"""
+    for width in (1280, 375):
+        context, page = _open(browser, real_site + "about/", width)
+        found = page.evaluate(menus)
+        if width == 1280:
+            assert found["tabs"] == readers, found
+        assert found["drawer"] == readers, found
+        context.close()
+    context, page = _open(browser, real_site + "about/", 1280)
+    for link, title in (("editors' guide", "Editors' guide"), ("Running the list", "Running the mailing list")):
+        page.get_by_role("article").get_by_role("link", name=link, exact=True).click()
+        page.wait_for_load_state()
+        assert page.locator("article h1").inner_text().rstrip("\u00b6") == title  # less its permalink
+        assert page.evaluate(menus)["tabs"] == readers  # and not added back on its own page
+        page.go_back()
+    context.close()
+
+
 def _contrast_js() -> str:
     return """els => els.map(el => {
       const rgb = c => c.match(/[\\d.]+/g).slice(0, 3).map(Number);
