@@ -313,3 +313,47 @@ def test_the_print_edition_numbers_a_principle_whose_slug_starts_with_a_digit(br
     entry = re.search(r"Round-the-clock support (\d+) tips? (\d+)\b", texts[0])
     assert entry, texts[0][:600]
     assert "Someone answers at any hour." in texts[int(entry.group(2)) - 1]
+
+
+SIZES = """(pairs) => pairs.map(([outer, inner]) => {
+  const size = (selector) => {
+    const el = document.querySelector(selector);
+    return el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  };
+  return [outer, size(outer), inner, size(inner)];
+})"""
+
+
+def test_a_tips_headings_are_smaller_than_its_title_on_screen_and_on_paper(browser, tmp_path):  # noqa: F811
+    """An imported post's '##' and '###' read below the tip's title wherever the tip
+    is shown, and below the principle's heading in the handbook: on screen, printed,
+    and in the print edition."""
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "library", project)
+    week = project / "tips/2026/2026-11-17-own-the-mistake.md"
+    week.write_text(week.read_text().replace(
+        "See also [Call", "## What to say\n\nWe lost it.\n\n### If the courier lost it\n\nStill ours.\n\nSee also [Call"))
+    handbook = [(".tw-handbook-principle h2", "#tip-own-the-mistake > h3"),
+                ("#tip-own-the-mistake > h3", "#tip-own-the-mistake #what-to-say"),
+                ("#tip-own-the-mistake #what-to-say", "#tip-own-the-mistake #if-the-courier-lost-it")]
+    pages = {"tips/own-the-mistake/": [("article h1", "#what-to-say"), ("#what-to-say", "#if-the-courier-lost-it")],
+             "": [(".tw-week h2", "#what-to-say"), ("#what-to-say", "#if-the-courier-lost-it")],
+             "handbook/": handbook}
+    found = []
+    with serving(build_site(project, tmp_path / "site")) as url:
+        context, page = _open(browser, url, 1280)
+        for path, pairs in pages.items():
+            page.goto(url + path)
+            found += [(path, *sizes) for sizes in page.evaluate(SIZES, pairs)]
+        page.emulate_media(media="print")  # the handbook page printed
+        found += [("handbook/ printed", *sizes) for sizes in page.evaluate(SIZES, handbook)]
+        page.emulate_media(media="screen")
+        page.goto(url + "handbook/print/")
+        page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+        found += [("handbook/print/", *sizes) for sizes in page.evaluate(SIZES, handbook)]
+        page.screenshot(path=str(tmp_path / "print-edition.png"))
+        context.close()
+    assert len(found) == 13
+    wrong = [f for f in found if f[2] is None or f[4] is None or not f[2] > f[4]]
+    assert not wrong, wrong
+
