@@ -204,6 +204,27 @@ def test_enter_opens_the_result_walked_to_after_the_list_is_redrawn(page, served
     page.wait_for_url(chosen)
 
 
+
+def test_a_redraw_without_the_result_walked_to_gives_the_keys_back_to_the_box(page, served):
+    """If a late answer no longer holds the result the reader walked to, the focus
+    does not fall out of the search onto the page: it goes back to the input."""
+    page.goto(served, wait_until="networkidle")
+    search(page, "customer")
+    expect(status(page)).to_have_text("6 results.")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.href").endswith("/tips/reply-before-lunch/")
+    page.evaluate("""() => {
+      const box = document.querySelector('#tw-search-input');
+      box.value = 'sorry';
+      box.dispatchEvent(new Event('input'));
+    }""")
+    expect(status(page)).to_have_text("2 results.")
+    expect(page.locator("#tw-search-input")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the keys still work the list
+    assert page.evaluate("document.activeElement.href").endswith("/tips/say-sorry-like-you-mean-it/")
+
+
 def _fragments(site) -> dict[str, str]:
     """Each page's search text file (pagefind/fragment/<hash>.pf_fragment) by the page's URL."""
     import gzip
