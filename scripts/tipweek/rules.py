@@ -279,7 +279,10 @@ def heading_warnings(tips: Iterable[Tip], root) -> list[TipError]:
         lines = level_one_headings(tip.body)
         if not lines:
             continue
-        text = (Path(root) / tip.path).read_text(encoding="utf-8").replace("\r\n", "\n")
+        try:
+            text = (Path(root) / tip.path).read_text(encoding="utf-8").replace("\r\n", "\n")
+        except (OSError, UnicodeDecodeError):  # gone or changed since it was read: the next check says
+            continue
         at = text.rfind(tip.body.strip("\n"))
         first = text.count("\n", 0, at) + 1 if at >= 0 else 1  # the body's first line in the file
         body = tip.body.split("\n")
