@@ -295,3 +295,38 @@ def test_a_date_off_the_weekday_is_told_a_week_that_is_free(project, tipweek):
     assert "tips/2026/2026-11-26-x.md:3: 2026-11-26 is a Thursday; tips go out on Tuesdays: use 2026-12-08 " \
            "(the week of 24 November 2026 has tips/2026/2026-11-24-scheduled-secret-tip.md; change the date " \
            "and the file name)" in result.output.splitlines()
+
+
+def test_a_level_one_heading_in_a_tip_is_a_warning_with_its_line_and_fix(project, tipweek):
+    """The tip's title is its one level-1 heading; a '# ' (or text underlined with
+    '===') in the body is reported with its line and the fix, as a warning: the
+    site puts it below the title anyway, so the check still passes."""
+    import json
+
+    path = project / "tips/2026/2026-12-01-x.md"
+    path.write_text(tip(body="A first paragraph.\n\n# What to say\n\nSay it.\n\n```text\n# a comment in code\n```\n\n"
+                        "Then this\n===\n\n## Fine as it is\n"), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading; in a tip only the title is one, "
+        "and the tip's headings go below it (write it '## What to say')",
+        "tips/2026/2026-12-01-x.md:17: warning: 'Then this' is a level-1 heading; in a tip only the title is one, "
+        "and the tip's headings go below it (underline it with '---' instead of '===', or write it '## ' + the heading)",
+        "ok: 8 tips, 4 principles, 2 warnings"]
+    github = tipweek("check", "--format", "github")
+    assert github.exit_code == 0
+    assert github.output.splitlines()[0].startswith(
+        "::warning file=tips/2026/2026-12-01-x.md,line=9,title=tipweek check::'What to say' is a level-1 heading")
+    report = json.loads(tipweek("check", "--format", "json").output)
+    assert report["ok"] is True and report["errors"] == []
+    assert [(w["line"], w["hint"]) for w in report["warnings"]][0] == (9, "write it '## What to say'")
+    # With an error in another tip, the check fails for the error and still shows the warning.
+    (project / "tips/2026/2026-12-08-y.md").write_text(
+        tip(GOOD_FRONT.replace("2026-12-01", "2026-12-08").replace("[ownership]", "[ownershp]")), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading")
+    assert "tips/2026/2026-12-08-y.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)" in lines
+    assert lines[-1] == "1 problem in 1 file"

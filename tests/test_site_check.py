@@ -151,7 +151,7 @@ def test_json_and_github_formats(tipweek, site):
     assert result.exit_code == 1
     assert json.loads(result.output) == {"ok": False, "errors": [
         {"path": f"{site}/atom.xml", "line": None, "message": "missing: a feed",
-         "hint": "build the site again with tipweek build, for the day this check is for"}]}
+         "hint": "build the site again with tipweek build, for the day this check is for"}], "warnings": []}
     result = tipweek("check", "--site", str(site), "--format", "github")
     assert result.output.strip() == (f"::error file={site}/atom.xml,title=tipweek check::missing: a feed "
                                      "(build the site again with tipweek build, for the day this check is for)")

@@ -81,11 +81,15 @@ def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | 
         from .built_site import check_site
 
         errors, site = check_site(project.edition(today_of(project, today)), Path(site_dir))
-    print_errors(errors, fmt)
+    from .rules import heading_warnings
+
+    warnings = heading_warnings(library.tips, project.root)  # advice: printed, but the check passes
+    print_errors(errors, fmt, warnings)
     if errors:
         sys.exit(1)
     if fmt == "text":
-        click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
+        advice = f", {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
+        click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles{advice}")
         if site:
             click.echo(f"ok: {site_dir} has {site.tips} published tips, {site.principles} principles, "
                        f"{site.feeds} feeds, {site.emails} email web versions and {site.indexed} pages in "

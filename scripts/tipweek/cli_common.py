@@ -102,5 +102,5 @@ def week_tip(project: Project, today: str | None):
     return edition, edition.featured
 
 
-def print_errors(errors: list[TipError], fmt: str) -> None:
-    problems.show(errors, fmt, click.echo)
+def print_errors(errors: list[TipError], fmt: str, warnings: list[TipError] = ()) -> None:
+    problems.show(errors, fmt, click.echo, warnings)

@@ -28,7 +28,7 @@ from .links import PageProblems
 from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
-from .render import rebase_urls
+from .render import nest_headings, rebase_urls
 from .schedule import TodayError
 from .views import SiteView, long_date
 
@@ -189,6 +189,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         kind, tip = self.pages.get(page.file.src_uri, (None, None))
         if kind != "tip":
             return html_
+        # Under the page's title (<h1>): a body's '##' stays <h2>; a '#' would
+        # have been a second <h1>, which also drops the title (Material adds
+        # it only to a page without one). Stored so: every page nests from here.
+        html_ = nest_headings(html_, under=1)
         self.edition.bodies.store(tip, html_)
         if self.incremental:
             self.incremental.body(tip, html_)
@@ -214,7 +218,9 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         kind, record = self.pages.get(page.file.src_uri, (None, None))
         bodies = self.edition.bodies
         context["tw"] = self.view
-        context["tw_body"] = lambda tip: rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url)
+        # under: the level of the heading the body is shown below (the tip's title there).
+        context["tw_body"] = lambda tip, under=1: nest_headings(
+            rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url), under)
         if kind == "tip":
             context["tip"] = record
         elif kind == "principle":
