@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: site serve list test check bench clean
+.PHONY: site serve list list-secret test check bench clean
 
 # (Re)install when the environment is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -13,9 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $(STAMP)
 
+# Check the tips, build, then check the built site: every page, feed, email web
+# version and the search index there, and no scheduled or draft tip in any of them.
 site: $(STAMP)
 	$(BIN)/tipweek check
 	$(BIN)/tipweek build --strict
+	$(BIN)/tipweek check --site site
 	$(BIN)/tipweek email --out .tipweek/week.eml
 
 serve: $(STAMP)
@@ -24,17 +27,28 @@ serve: $(STAMP)
 # The subscription service on 127.0.0.1:8025 (a development secret in .tipweek/ unless
 # TIPWEEK_LIST_SECRET is set) and the preview, whose Subscribe page signs up there;
 # confirmation emails land in .tipweek/outbox/. Ctrl-C stops both.
-list: $(STAMP)
-	@mkdir -p .tipweek && test -s .tipweek/list-secret || \
-		$(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret
+list: $(STAMP) list-secret
 	export TIPWEEK_LIST_SECRET=$${TIPWEEK_LIST_SECRET:-$$(cat .tipweek/list-secret)}; \
 		$(BIN)/tipweek list serve & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/tipweek serve --list-url http://127.0.0.1:8025
 
+# The development secret, made once and readable by its owner alone (an older one is made so too).
+list-secret:
+	@mkdir -p .tipweek && test -s .tipweek/list-secret || (umask 077 && \
+		$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret)
+	@chmod 600 .tipweek/list-secret
+
 check: $(STAMP)
 	$(BIN)/tipweek check
 
-test: site
+# Microsoft's Adaptive Cards renderer, which the tests run in Chromium on the Teams card,
+# installed from the committed lock file into tests/js/node_modules (git-ignored).
+RENDERERS := tests/js/node_modules/.installed
+$(RENDERERS): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund
+	touch $(RENDERERS)
+
+test: site $(RENDERERS)
 	$(BIN)/python -m pytest
 
 # Performance against a Material blog at 100, 1000 and 5000 tips, then the weekly jobs and the

@@ -104,6 +104,29 @@ def test_filter_by_principle_narrows_the_results(page, served):
     assert titles == ["Own the mistake", "Say sorry like you mean it"]
 
 
+
+def test_the_principle_filter_counts_the_results_for_the_words(page, served):
+    """Beside each principle, how many of the results for the words in the box it
+    holds (what choosing it leaves), not how many tips the library has; without
+    words, no numbers."""
+    page.goto(served)
+    options = page.locator("#tw-search-principle option")
+    expect(options).to_have_text(["All principles", "Follow-through", "Ownership", "Responsiveness", "Sincerity"])
+    search(page, "sorry")  # one tip, in Sincerity (which has two), and the Sincerity page
+    expect(status(page)).to_have_text("2 results.")
+    expect(options).to_have_text(["All principles", "Follow-through (0)", "Ownership (0)", "Responsiveness (0)",
+                                  "Sincerity (1)"])
+    page.locator("#tw-search-principle").select_option("Sincerity")
+    expect(status(page)).to_have_text("1 result in Sincerity.")
+    page.locator("#tw-search-input").fill("customer")
+    expect(status(page)).to_have_text("1 result in Sincerity.")
+    expect(options).to_have_text(["All principles", "Follow-through (2)", "Ownership (2)", "Responsiveness (2)",
+                                  "Sincerity (1)"])
+    page.locator("#tw-search-input").fill("")
+    expect(status(page)).to_have_text("2 results in Sincerity.")
+    expect(options).to_have_text(["All principles", "Follow-through", "Ownership", "Responsiveness", "Sincerity"])
+
+
 def test_search_finds_summaries_and_principles_but_never_scheduled_or_drafts(page, served):
     page.goto(served + "archive/")
     box = page.locator("#tw-search-input")
@@ -152,6 +175,105 @@ def test_keyboard_alone_slash_arrows_enter_escape(page, served):
     assert page.evaluate("document.activeElement.href").endswith("/tips/answer-within-the-hour/")
     page.keyboard.press("Enter")
     page.wait_for_url("**/tips/answer-within-the-hour/")
+
+
+
+def test_enter_opens_the_result_walked_to_after_the_list_is_redrawn(page, served):
+    """Results are drawn anew as an answer's texts arrive: the link the arrow keys
+    reached may be replaced while it has the focus. The new link for the same
+    result takes the focus, so Enter still opens it."""
+    page.goto(served, wait_until="networkidle")
+    search(page, "customer")
+    expect(status(page)).to_have_text("6 results.")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    chosen = page.evaluate("document.activeElement.href")
+    assert chosen == results(page).nth(1).locator("a").evaluate("a => a.href")
+    # The same words answered again (a late answer, as while typing): every link is drawn anew.
+    page.evaluate("""() => {
+      document.querySelectorAll('#tw-search-results li').forEach(li => li.dataset.old = '');
+      document.querySelector('#tw-search-input').dispatchEvent(new Event('input'));
+    }""")
+    expect(page.locator("#tw-search-results li[data-old]")).to_have_count(0)
+    expect(results(page)).to_have_count(6)
+    assert page.evaluate("document.activeElement.href") == chosen
+    page.keyboard.press("ArrowDown")  # and the arrows go on from it
+    assert page.evaluate("document.activeElement.href") == results(page).nth(2).locator("a").evaluate("a => a.href")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    page.wait_for_url(chosen)
+
+
+
+def test_a_redraw_without_the_result_walked_to_gives_the_keys_back_to_the_box(page, served):
+    """If a late answer no longer holds the result the reader walked to, the focus
+    does not fall out of the search onto the page: it goes back to the input."""
+    page.goto(served, wait_until="networkidle")
+    search(page, "customer")
+    expect(status(page)).to_have_text("6 results.")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.evaluate("document.activeElement.href").endswith("/tips/reply-before-lunch/")
+    page.evaluate("""() => {
+      const box = document.querySelector('#tw-search-input');
+      box.value = 'sorry';
+      box.dispatchEvent(new Event('input'));
+    }""")
+    expect(status(page)).to_have_text("2 results.")
+    expect(page.locator("#tw-search-input")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # the keys still work the list
+    assert page.evaluate("document.activeElement.href").endswith("/tips/say-sorry-like-you-mean-it/")
+
+
+def _fragments(site) -> dict[str, str]:
+    """Each page's search text file (pagefind/fragment/<hash>.pf_fragment) by the page's URL."""
+    import gzip
+    import json
+
+    found = {}
+    for path in (site / "pagefind" / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd")
+        found[json.loads(data)["url"]] = path.name
+    return found
+
+
+def test_enter_opens_the_result_walked_to_while_a_redraw_waits_for_texts(browser, served, fixture_site):
+    """The texts of a new list come one by one from the server; while one is
+    slow, the new list is drawn only down to it. Enter pressed then opens the
+    result the reader walked to, not nothing."""
+    fragments = _fragments(fixture_site)
+    quick = {fragments["/tips/own-the-mistake/"], fragments["/tips/say-sorry-like-you-mean-it/"]}
+    held = []
+
+    def slow_texts(route):
+        if route.request.url.rsplit("/", 1)[-1] in quick:
+            route.continue_()
+        else:
+            held.append(route)
+
+    with browser_page(browser, served, viewport={"width": 1280, "height": 900}) as page:
+        page.route("**/pagefind/fragment/*", slow_texts)
+        page.goto(served)
+        page.locator("#tw-search-principle").select_option("Sincerity")
+        search(page, "the")  # in Sincerity: the two tips whose texts come at once
+        expect(status(page)).to_have_text("2 results in Sincerity.")
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        chosen = page.evaluate("document.activeElement.href")
+        assert chosen.endswith("/tips/say-sorry-like-you-mean-it/")
+        # A late answer for the words without the principle: its first result's text is
+        # there, its second's is held, its seventh is the reader's.
+        page.evaluate("""() => {
+          document.querySelectorAll('#tw-search-results li').forEach(li => li.dataset.old = '');
+          const principle = document.querySelector('#tw-search-principle');
+          principle.value = '';
+          principle.dispatchEvent(new Event('change'));
+        }""")
+        expect(page.locator("#tw-search-results li:not([data-old])")).to_have_count(1)
+        assert held, "no search text was held back: the list was not redrawn partway"
+        page.keyboard.press("Enter")
+        page.wait_for_url(chosen, timeout=5_000)
+        assert page.locator("h1").first.inner_text() == "Say sorry like you mean it"
 
 
 CONTRAST = """([fg, bg]) => {
@@ -270,7 +392,9 @@ def test_an_index_in_parts_finds_what_one_index_finds(browser, served, served_in
     one, parts = seen[served], seen[served_in_parts]
     assert one[0] == parts[0] and one[0].endswith(" results.") and int(one[0].split()[0]) >= 5, (one, parts)
     assert one[1:4] == parts[1:4]
-    assert "Sincerity (2)" in parts[2] and parts[3] == ["Own the mistake"]
+    # Beside each principle, its share of the results for "customer" (summed over the parts):
+    # what choosing it leaves.
+    assert "Sincerity (1)" in parts[2] and parts[3] == ["Own the mistake"]
     assert one[4] == []  # a small index in one part is searched on the page's thread
     assert parts[4] == ["pagefind/pagefind-worker.js", "pagefind/part-2/pagefind-worker.js",
                         "pagefind/part-3/pagefind-worker.js"]

@@ -268,3 +268,65 @@ def test_a_control_character_that_python_counts_as_a_line_end_is_still_refused(p
     result = tipweek("check")
     assert result.exit_code == 1
     assert "the body contains the control character U+001E" in result.output
+
+
+def test_two_tips_in_one_week_are_reported_on_each(project, tipweek):
+    """A pull request adds one of them: the annotation must land on a file it changed, whichever sorts first."""
+    (project / "tips/2026/2026-11-12-added-in-the-pr.md").write_text(
+        tip(GOOD_FRONT.replace("2026-12-01", "2026-11-12")), encoding="utf-8")  # the week of 10 November
+    result = tipweek("check", "--format", "github")
+    assert result.exit_code == 1
+    hint = "(move one to a free week (tipweek schedule shows them) or mark it draft: true)"
+    assert result.output.splitlines() == [
+        "::error file=tips/2026/2026-11-10-call-back-when-promised.md,line=1,title=tipweek check::the week of "
+        f"10 November 2026 already has a tip: tips/2026/2026-11-12-added-in-the-pr.md {hint}",
+        "::error file=tips/2026/2026-11-12-added-in-the-pr.md,line=1,title=tipweek check::the week of "
+        f"10 November 2026 already has a tip: tips/2026/2026-11-10-call-back-when-promised.md {hint}"]
+
+
+def test_a_date_off_the_weekday_is_told_a_week_that_is_free(project, tipweek):
+    """2026-11-26 is the Thursday of the week the scheduled tip of Tuesday 24 November holds, and
+    the week after has a tip too (an unfinished one counts): the hint names 8 December."""
+    (project / "tips/2026/2026-12-01-unfinished.md").write_text(tip(body=""), encoding="utf-8")
+    (project / "tips/2026/2026-11-26-x.md").write_text(tip(GOOD_FRONT.replace("2026-12-01", "2026-11-26")),
+                                                       encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    assert "tips/2026/2026-11-26-x.md:3: 2026-11-26 is a Thursday; tips go out on Tuesdays: use 2026-12-08 " \
+           "(the week of 24 November 2026 has tips/2026/2026-11-24-scheduled-secret-tip.md; change the date " \
+           "and the file name)" in result.output.splitlines()
+
+
+def test_a_level_one_heading_in_a_tip_is_a_warning_with_its_line_and_fix(project, tipweek):
+    """The tip's title is its one level-1 heading; a '# ' (or text underlined with
+    '===') in the body is reported with its line and the fix, as a warning: the
+    site puts it below the title anyway, so the check still passes."""
+    import json
+
+    path = project / "tips/2026/2026-12-01-x.md"
+    path.write_text(tip(body="A first paragraph.\n\n# What to say\n\nSay it.\n\n```text\n# a comment in code\n```\n\n"
+                        "Then this\n===\n\n## Fine as it is\n"), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading; in a tip only the title is one, "
+        "and the tip's headings go below it (write it '## What to say')",
+        "tips/2026/2026-12-01-x.md:17: warning: 'Then this' is a level-1 heading; in a tip only the title is one, "
+        "and the tip's headings go below it (underline it with '---' instead of '===', or write it '## ' + the heading)",
+        "ok: 8 tips, 4 principles, 2 warnings"]
+    github = tipweek("check", "--format", "github")
+    assert github.exit_code == 0
+    assert github.output.splitlines()[0].startswith(
+        "::warning file=tips/2026/2026-12-01-x.md,line=9,title=tipweek check::'What to say' is a level-1 heading")
+    report = json.loads(tipweek("check", "--format", "json").output)
+    assert report["ok"] is True and report["errors"] == []
+    assert [(w["line"], w["hint"]) for w in report["warnings"]][0] == (9, "write it '## What to say'")
+    # With an error in another tip, the check fails for the error and still shows the warning.
+    (project / "tips/2026/2026-12-08-y.md").write_text(
+        tip(GOOD_FRONT.replace("2026-12-01", "2026-12-08").replace("[ownership]", "[ownershp]")), encoding="utf-8")
+    result = tipweek("check")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith("tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading")
+    assert "tips/2026/2026-12-08-y.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)" in lines
+    assert lines[-1] == "1 problem in 1 file"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 from tipweek.loader import load_library
@@ -51,3 +52,52 @@ def test_tips_are_150_to_400_words_with_one_takeaway():
 def test_principles_have_definitions_and_explanations():
     for p in library().principles.values():
         assert p.definition and len(p.description.split()) >= 40, p.slug
+
+
+# Common US spellings; the site writes UK English ("apologise", "colour", "centre", "cancelled").
+# -ize verbs are caught as a family; size, prize and seize are spelt so in UK English too.
+US_SPELLINGS = re.compile(
+    r"\b(?!(?:re|over|down|up)?(?:size|prize|seize|capsize)[sd]?\b|(?:re|over|down|up)?sizing\b|seizing\b)"
+    r"[a-z]+(?:iz|yz)(?:e|es|ed|ing|ation|ations|er|ers)\b"
+    r"|\b(?:colo|favo|behavio|hono|neighbo|labo|humo|rumo|flavo|endeavo|harbo|armo|odo|vapo|savo)r"
+    r"(?:s|ed|ing|ful|fully|able|ably|ite|ites|hood|hoods|less)?\b"
+    r"|\b(?:cent|theat|lit|fib|somb|meag|calib|lust)ers?\b|\bmaneuver\w*"
+    r"|\b(?:cancel|travel|label|model|signal|fuel|counsel|jewel|level|total|dial|quarrel)(?:ed|ing|ers?)\b"
+    r"|\bjewelry\b|\bmarvelous\b|\b(?:enroll|fulfill|install)ments?\b|\b(?:skill|will)ful\w*"
+    r"|\b(?:catalog|dialog|analog)s?\b|\b(?:defen|offen|preten)se\b|\b(?-i:gray)\b|\bmold(?:s|y|ed)?\b"
+    r"|\bplow\w*|\baluminum\b|\bpajamas?\b|\bcozy\b|\bskeptic\w*",
+    re.I)
+# Not checked: addresses (a link keeps the other site's spelling), code, and text in double
+# quotes, which may give a name or a label exactly as it is written elsewhere.
+NOT_PROSE = re.compile(r"https?://\S+|\]\([^)]*\)|`[^`\n]*`|\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d")
+
+
+def us_spellings(text: str) -> list[tuple[int, str]]:
+    """(line, word) of each US spelling in ``text``, outside addresses, code and quotes."""
+    found, fenced = [], False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if not fenced:
+            found += [(number, m.group()) for m in US_SPELLINGS.finditer(NOT_PROSE.sub(" ", line))]
+    return found
+
+
+def test_the_spelling_check_finds_us_forms_and_leaves_links_code_and_quotes():
+    text = ("We apologize for the color of the center.\nOur favorite organizations recognize it.\n"
+            "She canceled; they realize and analyze their behavior.\n"
+            "The size, the prize, capsized boats, seizing the day; Mrs Gray's honour and rigorous work.\n"
+            "See [the guide](https://example.org/color-center/) or https://example.org/favorite and `colorize`.\n"
+            'The button says "Favorites" and the shop is \u201cColor World\u201d.\n'
+            "```\ncolor: red\n```\n")
+    assert us_spellings(text) == [(1, "apologize"), (1, "color"), (1, "center"), (2, "favorite"),
+                                  (2, "organizations"), (2, "recognize"), (3, "canceled"), (3, "realize"),
+                                  (3, "analyze"), (3, "behavior")]
+
+
+def test_tips_use_uk_spelling():
+    found = [f"{path.relative_to(ROOT)}:{line}: {word!r}"
+             for path in sorted((ROOT / "tips").rglob("*")) if path.suffix in (".md", ".yml")
+             for line, word in us_spellings(path.read_text("utf-8"))]
+    assert found == [], "US spellings (write the UK form):\n" + "\n".join(found)

@@ -217,3 +217,23 @@ def test_a_scheduled_tip_is_out_on_its_day_in_every_command(project, tmp_path):
     eml = tmp_path / "w.eml"
     assert run("email", "--out", str(eml), "--today", "2026-11-24", "-f", config(project)).exit_code == 0
     assert "A scheduled tip" in email.message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"]
+
+
+STEPS = re.compile(r"\.(on_pre_page|read_source|on_page_markdown|render|on_page_content)\(")
+
+
+@pytest.mark.parametrize("builder", ["mkdocs", "properdocs"])
+def test_the_page_renderer_takes_the_steps_the_build_takes(builder):
+    """PageRenderer renders a tip outside the build by repeating MkDocs' private
+    _populate_page step by step; if the build tool adds, drops or reorders a step,
+    the bodies the feeds and email show could differ from the site's: fail here."""
+    import importlib
+    import inspect
+
+    from tipweek.render import PageRenderer
+
+    build = importlib.import_module(f"{builder}.commands.build")
+    theirs = STEPS.findall(inspect.getsource(build._populate_page))
+    ours = STEPS.findall(inspect.getsource(PageRenderer.__call__))
+    assert theirs == ["on_pre_page", "read_source", "on_page_markdown", "render", "on_page_content"]
+    assert ours == theirs

@@ -21,12 +21,12 @@ def test_headers(message):
     assert message["Subject"] == "Tip of the week: Own the mistake"
     assert message["From"] == "Fixture Tips <tips@example.org>"
     assert message["Reply-To"] == "editors@example.org"
-    assert message["To"] == "tips@example.org"
+    assert message["To"] == "reader@example.org"  # a sample: plainly an example, never the sender
     assert message["Date"] == "Tue, 17 Nov 2026 07:00:00 +0000"
     assert message["Message-ID"].strip().startswith("<2026-W47.own-the-mistake.") and message["Message-ID"].endswith(
         "@tips.example.org>")
     assert message["List-Id"] == "Fixture tips <tips.example.org>"
-    assert message["List-Unsubscribe"].strip() == ("<https://tips.example.org/unsubscribe?email=tips%40example.org>, "
+    assert message["List-Unsubscribe"].strip() == ("<https://tips.example.org/unsubscribe?email=reader%40example.org>, "
                                            "<mailto:unsubscribe@example.org?subject=unsubscribe>")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
@@ -38,7 +38,8 @@ def test_parts(message):
     text = message.get_body(("plain",)).get_content()
     assert "Own the mistake" in text and "The customer chose you; the mistake is yours to fix." in text
     assert "Call back when you promised <https://tips.example.org/tips/call-back-when-promised/>" in text
-    assert "Unsubscribe: https://tips.example.org/unsubscribe?email=tips%40example.org" in text
+    assert ("Unsubscribe (the link opens a page with one button to press): "
+            "https://tips.example.org/unsubscribe?email=reader%40example.org") in text
     assert "<p>" not in text
 
 
@@ -56,8 +57,12 @@ def test_html_part_is_inlined_centred_and_linked(message):
     assert "display: none" in pre and "When your company drops the ball" in pre
     for url in ("https://tips.example.org/tips/own-the-mistake/", "https://tips.example.org/principles/ownership/",
                 "https://tips.example.org/email/2026-W47.html",
-                "https://tips.example.org/unsubscribe?email=tips%40example.org"):
+                "https://tips.example.org/unsubscribe?email=reader%40example.org"):
         assert f'href="{url}"' in html
+    # The footer says what the link does: a page with one button (no GET changes anything).
+    footer = " ".join(html[html.index("You receive this email"):].split())
+    assert ">Unsubscribe</a>: the link opens a page with one button to press." in footer
+    assert "one click" not in footer and "tips%40example.org" not in html
     assert 'href="../' not in html
 
 
@@ -88,3 +93,16 @@ def test_web_version_in_the_site(fixture_site):
     assert "Own the mistake" in latest
     assert "unsubscribe?email" not in latest  # the public copy has nobody's address
     assert 'href="https://tips.example.org/subscribe/"' in latest
+
+
+def test_the_footer_of_a_list_that_leaves_by_mail(tipweek, project, tmp_path):
+    config = project / "mkdocs.yml"
+    config.write_text("\n".join(line for line in config.read_text().splitlines()
+                                if "unsubscribe_url:" not in line) + "\n")
+    out = tmp_path / "week.eml"
+    assert tipweek("email", "--out", str(out)).exit_code == 0
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    text = msg.get_body(("plain",)).get_content()
+    assert "Unsubscribe (the link opens an email to send): mailto:unsubscribe@example.org?subject=unsubscribe" in text
+    html = " ".join(msg.get_body(("html",)).get_content().split())
+    assert ">Unsubscribe</a>: the link opens an email to send." in html

@@ -145,15 +145,65 @@ def test_links_in_the_print_edition_lead_where_the_handbooks_do(browser, preview
         assert urllib.request.urlopen(href).status == 200, href
 
 
+SHEETS = """() => ({
+  width: document.documentElement.clientWidth, scrollWidth: document.documentElement.scrollWidth,
+  sheets: [...document.querySelectorAll('.pagedjs_page')].map(s => {
+    const box = s.getBoundingClientRect();
+    return {left: box.left, right: box.right};
+  }),
+})"""
+
+
+def test_the_print_edition_on_a_phone_shows_every_sheet_whole(browser, real_site, tmp_path):  # noqa: F811
+    """At 375 px an A4 sheet (794 px) used to sit centred, its left part off the
+    screen where no scrolling reaches: each sheet is now scaled to the phone's width."""
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(real_site)
+               else route.abort())
+    page.goto(real_site + "handbook/print/")
+    page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+    screen = page.evaluate(SHEETS)
+    page.screenshot(path=str(tmp_path / "print-edition-375.png"))
+    sheets = screen["sheets"]
+    assert len(sheets) == int(page.evaluate("document.documentElement.dataset.paged")) > 1
+    for number, sheet in enumerate(sheets, start=1):
+        assert 0 <= sheet["left"] and sheet["right"] <= screen["width"], (number, sheet, screen["width"])
+        assert sheet["right"] - sheet["left"] > 0.9 * screen["width"], (number, sheet)  # scaled to fit, not shrunk away
+    assert screen["scrollWidth"] <= screen["width"]  # nothing hides to either side
+    assert page.get_by_role("button", name="Print or save as PDF").is_visible()
+    page.emulate_media(media="print")  # on paper each sheet is A4 again
+    printed = page.evaluate(SHEETS)["sheets"]
+    context.close()
+    assert all(abs(s["right"] - s["left"] - 793.7) < 1 for s in printed), printed[:2]
+    assert (tmp_path / "print-edition-375.png").stat().st_size > 10_000
+
+
 # ------------------------------------------------------------------ layout
 
 WRAPS_AND_OVERFLOWS = """() => {
-  const found = {wrapped: [], overflowing: [], sidebar: null, scheme: document.body.dataset.mdColorScheme};
+  const found = {wrapped: [], overflowing: [], indented: [], lineStarts: 0, sidebar: null,
+                 scheme: document.body.dataset.mdColorScheme};
   // A date or count on one line is one line box high; two lines make it about twice that.
   for (const el of document.querySelectorAll('.md-content time, .md-content .tw-count, .md-content .tw-status')) {
     const box = el.getBoundingClientRect(), style = getComputedStyle(el);
     const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.2;
     if (box.height > line * 1.5) found.wrapped.push(el.textContent.trim());
+  }
+  // A date that starts a line (after a title that filled the one above) starts at the text's left edge.
+  for (const el of document.querySelectorAll('.md-content time')) {
+    let block = el.parentElement;
+    while (getComputedStyle(block).display.startsWith('inline')) block = block.parentElement;
+    const before = document.createRange();
+    before.setStart(block, 0);
+    before.setEndBefore(el);
+    const above = [...before.getClientRects()].filter(r => r.width > 0).pop();
+    const box = el.getClientRects()[0];
+    if (!above || above.bottom > box.top + 1) continue;  // the line's first words are not the date
+    found.lineStarts++;
+    const style = getComputedStyle(block);
+    const edge = block.getBoundingClientRect().left + parseFloat(style.borderLeftWidth) + parseFloat(style.paddingLeft);
+    if (Math.abs(box.left - edge) > 0.5) found.indented.push(`${el.textContent.trim()} (${(box.left - edge).toFixed(1)}px)`);
   }
   const column = document.querySelector('.md-content__inner');
   const right = column.getBoundingClientRect().right;
@@ -176,18 +226,50 @@ WRAPS_AND_OVERFLOWS = """() => {
 def test_no_date_wraps_and_nothing_overflows(browser, real_site, tmp_path, width, scheme):  # noqa: F811
     context, page = _open(browser, real_site, width, scheme)
     problems = {}
+    line_starts = 0
     for path in PAGES:
         page.goto(real_site + path, wait_until="load")
         page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '-') or 'home'}.png"))
         found = page.evaluate(WRAPS_AND_OVERFLOWS)
         assert found["scheme"] == ("slate" if scheme == "dark" else "default")
-        if found["wrapped"] or found["overflowing"]:
+        line_starts += found["lineStarts"]
+        if found["wrapped"] or found["overflowing"] or found["indented"]:
             problems[path] = found
         # A left sidebar that holds only the page's own name is clutter: there is none.
         assert found["sidebar"] is None or len(found["sidebar"]) > 1, (path, found["sidebar"])
     context.close()
     assert not problems, problems
     assert len(list(tmp_path.glob("*.png"))) == len(PAGES)
+    if width == 375:  # long titles push their dates onto a line of their own: that was looked at
+        assert line_starts > 10, line_starts
+
+
+
+def test_the_guides_are_out_of_the_readers_menu_and_linked_from_about(browser, real_site):  # noqa: F811
+    """The editors' guide and the list operators' guide are built (strictly: the
+    fixture's build fails on any MkDocs warning) and linked from About, but not in
+    the menu every reader sees: the tabs, or the drawer on a phone."""
+    readers = ["Home", "Principles", "Archive", "Handbook", "About", "Subscribe"]
+    menus = """() => ({
+      tabs: [...document.querySelectorAll('.md-tabs__link')].map(a => a.textContent.trim()),
+      drawer: [...document.querySelectorAll('.md-nav--primary > .md-nav__list > .md-nav__item')]
+        .map(item => item.querySelector('.md-nav__link').textContent.trim()),
+    })"""
+    for width in (1280, 375):
+        context, page = _open(browser, real_site + "about/", width)
+        found = page.evaluate(menus)
+        if width == 1280:
+            assert found["tabs"] == readers, found
+        assert found["drawer"] == readers, found
+        context.close()
+    context, page = _open(browser, real_site + "about/", 1280)
+    for link, title in (("editors' guide", "Editors' guide"), ("Running the list", "Running the mailing list")):
+        page.get_by_role("article").get_by_role("link", name=link, exact=True).click()
+        page.wait_for_load_state()
+        assert page.locator("article h1").inner_text().rstrip("\u00b6") == title  # less its permalink
+        assert page.evaluate(menus)["tabs"] == readers  # and not added back on its own page
+        page.go_back()
+    context.close()
 
 
 def _contrast_js() -> str:
@@ -231,3 +313,47 @@ def test_the_print_edition_numbers_a_principle_whose_slug_starts_with_a_digit(br
     entry = re.search(r"Round-the-clock support (\d+) tips? (\d+)\b", texts[0])
     assert entry, texts[0][:600]
     assert "Someone answers at any hour." in texts[int(entry.group(2)) - 1]
+
+
+SIZES = """(pairs) => pairs.map(([outer, inner]) => {
+  const size = (selector) => {
+    const el = document.querySelector(selector);
+    return el ? parseFloat(getComputedStyle(el).fontSize) : null;
+  };
+  return [outer, size(outer), inner, size(inner)];
+})"""
+
+
+def test_a_tips_headings_are_smaller_than_its_title_on_screen_and_on_paper(browser, tmp_path):  # noqa: F811
+    """An imported post's '##' and '###' read below the tip's title wherever the tip
+    is shown, and below the principle's heading in the handbook: on screen, printed,
+    and in the print edition."""
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "library", project)
+    week = project / "tips/2026/2026-11-17-own-the-mistake.md"
+    week.write_text(week.read_text().replace(
+        "See also [Call", "## What to say\n\nWe lost it.\n\n### If the courier lost it\n\nStill ours.\n\nSee also [Call"))
+    handbook = [(".tw-handbook-principle h2", "#tip-own-the-mistake > h3"),
+                ("#tip-own-the-mistake > h3", "#tip-own-the-mistake #what-to-say"),
+                ("#tip-own-the-mistake #what-to-say", "#tip-own-the-mistake #if-the-courier-lost-it")]
+    pages = {"tips/own-the-mistake/": [("article h1", "#what-to-say"), ("#what-to-say", "#if-the-courier-lost-it")],
+             "": [(".tw-week h2", "#what-to-say"), ("#what-to-say", "#if-the-courier-lost-it")],
+             "handbook/": handbook}
+    found = []
+    with serving(build_site(project, tmp_path / "site")) as url:
+        context, page = _open(browser, url, 1280)
+        for path, pairs in pages.items():
+            page.goto(url + path)
+            found += [(path, *sizes) for sizes in page.evaluate(SIZES, pairs)]
+        page.emulate_media(media="print")  # the handbook page printed
+        found += [("handbook/ printed", *sizes) for sizes in page.evaluate(SIZES, handbook)]
+        page.emulate_media(media="screen")
+        page.goto(url + "handbook/print/")
+        page.wait_for_function("() => document.documentElement.dataset.paged", timeout=60_000)
+        found += [("handbook/print/", *sizes) for sizes in page.evaluate(SIZES, handbook)]
+        page.screenshot(path=str(tmp_path / "print-edition.png"))
+        context.close()
+    assert len(found) == 13
+    wrong = [f for f in found if f[2] is None or f[4] is None or not f[2] > f[4]]
+    assert not wrong, wrong
+

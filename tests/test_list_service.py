@@ -345,9 +345,10 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     db = f"sqlite:///{tmp_path}/list.sqlite3"
     args = ["send", "--list", db, "-f", str(project / "mkdocs.yml")]
     monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
-    result = runner.invoke(main, args)
+    result = runner.invoke(main, [*args, "--smtp", "127.0.0.1:25"])  # for real, the links must reach the service
     assert result.exit_code == 2
     assert "error: --list needs the list service's address: set list_url" in result.output
+    assert "with --smtp they cannot point at http://127.0.0.1:8025" in result.output
     config = project / "mkdocs.yml"
     config.write_text(config.read_text().replace("list_id: tips.example.org",
                                                  "list_id: tips.example.org\n      list_url: https://list.example.org"))
@@ -356,3 +357,68 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
     result = runner.invoke(main, ["send", "-f", str(config)])
     assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
+
+
+def test_the_readmes_walk_through_sends_to_the_outbox_without_list_url(service, project, monkeypatch):
+    """make list, sign up, confirm, then `tipweek send --list ...` with no list_url: the trial goes
+    into the Maildir outbox, its links on the local service, and says so in one line."""
+    assert service.sign_up("walk@example.org", "Walker")[0] == 200
+    assert request("POST", service.confirm_link("walk@example.org"))[0] == 200
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    monkeypatch.chdir(project)
+    result = CliRunner(catch_exceptions=False).invoke(main, ["send", "--list", service.store.url])
+    assert result.exit_code == 0, result.output
+    assert ("note: list_url is not set, so the unsubscribe links point at http://127.0.0.1:8025, the local list "
+            "service of `make list` (fine for a trial into the outbox; set list_url to send for real)\n"
+            ) in result.output
+    from email import message_from_bytes, policy
+    sent = [message_from_bytes(p.read_bytes(), policy=policy.default)
+            for p in (project / ".tipweek/outbox/new").iterdir()]
+    mine = [m for m in sent if m["To"].addresses[0].addr_spec == "walk@example.org"]
+    assert len(mine) == 1
+    link = re.search(r"<(http://127\.0\.0\.1:8025/unsubscribe/[^>]+)>", mine[0]["List-Unsubscribe"]).group(1)
+    # The footer says what the link does, and the page agrees: one button; opening it changes nothing.
+    text = mine[0].get_body(("plain",)).get_content()
+    assert f"Unsubscribe (the link opens a page with one button to press): {link}" in text
+    path = link.removeprefix("http://127.0.0.1:8025")
+    status, page, _ = request("GET", service.url + path)
+    assert status == 200 and page.count("<button") == 1 and ">Unsubscribe</button>" in page
+    assert service.store.find("walk@example.org").state == "confirmed"
+    # The link is the service's own: its path unsubscribes the reader there.
+    assert request("POST", service.url + path, form={"List-Unsubscribe": "One-Click"})[0] == 200
+    assert service.store.find("walk@example.org").state == "unsubscribed"
+
+
+def test_the_confirmation_email_names_the_site_once(service):
+    """A site called "Tip of the week" does not get "the tip of the week from Tip of the week"."""
+    import dataclasses
+
+    from tipweek.subscriptions.confirmation import confirmation_message
+
+    look = dataclasses.replace(service.settings.look, site_name="Tip of the week")
+    sub = service.store.subscribe("words@example.org", "", START).subscriber
+    msg = confirmation_message(look, "Tips <tips@example.org>", sub, "https://list.example.org/confirm/x", START)
+    text = msg.get_body(("plain",)).get_content()
+    html = " ".join(msg.get_body(("html",)).get_content().split())
+    assert "Someone, hopefully you, asked to get Tip of the week by email at words@example.org." in text
+    assert "asked to get Tip of the week by email at words@example.org." in html
+    assert "tip of the week from" not in text.lower()
+    assert "One click" not in html  # confirming is a link and then a button
+
+
+def test_make_lists_development_secret_is_readable_by_its_owner_alone(tmp_path):
+    import os
+    import stat
+    import subprocess
+    import sys
+
+    shutil.copy(Path(__file__).parent.parent / "Makefile", tmp_path / "Makefile")
+    make = ["make", "-s", "list-secret", f"PYTHON={sys.executable}"]
+    subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    secret = tmp_path / ".tipweek" / "list-secret"
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    made = secret.read_text().strip()
+    assert len(made) >= 43
+    secret.chmod(0o644)  # one made by an older Makefile
+    subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600 and secret.read_text().strip() == made

@@ -152,6 +152,47 @@ def test_a_broken_edit_says_where_and_keeps_the_last_good_site(preview):
     preview.wait_until("tips/own-the-mistake/", lambda s, h: "A fixed edit" in h, "recovered")
 
 
+def test_a_refused_save_shows_on_every_page_in_the_browser_until_fixed(preview, browser):
+    """The editor's open page reloads on a refused save and says why (file:line and the
+    checker's message, escaped: it quotes what was typed); every other page says it too;
+    the next good save takes it away."""
+    from playwright.sync_api import expect
+
+    served = f"http://127.0.0.1:{preview.port}/"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(served) else route.abort())
+    banner = page.locator("#tipweek-problems")
+    try:
+        page.goto(served + "tips/own-the-mistake/", wait_until="load")
+        expect(page.locator("h1")).to_have_text("Own the mistake")
+        expect(banner).to_have_count(0)
+        page.wait_for_function("() => document.readyState === 'complete'")  # live reload is listening
+
+        good = (preview.folder / OWN).read_text()
+        preview.edit(OWN, good.replace("tags: [ownership, sincerity]", 'tags: [ownership, "<b>sincerety</b>"]'))
+        # The open page reloads by itself and shows the problem at its foot, in view.
+        expect(banner).to_be_visible(timeout=WAIT * 1000)
+        expect(banner).to_contain_text("tipweek check refused the last save (1 problem)")
+        expect(banner).to_contain_text(f"{OWN}:4: unknown tag '<b>sincerety</b>'")
+        expect(banner).to_contain_text("did you mean 'sincerity'?")
+        expect(banner.locator("b")).to_have_count(0)  # the typed markup is text, not a tag
+        expect(banner).to_be_in_viewport()
+        expect(page.locator("h1")).to_have_text("Own the mistake")  # the last good page, under it
+        for other in ("no-such-page/", "", "principles/ownership/", "archive/"):
+            page.goto(served + other)
+            expect(banner).to_contain_text(f"{OWN}:4:")
+        page.wait_for_function("() => document.readyState === 'complete'")
+
+        preview.edit(OWN, good)
+        expect(banner).to_have_count(0, timeout=WAIT * 1000)  # the open page reloads without it
+        for other in ("tips/own-the-mistake/", "no-such-page/"):
+            page.goto(served + other)
+            expect(banner).to_have_count(0)
+    finally:
+        context.close()
+
+
 def test_a_huddle_card_follows_its_question_and_takeaway_and_goes_with_its_tip(preview):
     card = "tips/own-the-mistake/huddle/"
     assert "the mistake is yours to fix" in preview.wait_until(card, lambda s, h: s == 200, "came up")

@@ -744,6 +744,8 @@ def test_status_shows_each_address_where_it_stands(tipweek, project, smtp):
 
     without_list = json.loads(tipweek("send", "--status", "--json").stdout)
     assert without_list["not_yet_tried"] is None and without_list["delivered"] == data["delivered"]
+    hint = tipweek("send", "--status").stdout.splitlines()[-1]
+    assert hint == "not yet tried ?  (give --subscribers FILE or --list DB_URL to compare with the list)"
 
 
 def test_status_shows_the_servers_answer_for_a_failure(tipweek, project, smtp):

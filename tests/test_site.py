@@ -101,6 +101,55 @@ def test_tip_page(fixture_site):
     assert 'rel="next" href="../own-the-mistake/"' in pager
 
 
+
+def _headings(html: str) -> list[tuple[int, str]]:
+    """The headings of ``html`` in order, as (level, text) without the permalink mark."""
+    from html import unescape
+
+    return [(int(level), unescape(re.sub(r"<[^>]+>", "", text)).replace("\u00b6", "").strip())
+            for level, text in re.findall(r"<h([1-6])\b[^>]*>(.*?)</h\1>", html, re.S)]
+
+
+def test_a_tips_headings_sit_below_its_title_wherever_it_is_shown(project, tmp_path):
+    """An imported post's <h2> becomes '##' in the tip: on each page it sits one level
+    below the tip's title there (h1 on its page, h2 on the home page, h3 in the
+    handbook, whose principles are h2), as in the email and the feed. A '#' (which
+    check warns about) never becomes a second h1 that would push the title out."""
+    week = project / "tips/2026/2026-11-17-own-the-mistake.md"
+    week.write_text(week.read_text().replace(
+        "See also [Call", "## What to say\n\nWe lost it.\n\n### If the courier lost it\n\nStill ours.\n\nSee also [Call"))
+    older = project / "tips/2026/2026-11-10-call-back-when-promised.md"
+    older.write_text(older.read_text().replace("1. Write", "# Keep the promise\n\n1. Write"))
+    site = build_site(project, tmp_path / "site")
+    body = [("What to say", 1), ("If the courier lost it", 2)]
+
+    def below(title: int) -> list[tuple[int, str]]:
+        return [(title + step, text) for text, step in body]
+
+    page = read(site, "tips/own-the-mistake/index.html")
+    assert _headings(page[page.index("<article"):page.index('id="tw-related-title"')]) == [
+        (1, "Own the mistake"), *below(1)]
+    home = read(site, "index.html")
+    assert _headings(home[home.index('class="tw-week'):home.index('id="recent"')]) == [(2, "Own the mistake"), *below(2)]
+    handbook = read(site, "handbook/index.html")
+    section = handbook[handbook.index('id="ownership"'):handbook.index('id="responsiveness"')]
+    assert _headings(section)[:4] == [(2, "Ownership"), (3, "Own the mistake"), *below(3)]
+    email = read(site, "email/latest.html")
+    assert _headings(email[email.index('class="content"'):email.index("Read next")]) == [
+        (1, "Own the mistake"), *below(1)]
+    import feedparser
+
+    entry = feedparser.parse((site / "feed.xml").read_bytes()).entries[0]
+    assert entry.title == "Own the mistake" and _headings(entry.content[0].value) == below(1)
+    # A '#' heading: the tip keeps its title as its one h1; the heading comes below it.
+    page = read(site, "tips/call-back-when-promised/index.html")
+    assert _headings(page[page.index("<article"):page.index('id="tw-related-title"')]) == [
+        (1, "Call back when you promised"), (2, "Keep the promise")]
+    handbook_tip = handbook[handbook.index('id="tip-call-back-when-promised"'):]
+    assert _headings(handbook_tip[:handbook_tip.index("</article>")]) == [
+        (3, "Call back when you promised"), (4, "Keep the promise")]
+
+
 def test_default_author_and_relative_body_links(fixture_site):
     page = read(fixture_site, "tips/own-the-mistake/index.html")
     assert "Fixture Editor" in page
@@ -295,6 +344,24 @@ def test_preview_shows_scheduled_and_drafts_marked(project, tmp_path):
     for path, text in pagefind_texts(site).items():
         for secret in ("scheduled-secret-tip", "quartermaster", "draft-unfinished-idea", "xylophone"):
             assert secret not in text, f"{secret!r} is in the preview's search index ({path})"
+
+
+def _shown_text(html_: str) -> str:
+    """What a reader sees of a page's main content, as one line of text."""
+    article = html_.split('<article class="md-content__inner', 1)[1].split(">", 1)[1].split("</article>", 1)[0]
+    article = re.sub(r"<(script|style)\b.*?</\1>", " ", article, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", article))
+
+
+def test_preview_shows_a_scheduled_tips_date_once(project, tmp_path):
+    site = build_site(project, tmp_path / "site", preview=True)
+    page = _shown_text(read(site, "tips/scheduled-secret-tip/index.html"))
+    assert "Scheduled for 24 November 2026" in page and page.count("24 November 2026") == 1, page
+    archive = read(site, "archive/index.html")
+    item = _shown_text(archive).split("A scheduled tip", 1)[1].split("</li>", 1)[0]
+    assert item.count("24 November 2026") == 1, item
+    # A published tip keeps its plain date.
+    assert _shown_text(read(site, "tips/own-the-mistake/index.html")).count("17 November 2026") == 1
 
 
 def test_broken_tip_stops_the_build_with_its_place(project, tmp_path, caplog):

@@ -118,7 +118,7 @@ def test_check_steps_in_order():
 
     order = [uses.index("actions/setup-python"), at("make .venv/.installed"),
              at(".venv/bin/tipweek check --format github"), at(".venv/bin/tipweek build --strict"),
-             at("/usr/bin/chromium"), at("-m pytest")]
+             at(".venv/bin/tipweek check --site site"), at("/usr/bin/chromium"), at("-m pytest")]
     assert order == sorted(order), runs
 
 
@@ -148,6 +148,32 @@ def test_publish_builds_uploads_and_deploys_to_pages():
     for other_id, other in workflow["jobs"].items():
         if other_id != deploy_job:
             assert "write" not in {**workflow.get("permissions", {}), **other.get("permissions", {})}.values()
+
+
+def make_recipe(target: str) -> list[str]:
+    """The command lines of a Makefile target's recipe."""
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"^{re.escape(target)}\s*:(?!=)", line))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_the_published_site_is_checked_after_its_build():
+    # publish.yml deploys what `make site` built; `make site` refuses a site that is
+    # not whole or shows a tip before its date, so such a site is never uploaded.
+    recipe = make_recipe("site")
+    build = next(i for i, line in enumerate(recipe) if "tipweek build" in line)
+    site_check = next(i for i, line in enumerate(recipe) if "tipweek check --site site" in line)
+    assert build < site_check, recipe
+    workflow = load(PUBLISH)
+    build_job, make_site = step_running(workflow, "make site")
+    upload_job, upload = step_using(workflow, "actions/upload-pages-artifact")
+    job_steps = workflow["jobs"][build_job]["steps"]
+    assert job_steps.index(make_site) < job_steps.index(upload)
 
 
 # ------------------------------------------------------------------ schedule
@@ -394,6 +420,52 @@ def test_every_secret_and_variable_is_documented():
     for name in sorted(names):
         assert re.search(rf"\b{name}\b", header), f"{name} is not described at the top of publish.yml"
         assert f"`{name}`" in section, f"{name} is not in the README's 'Publish from GitHub'"
+
+
+# ------------------------------------------------------------------ chat job
+
+@pytest.mark.parametrize("slack, teams, configured", [("https://x/1", "", "true"), ("", "https://x/2", "true"),
+                                                      ("", "", "false")])
+def test_chat_job_runs_only_with_a_webhook_secret(tmp_path, slack, teams, configured):
+    workflow = load(PUBLISH)
+    job = workflow["jobs"]["chat"]
+    gate = re.search(r"needs\.(\w+)\.outputs\.(\w+)\s*==\s*'true'", job["if"])
+    assert gate, job["if"]
+    source, output = gate.groups()
+    assert source in job["needs"] and "deploy" in job["needs"]
+    assert "github.ref == 'refs/heads/main'" in job["if"] and "github.event_name != 'push'" in job["if"]
+    step_id = re.search(r"steps\.(\w+)\.outputs", workflow["jobs"][source]["outputs"][output]).group(1)
+    step = next(s for s in workflow["jobs"][source]["steps"] if s.get("id") == step_id)
+    assert step["env"] == {"SLACK_WEBHOOK_URL": "${{ secrets.SLACK_WEBHOOK_URL }}",
+                           "TEAMS_WEBHOOK_URL": "${{ secrets.TEAMS_WEBHOOK_URL }}"}
+    out = tmp_path / "github_output"
+    subprocess.run(["bash", "-e", "-c", step["run"]], check=True, env={
+        **os.environ, "SLACK_WEBHOOK_URL": slack, "TEAMS_WEBHOOK_URL": teams, "GITHUB_OUTPUT": str(out)})
+    assert out.read_text() == f"configured={configured}\n"
+
+
+def test_chat_job_posts_from_the_secrets_and_keeps_its_ledger():
+    job = load(PUBLISH)["jobs"]["chat"]
+    post = next(s for s in job["steps"] if "tipweek post" in s.get("run", ""))
+    (command, *args), = commands(post["run"])
+    assert command == ".venv/bin/tipweek" and args[0] == "post"
+    assert "--slack" not in args and "--teams" not in args and "--dry-run" not in args  # URLs stay out of the log
+    assert post["env"] == {"TIPWEEK_SLACK_WEBHOOK": "${{ secrets.SLACK_WEBHOOK_URL }}",
+                           "TIPWEEK_TEAMS_WEBHOOK": "${{ secrets.TEAMS_WEBHOOK_URL }}"}
+    ledger = dict(zip(args, args[1:]))["--ledger"]
+    uses = [s.get("uses", "").split("@")[0] for s in job["steps"]]
+    restore = job["steps"][uses.index("actions/cache/restore")]
+    save = job["steps"][uses.index("actions/cache/save")]
+    position = job["steps"].index
+    assert position(restore) < position(post) < position(save)
+    assert restore["with"]["path"] == save["with"]["path"] == ledger
+    key = restore["with"]["key"]
+    assert save["with"]["key"] == key and "github.run_id" in key and "github.run_attempt" in key
+    assert restore["with"]["restore-keys"].splitlines()[0] == key.split("${{ github.run_id }}")[0]
+    assert "always()" in save["if"] and ledger in save["if"]
+    email = load(PUBLISH)["jobs"]["email"]
+    email_key = next(s for s in email["steps"] if s.get("uses", "").startswith("actions/cache/save"))["with"]["key"]
+    assert key.split("${{")[0] != email_key.split("${{")[0], "the two jobs must not restore each other's ledger"
 
 
 # ------------------------------------------------------------------ check --format github

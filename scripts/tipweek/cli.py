@@ -22,7 +22,8 @@ class _Commands(click.Group):
     the list's libraries."""
 
     elsewhere = {"send": "tipweek.send_command:send", "list": "tipweek.subscriptions.commands:list_group",
-                 "import": "tipweek.importer.commands:import_command"}
+                 "import": "tipweek.importer.commands:import_command", "post": "tipweek.post_command:post",
+                 "doctor": "tipweek.doctor_command:doctor"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.elsewhere})
@@ -56,24 +57,43 @@ def main() -> None:
 @today_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="text for people, json for scripts, github for CI annotations.")
-def check(config_file: str | None, today: str | None, fmt: str) -> None:
+@click.option("--site", "site_dir", type=click.Path(exists=True, file_okay=False), default=None, metavar="DIR",
+              help="Also check a built site: every page, feed, email web version and the search index "
+                   "there, and no scheduled or draft tip in any of them.")
+def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | None) -> None:
     """Validate every tip and the principles; exit 1 if anything is wrong.
 
     Prints one line per problem as path:line: message (hint). A tip dated
-    after --today must fall on the publishing weekday.
+    after --today must fall on the publishing weekday. With --site, also
+    checks a site built for the same --today (after tipweek build).
 
     \b
     Example:
         tipweek check
         tipweek check --format github     # in a GitHub Actions step
         tipweek check --today 2027-01-01  # as the check will judge it on that day
+        tipweek check --site site/        # after tipweek build: nothing missing, nothing scheduled
     """
-    library, errors = scan(load_project(config_file), today)
-    print_errors(errors, fmt)
+    project = load_project(config_file)
+    library, errors = scan(project, today)
+    site = None
+    if site_dir and not errors:
+        from .built_site import check_site
+
+        errors, site = check_site(project.edition(today_of(project, today)), Path(site_dir))
+    from .rules import heading_warnings
+
+    warnings = heading_warnings(library.tips, project.root)  # advice: printed, but the check passes
+    print_errors(errors, fmt, warnings)
     if errors:
         sys.exit(1)
     if fmt == "text":
-        click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles")
+        advice = f", {len(warnings)} warning{'s' * (len(warnings) != 1)}" if warnings else ""
+        click.echo(f"ok: {len(library)} tips, {len(library.principles)} principles{advice}")
+        if site:
+            click.echo(f"ok: {site_dir} has {site.tips} published tips, {site.principles} principles, "
+                       f"{site.feeds} feeds, {site.emails} email web versions and {site.indexed} pages in "
+                       f"its search index; none of the {site.hidden} scheduled or draft tips is in it")
 
 
 @main.command()
@@ -163,7 +183,8 @@ def build(config_file: str | None, today: str | None, mkdocs_args: tuple[str, ..
     day = parse_today(today)
     try:
         building.build(config_file, day, mkdocs_args, load=load_project)
-    except building.BuildFailed:
+    except building.BuildFailed as exc:
+        click.echo(str(exc), err=True)  # (the last line: how many problems)
         sys.exit(1)
 
 
@@ -218,7 +239,7 @@ def feed(out_dir: str, config_file: str | None, today: str | None) -> None:
 @main.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), required=True, help="The .eml file to write.")
 @click.option("--to", "to", default=None, metavar="ADDRESS",
-              help="Address the copy to someone (default: the list's own From address).")
+              help="Address the copy to someone (default: reader@example.org, an example reader).")
 @config_option
 @today_option
 def email(out_file: str, to: str | None, config_file: str | None, today: str | None) -> None:

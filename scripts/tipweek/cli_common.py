@@ -17,7 +17,7 @@ from .project import Project, ProjectError
 
 config_option = click.option(
     "-f", "--config-file", type=click.Path(dir_okay=False), default=None,
-    help="The project's mkdocs.yml (default: ./mkdocs.yml).")
+    help="The project's mkdocs.yml (default: mkdocs.yml in this folder, else in the nearest folder above it).")
 today_option = click.option(
     "--today", metavar="YYYY-MM-DD", default=None,
     help="Act as if today were this date (default: $TIPWEEK_TODAY, else the date in the configured time zone).")
@@ -46,10 +46,26 @@ def today_of(project: Project, override: str | None) -> dt.date:
 
 
 def scan(project: Project, today: str | None):
-    """Every tip and every problem, as `tipweek check` reports them."""
+    """Every tip and every problem, as `tipweek check` reports them: the
+    links and images of each tip too, as the build will find them on the
+    day it builds the tip (links)."""
+    from .links import link_problems
+
     day = today_of(project, today)
     with collector.made_to_last():
-        return project.scan(day)
+        library, errors = project.scan(day)
+    found = link_problems(project, library, day)
+    if found:  # in with the others, file by file (principles.yml's problems stay first)
+        vocabulary = _display(project.principles_file, project.root)
+        errors = sorted(errors + found, key=lambda e: (e.path != vocabulary, e.path, e.line, e.message))
+    return library, errors
+
+
+def _display(path, root) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def library_or_exit(project: Project):
@@ -86,5 +102,5 @@ def week_tip(project: Project, today: str | None):
     return edition, edition.featured
 
 
-def print_errors(errors: list[TipError], fmt: str) -> None:
-    problems.show(errors, fmt, click.echo)
+def print_errors(errors: list[TipError], fmt: str, warnings: list[TipError] = ()) -> None:
+    problems.show(errors, fmt, click.echo, warnings)

@@ -19,17 +19,18 @@ class WeekStatus:
     week: str
     title: str
     ledger: Path
-    suppression_list: Path
+    suppression_list: Path | None  # None: a ledger without suppression (tipweek post's)
     delivered: tuple[str, ...]
     failed: tuple[tuple[str, str], ...]  # (address, the server's answer)
     uncertain: tuple[tuple[str, str], ...]
     suppressed: tuple[Suppressed, ...]
     not_yet_tried: tuple[str, ...] | None  # None: no subscriber list given
+    command: str = "tipweek send"  # whose ledger, for the hints
 
     def as_dict(self) -> dict:
         return {
             "week": self.week, "title": self.title, "ledger": str(self.ledger),
-            "suppression_list": str(self.suppression_list),
+            "suppression_list": None if self.suppression_list is None else str(self.suppression_list),
             "delivered": list(self.delivered),
             "failed": [{"email": e, "reason": r} for e, r in self.failed],
             "uncertain": [{"email": e, "reason": r} for e, r in self.uncertain],
@@ -48,20 +49,24 @@ class WeekStatus:
         group("failed", [f"{e}: {r}" for e, r in self.failed],
               "  (tried again by the next run)" if self.failed else "")
         group("uncertain", [f"{e}: {r}" for e, r in self.uncertain],
-              "  (may have arrived; 'tipweek send --retry-uncertain' sends again)" if self.uncertain else "")
-        group("suppressed", [f"{s.email}: {s.reason or 'added by hand'}" + (f" ({s.week})" if s.week else "")
-                             for s in self.suppressed],
-              f"  (hard bounces, all weeks: {self.suppression_list}; "
-              "'tipweek send --unsuppress ADDRESS' lifts one)" if self.suppressed else "")
+              f"  (may have arrived; '{self.command} --retry-uncertain' sends again)" if self.uncertain else "")
+        if self.suppression_list is not None:
+            group("suppressed", [f"{s.email}: {s.reason or 'added by hand'}" + (f" ({s.week})" if s.week else "")
+                                 for s in self.suppressed],
+                  f"  (hard bounces, all weeks: {self.suppression_list}; "
+                  "'tipweek send --unsuppress ADDRESS' lifts one)" if self.suppressed else "")
         if self.not_yet_tried is None:
-            out.append("not yet tried ?  (give --subscribers to compare with the list)")
+            out.append("not yet tried ?  (give --subscribers FILE or --list DB_URL to compare with the list)"
+                       if self.command == "tipweek send"
+                       else "not yet tried ?  (give the webhooks, as for a post, to see which are still to come)")
         else:
             group("not yet tried", list(self.not_yet_tried))
         return out
 
 
-def week_status(week: str, title: str, ledger: Path, entries: dict[str, Entry], suppression_list: Path,
-                suppressed: dict[str, Suppressed], subscribers: Iterable[Subscriber] | None) -> WeekStatus:
+def week_status(week: str, title: str, ledger: Path, entries: dict[str, Entry], suppression_list: Path | None,
+                suppressed: dict[str, Suppressed], subscribers: Iterable[Subscriber] | None,
+                command: str = "tipweek send") -> WeekStatus:
     delivered, failed, uncertain = [], [], []
     for entry in entries.values():
         if entry.status == "sent":
@@ -76,4 +81,4 @@ def week_status(week: str, title: str, ledger: Path, entries: dict[str, Entry], 
     if subscribers is not None:
         waiting = tuple(s.email for s in subscribers if s.key not in entries and s.key not in suppressed)
     return WeekStatus(week, title, ledger, suppression_list, tuple(delivered), tuple(failed), tuple(uncertain),
-                      tuple(suppressed.values()), waiting)
+                      tuple(suppressed.values()), waiting, command)

@@ -28,6 +28,7 @@ from .model import Tip
 from .views import long_date
 
 GMAIL_CLIP_BYTES = 102 * 1024
+SAMPLE_READER = "reader@example.org"  # the sample's recipient: plainly an example, never the sender
 SEND_HOUR = 7  # the editor's copy's Date: publish day, 07:00 in the site's time zone
 
 
@@ -108,6 +109,7 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         "related": [{"title": r.title, "url": site.absolute(urls.tip(r.slug)), "date": long_date(r.date)}
                     for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
+        "unsubscribe_by_mail": bool(unsubscribe_url and unsubscribe_url.startswith("mailto:")),
         "body": body,
         "name": one_line(name) if name else None,
     }
@@ -134,8 +136,8 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
                  unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
                  rerun_on: dt.date | None = None) -> EmailMessage:
-    """The week's message to ``recipient`` (default: the list's own address,
-    an editor's copy), with the recipient's own unsubscribe links: from the
+    """The week's message to ``recipient`` (default: ``SAMPLE_READER``, for a
+    sample whose links unsubscribe nobody real), with the recipient's own unsubscribe links: from the
     plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
 
     ``sent_at`` is the Date header: the moment the sender hands the message
@@ -148,7 +150,7 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     by that week."""
     options = ListOptions.of(edition)
     sender = parse_sender(options.sender)
-    to_addr = recipient or sender.addr_spec
+    to_addr = recipient or SAMPLE_READER
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
     msg = EmailMessage()
@@ -192,26 +194,38 @@ def as_bytes(msg: EmailMessage) -> bytes:
     return msg.as_bytes(policy=SMTP)
 
 
-def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
-    """The web version of the email of each of the newest weeks a feed
+def web_versions(edition: Edition) -> dict[str, tuple[Tip, dt.date | None]]:
+    """Which web versions of the email the site has: path -> (tip, the day
+    it re-ran or None). The email of each of the newest weeks a feed
     carries, re-run weeks among them (so links in recent emails keep
-    working), and email/latest.html: this week's."""
-    from .output import write_atomic
+    working), and email/latest.html: this week's. ``tipweek check --site``
+    asks here too, so it expects what the build writes."""
     from .reruns import since
 
     tips = edition.feed_tips()
-    pages = {urls.email(tip.date): render_html(edition, tip) for tip in tips}
+    pages: dict[str, tuple[Tip, dt.date | None]] = {urls.email(tip.date): (tip, None) for tip in tips}
     if tips:
         for rerun in since(edition.reruns, tips[-1].date, edition.today, edition.options.weekday):
-            pages[urls.email(rerun.day)] = render_html(edition, rerun.tip, rerun_on=rerun.day)
+            pages[urls.email(rerun.day)] = (rerun.tip, rerun.day)
     if edition.featured:
         week = edition.featured
-        pages[urls.EMAIL_LATEST] = pages.get(urls.email(week.day)) or render_html(edition, week.tip,
-                                                                                 rerun_on=week.rerun_on)
-    for rel, page in pages.items():
-        write_atomic(Path(out_dir) / rel, page)
+        pages[urls.EMAIL_LATEST] = pages.get(urls.email(week.day)) or (week.tip, week.rerun_on)
+    return pages
+
+
+def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
+    """Write the web versions of the email (see :func:`web_versions`)."""
+    from .output import write_atomic
+
+    pages = web_versions(edition)
+    rendered: dict[tuple[str, dt.date | None], str] = {}  # latest.html is also its week's page
+    for rel, (tip, rerun_on) in pages.items():
+        key = (tip.slug, rerun_on)
+        if key not in rendered:
+            rendered[key] = render_html(edition, tip, rerun_on=rerun_on)
+        write_atomic(Path(out_dir) / rel, rendered[key])
     return [Path(out_dir) / rel for rel in pages]
 
 
-__all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "write_web_versions",
-           "week_label", "GMAIL_CLIP_BYTES"]
+__all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "web_versions",
+           "write_web_versions", "week_label", "GMAIL_CLIP_BYTES"]

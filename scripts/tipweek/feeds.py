@@ -120,18 +120,28 @@ def _newest_per_principle(edition: Edition, length: int) -> dict[str, list[Tip]]
     return by_principle
 
 
+def tips_per_feed(edition: Edition) -> dict[str, list[Tip]]:
+    """Every feed of the site (path relative to the site folder) and the tips
+    it carries, newest first; ``tipweek check --site`` expects the same."""
+    newest = list(edition.feed_tips())
+    feeds = {urls.RSS: newest, urls.ATOM: newest, urls.JSON_FEED: newest}
+    for slug, tips in _newest_per_principle(edition, edition.options.feed_length).items():
+        feeds[urls.principle_feed(slug)] = tips
+    return feeds
+
+
 def render_feeds(edition: Edition) -> dict[str, bytes]:
     """Every feed of the site (path relative to the site folder -> bytes)."""
-    newest = list(edition.feed_tips())
+    feeds = tips_per_feed(edition)
     outputs = {
-        urls.RSS: rss(edition, newest),
-        urls.ATOM: atom(edition, newest),
-        urls.JSON_FEED: json_feed(edition, newest),
+        urls.RSS: rss(edition, feeds[urls.RSS]),
+        urls.ATOM: atom(edition, feeds[urls.ATOM]),
+        urls.JSON_FEED: json_feed(edition, feeds[urls.JSON_FEED]),
     }
-    for slug, tips in _newest_per_principle(edition, edition.options.feed_length).items():
-        outputs[urls.principle_feed(slug)] = rss(
-            edition, tips, title=f"{edition.site.name}: {edition.principles[slug].name}",
-            page=urls.principle(slug), feed_path=urls.principle_feed(slug))
+    for slug in edition.principles:
+        path = urls.principle_feed(slug)
+        outputs[path] = rss(edition, feeds[path], title=f"{edition.site.name}: {edition.principles[slug].name}",
+                            page=urls.principle(slug), feed_path=path)
     return outputs
 
 

@@ -6,6 +6,9 @@ written as an ``attempt`` (with the message's Message-ID); after the server
 ``bounced``; each line is flushed and fsynced. Several connections' workers
 write to it, one whole line at a time under a lock. A lock file keeps two
 runs for the same week apart; the ledger is read only once that lock is held.
+
+``tipweek post`` keeps one too, in a folder of its own, with a chat channel
+(named by a hash of its webhook's URL) where an address would be.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ def read_entries(path: Path) -> dict[str, Entry]:
 class Ledger:
     """Append-only record of one week's deliveries."""
 
-    def __init__(self, folder: Path, week: str):
+    def __init__(self, folder: Path, week: str, command: str = "tipweek send"):
         self.folder = folder
+        self.command = command  # who keeps this ledger, for the message when its lock is held
         self.week = week
         self.path = folder / f"{week}.jsonl"
         self.lock_path = folder / f"{week}.lock"
@@ -78,7 +82,7 @@ class Ledger:
         except BlockingIOError:
             self._lock.close()
             self._lock = None
-            raise SendError(f"another 'tipweek send' for this week is running (lock {self.lock_path}); "
+            raise SendError(f"another '{self.command}' for this week is running (lock {self.lock_path}); "
                             "wait for it to finish") from None
         # Only now: a run that held the lock until a moment ago has written all it did.
         self.entries = self.load()

@@ -4,10 +4,11 @@ the whole library on every load, from the tip cache too."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 
-from .model import Tip, TipError
-from .schedule import long_date
+from .model import Library, Tip, TipError
+from .schedule import OFF_WEEKDAY, long_date, next_free_day
 
 
 def library_problems(tips: list[Tip]) -> list[TipError]:
@@ -26,10 +27,36 @@ def library_problems(tips: list[Tip]) -> list[TipError]:
             problems.append(TipError(t.path, 1, f"slug '{slug}' is already used by {same[0].path}",
                                      "give the tip another name; the slug is its URL"))
     for same in by_week.values():
-        for t in same[1:]:
-            problems.append(TipError(t.path, 1, f"the week of {long_date(same[0].date)} already has a tip: {same[0].path}",
-                                     "move one to a free week (tipweek schedule shows them) or mark it draft: true"))
+        # On each tip of the week: a pull request that adds one shows the problem on the file it changed.
+        for t in same if len(same) > 1 else ():
+            for other in same:
+                if other is not t:
+                    problems.append(TipError(t.path, 1, f"the week of {long_date(same[0].date)} already has a tip: "
+                                             f"{other.path}", "move one to a free week (tipweek schedule shows "
+                                             "them) or mark it draft: true"))
     return problems
+
+
+def free_week_hints(errors: list[TipError], dated: dict[str, dt.date], weekday: str) -> list[TipError]:
+    """A tip dated off the publishing weekday is told the day to use (that
+    week's publishing day): when another tip file holds that week already,
+    name the next week that none holds instead. ``dated`` is every tip file
+    (shown path) by the date in its name, drafts and unfinished ones included,
+    as ``tipweek new`` counts them."""
+    fixed = []
+    for error in errors:
+        found = OFF_WEEKDAY.match(error.message)
+        if found:
+            use = dt.date.fromisoformat(found["use"])
+            others = {path: day for path, day in dated.items() if path != error.path}
+            free = next_free_day(Library((), {}), use, weekday, also=others.values())
+            if free != use:
+                week = use.isocalendar()[:2]
+                holder = min(path for path, day in others.items() if day.isocalendar()[:2] == week)
+                error = TipError(error.path, error.line, error.message[:found.start("use")] + free.isoformat(),
+                                 f"the week of {long_date(use)} has {holder}; change the date and the file name")
+        fixed.append(error)
+    return fixed
 
 
 def _one_a_week(tips: list[Tip]) -> bool:

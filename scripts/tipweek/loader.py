@@ -224,6 +224,18 @@ def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
     return found
 
 
+def _dated(folder: _Folder, root: Path) -> dict[str, dt.date]:
+    """Each tip file (shown path) by the date in its name."""
+    found = {}
+    for entry in folder.tips:
+        match = _DATED.match(entry.name)
+        try:
+            found[_display(Path(entry.path), root)] = dt.date.fromisoformat(match.group(1))
+        except (AttributeError, ValueError):
+            continue
+    return found
+
+
 def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None, *,
                  weekday: str | None = None, today: dt.date | None = None,
                  cache=None) -> tuple[Library, list[TipError]]:
@@ -272,6 +284,8 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
         errors.append(TipError(_display(path, root), 1, "this looks like a tip but is not read: "
                                "a tip's file name ends in .md", f"rename it {right}"))
     errors.extend(library_rules.library_problems(tips))
+    if publishing and any(": use " in e.message for e in errors):  # (a date off the weekday: name a free week)
+        errors = library_rules.free_week_hints(errors, _dated(folder, root), weekday)
     tips.sort(key=lambda t: (t.date, t.slug))
     first = errors[:vocabulary_problems]
     rest = sorted(errors[vocabulary_problems:], key=lambda e: (e.path, e.line, e.message))

@@ -12,6 +12,15 @@ class TemporaryFailure(Exception):
     """Worth another try later (4xx, dropped connection, timeout)."""
 
 
+class RateLimited(TemporaryFailure):
+    """A webhook answered 429: try again after ``retry_after`` seconds (its
+    Retry-After; None when it gave none)."""
+
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class ServerUnavailable(TemporaryFailure):
     """No session could be opened (no answer, busy, hung up on connect). It is
     the same for every address, so the run waits and retries as a whole

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path | str, data: bytes | str, *, sync: bool = True) -> None:
+def write_atomic(path: Path | str, data: bytes | str, mode: int = 0o644, *, sync: bool = True) -> None:
     """Write ``data`` to a temp file beside ``path``, fsync it, then rename it
     over ``path``: readers see the old file or the new one, never a mix.
     ``sync=False`` leaves out the fsync, for one of many pages of a site that
@@ -23,7 +23,7 @@ def write_atomic(path: Path | str, data: bytes | str, *, sync: bool = True) -> N
             if sync:
                 out.flush()
                 os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

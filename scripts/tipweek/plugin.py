@@ -24,10 +24,11 @@ from mkdocs.structure.pages import Page
 from . import huddle, urls
 from .config import TipweekConfig
 from .edition import Edition
+from .links import PageProblems
 from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
-from .render import rebase_urls
+from .render import nest_headings, rebase_urls
 from .schedule import TodayError
 from .views import SiteView, long_date
 
@@ -66,30 +67,41 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
     list_url: str | None = None  # tipweek serve --list-url: the form posts to a local list service
     incremental: PreviewState | None = None  # serve: what the last build made, to rebuild only what changed
     library_failed = False  # the last on_config stopped on the tips' problems
+    library_errors: tuple[TipError, ...] = ()  # ... and these were they (the preview shows them)
     prepared: Edition | None = None  # the edition a command made, for on_config to use
+    link_problems: PageProblems | None = None  # the filter that names a tip's file in MkDocs' warnings
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.preview = command == "serve"
         self.incremental = PreviewState() if self.preview else None
 
     def on_shutdown(self) -> None:
+        if self.link_problems is not None:
+            self.link_problems.uninstall()
+            self.link_problems = None
         self.today, self.preview, self.list_url, self.incremental, self.prepared = None, False, None, None, None
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         if not config.use_directory_urls:
             raise PluginError("tipweek: use_directory_urls must stay true (tip URLs are /tips/<slug>/ "
                               "and never change)")
-        self.library_failed = False
+        self.library_failed, self.library_errors = False, ()
         try:
             # A command (tipweek feed, email, send) made the edition already: the tips are read once.
             prepared, self.prepared = self.prepared, None  # for this configuration only
             self.edition: Edition = prepared or load_edition(config, self.config, self.today, preview=self.preview)
         except LibraryError as exc:
-            self.library_failed = True
+            self.library_failed, self.library_errors = True, tuple(exc.errors)
             raise LibraryProblems(exc.errors) from None
         except TodayError as exc:
             raise PluginError(f"tipweek: {exc}") from None
         self.view = SiteView(self.edition)
+        # MkDocs' warnings about a tip's links name the tip's file and line, not its page.
+        root = Path(config.config_file_path).resolve().parent
+        docs = Path(config.docs_dir).resolve()
+        self.link_problems = PageProblems.install(self.edition.library, root,
+                                                  docs.relative_to(root).as_posix() if docs.is_relative_to(root)
+                                                  else str(docs), self.edition.today)
         self.pages: dict[str, tuple[str, object]] = {}  # src_uri -> (kind, record)
         if self.incremental:
             self.incremental.begin(self.view, config)
@@ -178,6 +190,10 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         kind, tip = self.pages.get(page.file.src_uri, (None, None))
         if kind != "tip":
             return html_
+        # Under the page's title (<h1>): a body's '##' stays <h2>; a '#' would
+        # have been a second <h1>, which also drops the title (Material adds
+        # it only to a page without one). Stored so: every page nests from here.
+        html_ = nest_headings(html_, under=1)
         self.edition.bodies.store(tip, html_)
         if self.incremental:
             self.incremental.body(tip, html_)
@@ -203,7 +219,9 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         kind, record = self.pages.get(page.file.src_uri, (None, None))
         bodies = self.edition.bodies
         context["tw"] = self.view
-        context["tw_body"] = lambda tip: rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url)
+        # under: the level of the heading the body is shown below (the tip's title there).
+        context["tw_body"] = lambda tip, under=1: nest_headings(
+            rebase_urls(bodies.html(tip), urls.tip(tip.slug), page.url), under)
         if kind == "tip":
             context["tip"] = record
         elif kind == "principle":

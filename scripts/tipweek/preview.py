@@ -15,8 +15,8 @@ longer made (a deleted tip, a removed principle) is deleted.
 
 A change to mkdocs.yml or to anything under docs/ makes the next build a
 clean, full one. A tip with problems stops the rebuild before anything is
-written: the checker's messages are logged and the last good site stays
-served.
+written: the checker's messages are logged, the last good site stays
+served, and ``preview_server`` shows the messages on each of its pages.
 """
 
 from __future__ import annotations

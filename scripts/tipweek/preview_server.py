@@ -1,19 +1,70 @@
 """The preview server (``tipweek serve``): MkDocs 1.6's own serve loop, with
 a builder that makes dirty builds the plugin's :class:`~tipweek.preview.PreviewState`
 trims to what an edit changed, and that keeps serving the last good site
-when a tip is broken."""
+when a tip is broken, with the checker's messages on every page it serves."""
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 import shutil
 import tempfile
 from os.path import isdir, isfile, join
 from urllib.parse import urlsplit
 
+from mkdocs.livereload import LiveReloadServer
+
+from .model import TipError
 from .preview import PreviewState
 
 log = logging.getLogger("mkdocs.plugins.tipweek")
+BODY_START = re.compile(rb"<body\b[^>]*>", re.I)
+BANNER_STYLE = ("position:fixed;left:0;right:0;bottom:0;z-index:10000;max-height:40vh;overflow:auto;margin:0;"
+                "padding:0.8em 1.2em;background:#8b1a1a;color:#fff;font:15px/1.45 system-ui,sans-serif;"
+                "box-shadow:0 -2px 8px rgba(0,0,0,0.4)")
+
+
+def problems_banner(errors: tuple[TipError, ...]) -> bytes:
+    """What every preview page shows while the last save was refused: the
+    checker's messages (escaped, as they quote what the editor typed)."""
+    items = "".join(
+        f'<li><code style="color:inherit;background:none">{html.escape(f"{e.path}:{e.line}")}</code>: '
+        f"{html.escape(e.message)}{html.escape(f' ({e.hint})') if e.hint else ''}</li>" for e in errors)
+    count = f"{len(errors)} problem{'s' * (len(errors) != 1)}"
+    return (f'<div id="tipweek-problems" role="alert" style="{BANNER_STYLE}">'
+            f"<strong>tipweek check refused the last save ({count}); this page is the last good preview.</strong> "
+            f"Fix the tip and save it again:<ul style=\"margin:0.4em 0 0 1.2em;padding:0\">{items}</ul></div>"
+            ).encode()
+
+
+class PreviewServer(LiveReloadServer):
+    """MkDocs' live-reload server that, while ``problems`` is not empty,
+    puts them at the foot of every HTML page it serves (error pages too).
+    Only the served copy changes; the built files never carry it."""
+
+    problems: tuple[TipError, ...] = ()
+
+    def serve_request(self, environ, start_response):
+        problems = self.problems
+        if not problems:
+            return super().serve_request(environ, start_response)
+        answered: list = []
+        body = super().serve_request(environ, lambda status, headers, exc_info=None: answered.extend((status, headers)))
+        status, headers = answered
+        if not any(k.lower() == "content-type" and v.startswith("text/html") for k, v in headers):
+            start_response(status, headers)
+            return body
+        try:
+            content = b"".join(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+        start = BODY_START.search(content)
+        at = start.end() if start else 0
+        content = content[:at] + problems_banner(problems) + content[at:]
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, [*headers, ("Content-Length", str(len(content)))])
+        return [content]
 
 
 class _NoDirtyWarning(logging.Filter):
@@ -32,7 +83,7 @@ def serve(config_file: str | None = None, livereload: bool = True, build_type: s
     from mkdocs import exceptions
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
-    from mkdocs.livereload import LiveReloadServer, _serve_url
+    from mkdocs.livereload import _serve_url
 
     site_dir = tempfile.mkdtemp(prefix="tipweek_")
 
@@ -69,18 +120,21 @@ def serve(config_file: str | None = None, livereload: bool = True, build_type: s
                 if state is not None:
                     state.forget()
                 raise
-            # MkDocs has logged the checker's messages; nothing was written.
+            # MkDocs has logged the checker's messages; nothing was written. Every page says so too.
+            server.problems = plugin.library_errors
             log.warning("still serving the last good preview; fix the tip and save it again")
+            return
         except BaseException:
             if state is not None:
                 state.forget()
             raise
         finally:
             logging.getLogger("mkdocs.commands.build").removeFilter(quiet)
+        server.problems = ()
         if state is not None and not plugin.library_failed:
             log.info(f"tipweek: {state.rendered} tip page(s) rendered, {state.kept} unchanged")
 
-    server = LiveReloadServer(builder=builder, host=host, port=port, root=site_dir, mount_path=mount_path)
+    server = PreviewServer(builder=builder, host=host, port=port, root=site_dir, mount_path=mount_path)
 
     def error_handler(code) -> bytes | None:
         if code in (404, 500):

@@ -10,12 +10,21 @@ from typing import Callable
 from .model import TipError
 
 
-def show(errors: list[TipError], fmt: str, echo: Callable[..., None]) -> None:
+def show(errors: list[TipError], fmt: str, echo: Callable[..., None], warnings: list[TipError] = ()) -> None:
     """Print ``errors`` in ``fmt`` ('text', 'json' or 'github') with ``echo``
-    (click.echo): text goes to standard error, the others to standard output."""
+    (click.echo): text goes to standard error, the others to standard output.
+    ``warnings`` are advice: printed with the errors, marked as warnings,
+    never counted as problems (a check with only warnings passes)."""
     if fmt == "json":
-        echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors]}, indent=2))
+        echo(json.dumps({"ok": not errors, "errors": [e.as_dict() for e in errors],
+                         "warnings": [w.as_dict() for w in warnings]}, indent=2))
         return
+    for warning in warnings:
+        if fmt == "github":
+            echo(github_annotation(warning, "warning"))
+        else:
+            hint = f" ({warning.hint})" if warning.hint else ""
+            echo(f"{warning.path}:{warning.line}: warning: {warning.message}{hint}", err=True)
     for error in errors:
         if fmt == "github":
             echo(github_annotation(error))
@@ -26,8 +35,9 @@ def show(errors: list[TipError], fmt: str, echo: Callable[..., None]) -> None:
         echo(f"{len(errors)} problem{'s' * (len(errors) != 1)} in {files} file{'s' * (files != 1)}", err=True)
 
 
-def github_annotation(error: TipError) -> str:
-    """A GitHub Actions workflow command that annotates the line in the PR."""
+def github_annotation(error: TipError, level: str = "error") -> str:
+    """A GitHub Actions workflow command that annotates the line in the PR
+    (``level``: 'error', or 'warning' for advice)."""
     def data(text: str) -> str:
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -35,4 +45,5 @@ def github_annotation(error: TipError) -> str:
         return data(text).replace(":", "%3A").replace(",", "%2C")
 
     message = error.message + (f" ({error.hint})" if error.hint else "")
-    return f"::error file={prop(error.path)},line={error.line},title=tipweek check::{data(message)}"
+    line = f",line={error.line}" if error.line else ""  # (a missing file of a built site has none)
+    return f"::{level} file={prop(error.path)}{line},title=tipweek check::{data(message)}"

@@ -66,6 +66,27 @@ def rebase_urls(html: str, from_url: str, to_url: str) -> str:
     return _URL_ATTR.sub(fix, html)
 
 
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
+
+
+def nest_headings(html: str, under: int) -> str:
+    """A tip body's headings moved below a heading of level ``under`` (the
+    tip's title where the body is shown): the body's top level becomes
+    ``under + 1``, the levels beneath it keep their steps, and none goes past
+    ``<h6>``. So a body is the same on every page, its headings in the page's
+    outline under its title, and sized (by the theme) below it.
+
+    Markdown escapes a '<' in text and in code, so a match is a heading's
+    tag (one an editor wrote as raw HTML, too)."""
+    levels = [int(m.group(2)) for m in _HEADING_TAG.finditer(html) if not m.group(1)]
+    if not levels:
+        return html
+    shift = under + 1 - min(levels)
+    if shift == 0:
+        return html
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{min(6, max(1, int(m.group(2)) + shift))}", html)
+
+
 def absolute_urls(html: str, base: str) -> str:
     """Make every href and src absolute against ``base`` (for feeds and email,
     which are read away from the site)."""

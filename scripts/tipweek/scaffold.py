@@ -30,10 +30,11 @@ class ScaffoldError(ValueError):
         self.param = param
 
 
-def slugify(title: str) -> str:
+def slugify(title: str, words: int | None = 8) -> str:
+    """The words of ``title`` (its first ``words``; None: all) as a slug."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_title.lower())
-    return "-".join(words[:8])
+    found = re.findall(r"[a-z0-9]+", ascii_title.lower())
+    return "-".join(found[:words])
 
 
 def scaffold_text(title: str, day: dt.date, tags: tuple[str, ...]) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +74,10 @@ def publishing_day(day: dt.date, publishing: Publishing) -> dt.date | None:
         return None
     right = day + dt.timedelta(days=target - day.weekday())
     return right + dt.timedelta(weeks=1) if right <= publishing.today else right
+
+
+# off_weekday's message, for the rules across files to name a free week in it.
+OFF_WEEKDAY = re.compile(r"^(?P<day>\d{4}-\d{2}-\d{2}) is a \w+; tips go out on \w+s: use (?P<use>\d{4}-\d{2}-\d{2})$")
 
 
 def off_weekday(day: dt.date, publishing: Publishing) -> str | None:

@@ -112,7 +112,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     options = ListOptions.of(edition)
     report = Report()
     wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report,
-                                     featured.rerun_on)
+                                     featured.rerun_on, smtp=bool(smtp))
                            if subscribers or list_db else (None, None))
     if status:
         return show_status(ledger, tip.title, suppression, wanted, as_json)
@@ -135,7 +135,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
 
 
 def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project, edition, tip,
-              report: Report, rerun_on: dt.date | None = None
+              report: Report, rerun_on: dt.date | None = None, smtp: bool = False
               ) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
     """Who is to get the week's message, and how each one's message is made:
     from a CSV file, or from the list service's store (where each subscriber
@@ -146,8 +146,10 @@ def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | 
     try:
         if list_db:
             from .subscriptions.sending import list_to_send
-            from_list = list_to_send(list_db, project)
+            from_list = list_to_send(list_db, project, smtp)
             listing, own_link, report.unsubscribed = from_list.listing, from_list.link, from_list.unsubscribed
+            if from_list.note:
+                click.echo(from_list.note, err=True)
         else:
             listing = read_subscribers(Path(subscribers))
         gone = read_suppressions(Path(unsubscribed) if unsubscribed else None)

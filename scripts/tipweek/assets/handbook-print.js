@@ -74,6 +74,20 @@
     document.body.prepend(bar);
   }
 
+  /* The sheets scaled to the screen's width when it is narrower than a sheet
+     (a phone): each is seen whole, and a reader zooms in as on any page. */
+  function fitToScreen() {
+    const sheet = document.querySelector(".pagedjs_page");
+    if (!sheet) return;
+    const width = sheet.offsetWidth; // measured before any scaling
+    const fit = () => {
+      const room = document.documentElement.clientWidth - 16;
+      document.documentElement.style.setProperty("--tw-fit", String(Math.min(1, room / width)));
+    };
+    fit();
+    window.addEventListener("resize", fit);
+  }
+
   window.PagedConfig = {
     auto: true,
     before: async () => {
@@ -90,6 +104,7 @@
     after: () => {
       if (document.documentElement.dataset.paged === "failed") return;
       toolbar();
+      fitToScreen();
       document.documentElement.dataset.paged = String(document.querySelectorAll(".pagedjs_page").length);
     },
   };

@@ -51,7 +51,11 @@
   var latest = 0; // the number of the newest query
   var running = false; // a search is under way (until its first page is drawn)
   var waiting = 0; // the newest query asked meanwhile
-  var shown = { results: [], next: 0, query: 0 }; // the list on screen
+  var shown = { results: [], next: 0, query: 0, placed: 0 }; // the list on screen
+  // The address of the result the reader moved to (arrow keys, Tab): a redraw
+  // gives its new link the focus, so Enter opens what the reader chose.
+  var highlight = null;
+  var counted = null; // the principles' counts for the words in the box
 
   function say(text) {
     status.textContent = text;
@@ -147,32 +151,45 @@
         return all("search", [term, options]).then(function (answers) {
           var results = [];
           answers.forEach(function (answer) { if (answer) results = results.concat(answer.results); });
-          return { results: results.sort(function (a, b) { return b.score - a.score; }) };
+          return { results: results.sort(function (a, b) { return b.score - a.score; }),
+                   totalFilters: merged(answers.map(function (answer) { return (answer || {}).totalFilters; })) };
         });
       },
-      filters: function () {
-        return all("filters", []).then(function (answers) {
-          var merged = {};
-          answers.forEach(function (filters) {
-            Object.keys(filters).forEach(function (name) {
-              var counts = merged[name] = merged[name] || {};
-              Object.keys(filters[name]).forEach(function (value) {
-                counts[value] = (counts[value] || 0) + filters[name][value];
-              });
-            });
-          });
-          return merged;
-        });
-      }
+      filters: function () { return all("filters", []).then(merged); }
     };
+  }
+
+  /* Pagefind's counts per filter value, summed over the parts. */
+  function merged(answers) {
+    var sum = {};
+    answers.forEach(function (filters) {
+      Object.keys(filters || {}).forEach(function (name) {
+        var counts = sum[name] = sum[name] || {};
+        Object.keys(filters[name]).forEach(function (value) {
+          counts[value] = (counts[value] || 0) + filters[name][value];
+        });
+      });
+    });
+    return sum;
   }
 
   function fillFilter(counts) {
     Object.keys(counts).sort().forEach(function (name) {
       var option = document.createElement("option");
       option.value = name;
-      option.textContent = name + " (" + counts[name] + ")";
+      option.textContent = name;
       filter.appendChild(option);
+    });
+    countFilter(counted); // an answer that came before the principles
+  }
+
+  /* Beside each principle, how many of the results for the words in the box
+     it holds (what choosing it would leave); no numbers without words. */
+  function countFilter(counts) {
+    counted = counts;
+    Array.prototype.forEach.call(filter.options, function (option) {
+      if (!option.value) return;
+      option.textContent = option.value + (counts ? " (" + (counts[option.value] || 0) + ")" : "");
     });
   }
 
@@ -205,7 +222,7 @@
     var term = input.value.trim();
     var principle = filter.value;
     if (!term && !principle) {
-      show(query, [], "Type a word to search the tips.");
+      show(query, [], "Type a word to search the tips.", null);
       return;
     }
     running = true;
@@ -221,7 +238,8 @@
         : count + (count === 1 ? " result" : " results") + within + ".";
       // The next search waits for this list's first page, or a second at most
       // if a fragment is slow to come.
-      return Promise.race([show(query, search.results, found), delay(1000)]);
+      var counts = term ? (search.totalFilters || {}).principle || {} : null;
+      return Promise.race([show(query, search.results, found, counts), delay(1000)]);
     }).catch(function () {}).then(function () {
       running = false;
       if (waiting) {
@@ -235,12 +253,16 @@
   /* The old results stay until newer ones come, and a list is drawn as its
      results' data arrives, top first, unless a newer list was drawn
      meanwhile: while a word is typed, each answer shows in turn and none
-     replaces a newer one; the status line announces only the answer to
-     what is in the box now, once its first page is drawn. */
-  function show(query, results, text) {
+     replaces a newer one; the status line (and the principles' counts)
+     announce only the answer to what is in the box now, once its first page
+     is drawn. */
+  function show(query, results, text, counts) {
     if (query < shown.query) return Promise.resolve();
-    return draw({ results: results, next: 0, query: query }, true).then(function () {
-      if (shown.query === query && query === latest) say(text);
+    return draw({ results: results, next: 0, query: query, placed: 0 }, true).then(function () {
+      if (shown.query === query && query === latest) {
+        say(text);
+        countFilter(counts);
+      }
     });
   }
 
@@ -249,8 +271,10 @@
   }
 
   /* Draws the next page of a list, each result as soon as it and those above
-     it have come; a fresh list replaces the one on screen with its first
-     result. Resolves to whether the whole page was drawn. */
+     it have come; a fresh list takes over from the one on screen with its
+     first result, and replaces the old results one by one (those it has
+     not reached yet stay until it has drawn its page). Resolves to whether
+     the whole page was drawn. */
   function draw(of, fresh) {
     var batch = of.results.slice(of.next, of.next + PAGE_SIZE);
     of.next += batch.length;
@@ -259,7 +283,6 @@
       if (!fresh || drawn > 0) return shown === of;
       if (of.query < shown.query) return false; // a newer list is on screen
       shown = of;
-      list.textContent = "";
       more.hidden = true;
       return true;
     }
@@ -271,16 +294,58 @@
       chain = chain.then(function (going) {
         return going && data.then(function (page) {
           if (!ours()) return false;
-          list.appendChild(item(page));
+          place(item(page), of);
           drawn++;
           return true;
         });
       });
     });
     return chain.then(function (whole) {
-      if (shown === of) more.hidden = of.next >= of.results.length;
+      if (shown === of) {
+        trim(of);
+        more.hidden = of.next >= of.results.length;
+      }
       return whole;
-    }, function () { return false; });
+    }, function () {
+      if (shown === of) trim(of);
+      return false;
+    });
+  }
+
+  /* The list's results are in list.children[0 .. of.placed - 1]; those after
+     them are the old list's. A result takes the next place; the one with
+     the reader's focus keeps it until its own result comes (it then gets
+     the new link's focus, in the same turn, so no key press falls between),
+     or the new list has drawn its page without it. */
+  function place(li, of) {
+    var focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
+    var old = list.children[of.placed] || null;
+    var link = li.querySelector("a");
+    if (focused && link.href === highlight && Array.prototype.indexOf.call(list.children, focused) >= of.placed) {
+      list.insertBefore(li, old);
+      link.focus();
+      focused.remove();
+    } else if (old && old !== focused) {
+      list.replaceChild(li, old);
+    } else {
+      list.insertBefore(li, old);
+    }
+    of.placed++;
+  }
+
+  /* The old list's last results go once the new page is drawn; if the
+     reader's result went with them, the keys stay in the box, on the input. */
+  function trim(of) {
+    var lost = false;
+    while (list.children.length > of.placed) {
+      var last = list.lastElementChild;
+      lost = lost || last.contains(document.activeElement);
+      last.remove();
+    }
+    if (lost) {
+      highlight = null;
+      input.focus();
+    }
   }
 
   function item(data) {
@@ -374,6 +439,11 @@
     ask(++latest);
   });
   more.addEventListener("click", function () { draw(shown, false); });
+  list.addEventListener("focusin", function (event) {
+    var link = event.target.closest("a");
+    if (link) highlight = link.href;
+  });
+  input.addEventListener("focusin", function () { highlight = null; });
   clear.addEventListener("click", function () { input.value = ""; schedule(); input.focus(); });
   box.addEventListener("keydown", onKey);
   box.addEventListener("focusout", function (event) {

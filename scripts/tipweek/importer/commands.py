@@ -34,11 +34,12 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
     """Bring in the posts of a blog: an RSS or Atom feed, a WordPress export
     (WXR) or a Blogger export, from a file or an http(s) URL.
 
-    Each post becomes tips/YYYY/YYYY-MM-DD-slug.md with its own date, its
-    author, its body as Markdown (anything that could run script removed),
-    a summary, its categories mapped to principles, and its address as
-    source:. Running it again brings in only what is new; it never
-    overwrites a file. Exit 0 when the library then passes tipweek check,
+    Each post becomes tips/YYYY/YYYY-MM-DD-slug.md (the blog's own slug
+    where it has one) with its own date, its author, its body as Markdown
+    (anything that could run script removed; links to other posts of the
+    archive pointed at their tips), a summary, its categories mapped to
+    principles, and its address as source:. Running it again brings in
+    only what is new; it never overwrites a file. Exit 0 when the library then passes tipweek check,
     1 when something is left to fix or the source cannot be read.
 
     \b
@@ -57,22 +58,28 @@ def import_command(source: str, maps: tuple[str, ...], map_file: str | None, dry
         archive = read_archive(fetch(source, timeout), source)
     except (MappingError, SourceError) as exc:
         raise click.ClickException(str(exc)) from None
+    for warning in archive.warnings:
+        click.echo(f"warning: {warning}", err=True)
     plan = make_plan(archive, tags, Existing.read(project.tips_dir, library), project.tips_dir)
     if not dry_run:
         for tip in plan.tips:
             write_atomic(tip.path, tip.text)
     errors = None if dry_run else project.scan()[1]
-    report = _Report(project.root, source, archive.kind, len(archive.posts), plan, dry_run, errors)
+    report = _Report(project.root, source, archive.kind, len(archive.posts), plan, dry_run, errors, archive.warnings)
     click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False) if as_json else report.text())
     if errors:
         sys.exit(1)
 
 
+# The summaries the report names: not the post's own excerpt, so an editor should read them.
+SUMMARY_FROM = {"body": "summary taken from the body", "title": "summary taken from the title"}
+
+
 class _Report:
     def __init__(self, root: Path, source: str, kind: str, posts: int, plan: Plan, dry_run: bool,
-                 errors: list[TipError] | None):
+                 errors: list[TipError] | None, warnings: tuple[str, ...] = ()):
         self.root, self.source, self.kind, self.posts = root, source, kind, posts
-        self.plan, self.dry_run, self.errors = plan, dry_run, errors
+        self.plan, self.dry_run, self.errors, self.warnings = plan, dry_run, errors, warnings
 
     def path(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else str(path)
@@ -81,7 +88,14 @@ class _Report:
         plan, lines = self.plan, [f"{self.source}: {self.kind}, {self.posts} post{'s' * (self.posts != 1)}"]
         verb = "would write" if self.dry_run else "wrote"
         for tip in plan.tips:
-            lines.append(f"{verb} {self.path(tip.path)}{'  (draft)' if tip.draft else ''}")
+            marks = ["draft"] if tip.draft else []
+            if tip.summary_from in SUMMARY_FROM:
+                marks.append(SUMMARY_FROM[tip.summary_from])
+            note = f"  ({'; '.join(marks)})" if marks else ""
+            lines.append(f"{verb} {self.path(tip.path)}{note}")
+        if plan.links:
+            lines.append(f"{'would point' if self.dry_run else 'pointed'} {plan.links} link{'s' * (plan.links != 1)} "
+                         "between the archive's posts at their new tips")
         if plan.notices:
             lines.append(f"needs attention ({plan.attention} post{'s' * (plan.attention != 1)}):")
             lines.extend(f"  {notice}" for notice in plan.notices)
@@ -111,7 +125,10 @@ class _Report:
         plan = self.plan
         return {
             "source": self.source, "format": self.kind, "posts": self.posts, "dry_run": self.dry_run,
-            "tips": [{"path": self.path(t.path), "title": t.title, "draft": t.draft} for t in plan.tips],
+            "warnings": list(self.warnings),
+            "tips": [{"path": self.path(t.path), "title": t.title, "draft": t.draft, "summary_from": t.summary_from,
+                      "links_to_new_tips": t.links} for t in plan.tips],
+            "links_to_new_tips": plan.links,
             "already": plan.already,
             "notices": [{"title": n.title, "problem": n.problem, "action": n.action} for n in plan.notices],
             "unmapped": [{"name": u.name, "posts": list(u.titles), "suggestion": u.suggestion}

@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..loader import tip_files
@@ -25,6 +25,8 @@ IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
 FIRST_SENTENCE = re.compile(r"(.+?[.!?][\"'”’)]*)(?=\s|$)")
+# A Markdown link's target (not an image's), as markdownify writes it: [text](address "title").
+LINK_TARGET = re.compile(r"(?<!!)(\[(?:[^\]\\]|\\.)*\]\()(https?://[^\s)]+)((?:\s+\"[^\"]*\")?\))")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class NewTip:
     text: str
     title: str
     draft: bool
+    summary_from: str = "excerpt"  # where its summary came from: "excerpt", "body" (its first sentence), "title"
+    links: int = 0  # links to other posts of the import, now to their tips
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,11 @@ class Plan:
     unmapped: tuple[Unmapped, ...]
 
     @property
+    def links(self) -> int:
+        """Links between posts of the archive that now point at the new tips."""
+        return sum(tip.links for tip in self.tips)
+
+    @property
     def attention(self) -> int:
         """Posts that need an editor's look: each named in a notice."""
         return len({n.title for n in self.notices})
@@ -75,6 +84,7 @@ class Existing:
     slugs: frozenset[str]
     keys: frozenset[tuple[dt.date, str]]  # (date, title) of tips, for posts without an address
     weeks: dict[tuple[int, int], str]  # ISO week -> path of the published tip in it
+    tips_by_source: dict[str, str]  # link_key(source:) -> slug, of the tips that are not drafts
 
     @classmethod
     def read(cls, tips_dir: Path, library: Library) -> "Existing":
@@ -83,7 +93,9 @@ class Existing:
         slugs = {name["slug"] for name in names if name}
         sources = {same_address(tip.source) for tip in library.tips if tip.source}
         weeks = {tip.week: tip.path for tip in library.tips if not tip.draft}
-        return cls(frozenset(sources), frozenset(slugs), frozenset((t.date, t.title) for t in library.tips), weeks)
+        by_source = {link_key(tip.source): tip.slug for tip in library.tips if tip.source and not tip.draft}
+        return cls(frozenset(sources), frozenset(slugs), frozenset((t.date, t.title) for t in library.tips), weeks,
+                   by_source)
 
 
 def same_address(url: str) -> str:
@@ -94,10 +106,16 @@ def same_address(url: str) -> str:
     return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
 
 
+def link_key(url: str) -> str:
+    """A post's address as a link to it is matched: as same_address, and http or https alike."""
+    return same_address(url).partition("://")[2]
+
+
 def make_plan(archive: Archive, tags: TagMap, existing: Existing, tips_dir: Path) -> Plan:
     planner = _Planner(archive.site_url, tags, existing, tips_dir)
     for post in sorted(archive.posts, key=lambda p: (p.date is None, p.date or dt.date.min)):
         planner.take(post)
+    planner.link_tips()
     found = [Unmapped(name, tuple(titles), tags.suggestion(name)) for name, titles in sorted(planner.unmapped.items())]
     return Plan(tuple(planner.tips), planner.already, tuple(planner.notices), tuple(found))
 
@@ -109,9 +127,13 @@ class _Planner:
         self.site_url, self.tags, self.existing, self.tips_dir = site_url, tags, existing, tips_dir
         self.sources, self.slugs, self.weeks = set(existing.sources), set(existing.slugs), dict(existing.weeks)
         self.tips: list[NewTip] = []
+        self.bodies: list[str] = []  # each tip's Markdown body, as in its text
         self.notices: list[Notice] = []
         self.unmapped: dict[str, list[str]] = defaultdict(list)
         self.already = 0
+        # link_key of every address of a post -> (slug, title, draft) of its tip; the library's tips first
+        self.addresses: dict[str, tuple[str, str, bool]] = {
+            key: (slug, "", False) for key, slug in existing.tips_by_source.items()}
 
     def take(self, post: Post) -> None:
         title, title_notice = _title(post)
@@ -141,8 +163,10 @@ class _Planner:
             note(Notice(title, f"had HTML that could run script: removed {', '.join(converted.removed)}",
                         "read the tip and check nothing it needs went with it"))
         self.notices.extend(Notice(title, problem, action) for problem, action in post.notes)
-        # "Don't" makes a better slug as dont than as don-t.
-        slug = _free_slug(slugify(re.sub(r"['’]", "", title)) or "tip", self.slugs)
+        # The blog's own slug where it has one (the title's first words otherwise); "Don't" makes a
+        # better slug as dont than as don-t.
+        own = slugify(post.slug, words=None) if post.slug else ""
+        slug = _free_slug(own or slugify(re.sub(r"['’]", "", title)) or "tip", self.slugs)
         path = self.tips_dir / str(post.date.year) / f"{post.date.isoformat()}-{slug}.md"
         if path.exists():
             note(Notice(title, f"{path.name} already exists; not overwritten", "compare the two by hand"))
@@ -153,9 +177,41 @@ class _Planner:
         self.slugs.add(slug)
         if source:
             self.sources.add(source)
-        summary = _summary(post, converted.markdown, title)
+        summary, summary_from = _summary(post, converted.markdown, title)
         text = _front_matter(title, post.date, principles, summary, post.author, draft, post.url)
-        self.tips.append(NewTip(path, text + converted.markdown, title, draft))
+        for address in (post.url, *post.aliases):
+            if address:
+                self.addresses.setdefault(link_key(address), (slug, title, draft))
+        self.tips.append(NewTip(path, text + converted.markdown, title, draft, summary_from))
+        self.bodies.append(converted.markdown)
+
+    def link_tips(self) -> None:
+        """Links in a tip to another post of the archive point at that post's tip
+        (``slug.md``, as tips link to each other), unless that tip is a draft,
+        which the site never shows."""
+        for n, tip in enumerate(self.tips):
+            count = 0
+
+            def relink(match: re.Match) -> str:
+                nonlocal count
+                address, _, fragment = match.group(2).partition("#")
+                target = self.addresses.get(link_key(address))
+                if target is None:
+                    return match.group(0)
+                slug, title, draft = target
+                if draft:
+                    notice = Notice(tip.title, f"links to \"{title}\", which comes in as a draft; the link still "
+                                    "goes to the old blog", f"point it at {slug}.md once that tip is published")
+                    if notice not in self.notices:
+                        self.notices.append(notice)
+                    return match.group(0)
+                count += 1
+                return f"{match.group(1)}{slug}.md{'#' + fragment if fragment else ''}{match.group(3)}"
+
+            body = self.bodies[n]
+            linked = LINK_TARGET.sub(relink, body)
+            if count:
+                self.tips[n] = replace(tip, text=tip.text.removesuffix(body) + linked, links=count)
 
     def _principles(self, post: Post) -> tuple[str, ...]:
         found: dict[str, None] = {}
@@ -194,10 +250,14 @@ def _title(post: Post) -> tuple[str, tuple[str, str] | None]:
     return title, None
 
 
-def _summary(post: Post, markdown: str, title: str) -> str:
-    """The post's own excerpt, else the first sentence of its body (else its title)."""
-    text = EXCERPT_TAIL.sub("", plain_text(post.excerpt or "")) or _first_sentence(markdown) or title
-    return _shorten(text.strip(), MAX_SUMMARY)
+def _summary(post: Post, markdown: str, title: str) -> tuple[str, str]:
+    """The post's own excerpt, else the first sentence of its body (else its
+    title), and which it was: "excerpt", "body" or "title"."""
+    for text, source in ((EXCERPT_TAIL.sub("", plain_text(post.excerpt or "")), "excerpt"),
+                         (_first_sentence(markdown), "body"), (title, "title")):
+        if text.strip():
+            return _shorten(text.strip(), MAX_SUMMARY), source
+    return title, "title"
 
 
 def _first_sentence(markdown: str) -> str:

@@ -2,7 +2,10 @@
 into :class:`Post` records, whatever the format called things.
 
 XML is parsed with defusedxml: an export is a file from elsewhere, and a
-document that declares entities (the "billion laughs") is refused.
+document that declares entities (the "billion laughs") is refused. An export
+that uses a namespace prefix it never declares (Blogger's `app:` on drafts,
+in files that lost the declaration) is read with the prefix declared, and a
+warning.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import email.utils
 import html
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from urllib.parse import urljoin
+from dataclasses import dataclass, replace
+from urllib.parse import unquote, urljoin
 
 import defusedxml
 import defusedxml.ElementTree as SafeET
@@ -25,6 +28,17 @@ CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 BLOGGER = "{http://schemas.google.com/blogger/2018}"
 APP = "{http://purl.org/atom/app#}"
+# What an undeclared prefix stands for in the exports we read; another one gets a made-up namespace.
+KNOWN_PREFIXES = {
+    "app": APP[1:-1], "blogger": BLOGGER[1:-1], "content": CONTENT[1:-1], "dc": DC[1:-1],
+    "gd": "http://schemas.google.com/g/2005", "georss": "http://www.georss.org/georss",
+    "openSearch": "http://a9.com/-/spec/opensearchrss/1.0/", "thr": "http://purl.org/syndication/thread/1.0",
+    "media": "http://search.yahoo.com/mrss/",
+}
+UNBOUND_PREFIX = 27  # expat's XML_ERROR_UNBOUND_PREFIX
+PREFIXED_NAME = re.compile(rb"[<\s]/?([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*")
+ROOT_TAG = re.compile(rb"<[A-Za-z_][\w.:-]*")
+DECLARED_PREFIX = re.compile(rb"\sxmlns:([A-Za-z_][\w.-]*)\s*=")
 KIND_SCHEME = "http://schemas.google.com/g/2005#kind"
 WP_EXPORT = "{http://wordpress.org/export/"
 # Statuses of a WordPress post that are not public; such a post comes in as a draft.
@@ -49,6 +63,8 @@ class Post:
     categories: tuple[str, ...] = ()
     draft: bool = False
     notes: tuple[tuple[str, str], ...] = ()  # (what reading it had to drop, what to do), for the report
+    slug: str | None = None  # the blog's own slug for it (WordPress' post_name), when it has one
+    aliases: tuple[str, ...] = ()  # other addresses it is known by (a WordPress guid, an Atom id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +74,7 @@ class Archive:
     site_url: str | None
     posts: tuple[Post, ...]
     ignored: int = 0  # entries that are not posts: pages, attachments, comments, trashed posts
+    warnings: tuple[str, ...] = ()  # what reading it had to repair, for the report
 
 
 def read_archive(data: bytes, where: str) -> Archive:
@@ -66,26 +83,66 @@ def read_archive(data: bytes, where: str) -> Archive:
     if head.startswith((b"<!doctype html", b"<html")):
         raise SourceError(f"{where}: is a web page, not a feed or an export "
                           "(give the feed's address, or the file from the blog's export)")
-    try:
-        root = SafeET.fromstring(data)
-    except defusedxml.DefusedXmlException:
-        raise SourceError(f"{where}: the document declares XML entities; refusing to expand them") from None
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise SourceError(f"{where}:{line}: not well-formed XML (column {column + 1}); "
-                          "export it again or open it in an XML editor") from None
+    root, declared = _parse(data, where)
+    warnings = ()
+    if declared:
+        several = len(declared) > 1
+        warnings = (f"{where}: the namespace prefix{'es' * several} "
+                    f"{', '.join(repr(f'{prefix}:') for prefix in declared)} {'are' if several else 'is'} used but "
+                    f"never declared (the export lost the declaration); read {'them' if several else 'it'} as "
+                    f"{', '.join(declared.values())}",)
     if root.tag == "rss":
         channel = root.find("channel")
         if channel is None:
             raise SourceError(f"{where}: an <rss> document without a <channel>; not a feed")
         wp = _wordpress_namespace(channel)
-        return _read_wordpress(channel, wp) if wp else _read_rss(channel)
+        archive = _read_wordpress(channel, wp) if wp else _read_rss(channel)
+        return replace(archive, warnings=warnings)
     if root.tag == f"{ATOM}feed":
-        return _read_atom(root)
+        return replace(_read_atom(root), warnings=warnings)
     namespace, _, name = root.tag[1:].rpartition("}") if root.tag.startswith("{") else ("", "", root.tag)
     within = f" in the namespace {namespace}" if namespace else ""
     raise SourceError(f"{where}: not an RSS, Atom, WordPress or Blogger document "
                       f"(its root element is <{name}>{within})")
+
+
+def _parse(data: bytes, where: str) -> tuple[ET.Element, dict[str, str]]:
+    """The document's root, and the prefixes it used without declaring them
+    (declared on its root element so that it parses: prefix -> namespace)."""
+    declared: dict[str, str] = {}
+    while True:
+        try:
+            return SafeET.fromstring(data), declared
+        except defusedxml.DefusedXmlException:
+            raise SourceError(f"{where}: the document declares XML entities; refusing to expand them") from None
+        except ET.ParseError as exc:
+            line, column = exc.position
+            missing = _undeclared(data, exc) if exc.code == UNBOUND_PREFIX else {}
+            if not missing:
+                what = "a namespace prefix that is never declared" if exc.code == UNBOUND_PREFIX \
+                    else "not well-formed XML"
+                raise SourceError(f"{where}:{line}: {what} (column {column + 1}); "
+                                  "export it again or open it in an XML editor") from None
+            declared.update(missing)
+            root = ROOT_TAG.search(data)
+            declarations = "".join(f' xmlns:{prefix}="{namespace}"' for prefix, namespace in missing.items())
+            data = data[:root.end()] + declarations.encode() + data[root.end():]
+
+
+def _undeclared(data: bytes, error: ET.ParseError) -> dict[str, str]:
+    """The prefixes of the start tag the parser stopped at that nothing in the document declares."""
+    line, column = error.position
+    lines = data.split(b"\n")
+    if line > len(lines):
+        return {}
+    tag = re.sub(rb"'[^']*'|\"[^\"]*\"", b"", lines[line - 1][column:].split(b">", 1)[0])  # names, not values
+    declared = {m.decode("ascii", "replace") for m in DECLARED_PREFIX.findall(data)} | {"xmlns", "xml"}
+    found = {}
+    for match in PREFIXED_NAME.finditer(tag):
+        prefix = match.group(1).decode("ascii", "replace")
+        if prefix not in declared:
+            found[prefix] = KNOWN_PREFIXES.get(prefix, f"urn:tipweek:undeclared:{prefix}")
+    return found
 
 
 # --------------------------------------------------------------------------- small readers
@@ -141,13 +198,14 @@ def _read_rss(channel: ET.Element) -> Archive:
         description = _text(item, "description")
         guid = item.find("guid")
         link = _text(item, "link") or (_text(guid) if guid is not None and guid.get("isPermaLink") != "false" else "")
+        aliases = tuple(filter(None, [_absolute(_text(guid), site)])) if guid is not None else ()
         date = _rfc822_date(_text(item, "pubDate") or _text(item, f"{DC}date"))
         author = _text(item, f"{DC}creator") or _author_name(_text(item, "author"))
         posts.append(Post(
             title=_text(item, "title"), date=date, html=content or description,
             url=_absolute(link, site), author=author or None,
             excerpt=description if content else None,
-            categories=tuple(_text(c) for c in item.findall("category") if _text(c))))
+            categories=tuple(_text(c) for c in item.findall("category") if _text(c)), aliases=aliases))
     return Archive("RSS feed", _text(channel, "title"), site, tuple(posts))
 
 
@@ -171,8 +229,16 @@ def _read_wordpress(channel: ET.Element, wp: str) -> Archive:
             author=authors.get(login) or login or None, excerpt=excerpt or None,
             categories=tuple(_text(c) for c in item.findall("category")
                              if c.get("domain") in ("category", "post_tag") and _text(c)),
-            draft=status in WP_DRAFT, notes=notes))
+            draft=status in WP_DRAFT, notes=notes, slug=_wordpress_slug(_text(item, f"{wp}post_name")),
+            aliases=tuple(filter(None, [_absolute(_text(item, "guid"), site)]))))
     return Archive("WordPress export", _text(channel, "title"), site, tuple(posts), ignored)
+
+
+def _wordpress_slug(post_name: str) -> str | None:
+    """WordPress' slug for the post (stored percent-encoded); none for a draft
+    that never had one, or for what trashing left of one."""
+    slug = unquote(post_name).removesuffix("__trashed").strip()
+    return slug or None
 
 
 def _wordpress_html(content: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -253,7 +319,7 @@ def _read_atom(feed: ET.Element) -> Archive:
             excerpt=summary if content else None,
             categories=tuple(c.get("label") or c.get("term", "") for c in entry.findall(f"{ATOM}category")
                              if c.get("scheme") != KIND_SCHEME and (c.get("label") or c.get("term"))),
-            draft=draft))
+            draft=draft, aliases=tuple(filter(None, [_absolute(_text(entry, f"{ATOM}id"), None)]))))
     title = _plain(_atom_text(feed.find(f"{ATOM}title")))
     return Archive("Blogger export" if blogger else "Atom feed", title, site, tuple(posts), ignored)
 

@@ -10,7 +10,8 @@ sender reads from it.
 - ``confirmation``: the confirmation email and its transport.
 - ``signup``: the form on the site's Subscribe page (the plugin's hook).
 - ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``
-  (``people`` reads an import CSV; ``counts`` makes the stats).
+  (``people`` reads an import CSV; ``backup``: the export file and the
+  consent rule of its import; ``counts`` makes the stats).
 - ``sending``: what ``tipweek send --list`` needs (the subscribers to mail,
   each one's unsubscribe URL).
 """

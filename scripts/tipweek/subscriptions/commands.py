@@ -104,48 +104,72 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
 @config_option
 def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
     """Add people who opted in elsewhere (a CSV with email and name columns),
-    as confirmed. Nobody who unsubscribed is added back. All or nothing.
+    as confirmed; or restore a file of `tipweek list export`. All or nothing.
+
+    An export file (it has a state column) brings back each address with its
+    state, join time and consent history. Its state never confirms anyone:
+    a row that says confirmed without a confirmation in its history comes in
+    as pending. Nobody who unsubscribed is added back, by either kind of file.
 
     \b
     Example:
         tipweek list import subscribers.csv
+        tipweek list import list-backup.csv --db postgresql://tips@db.internal/tips
     """
     from .people import read_people
+    from .store import IdTaken
 
     project = load_project(config_file)
-    people, problems = read_people(Path(csv_file))
-    for problem in problems:
+    found = read_people(Path(csv_file), _now())
+    for problem in found.problems:
         click.echo(problem, err=True)
-    if problems:
-        raise click.ClickException(f"{len(problems)} bad row(s) in {csv_file}; nothing imported")
-    report = _store(db_url, project).import_confirmed(people, _now())
-    click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
-               f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
+    if found.problems:
+        raise click.ClickException(f"{len(found.problems)} bad row(s) in {csv_file}; nothing imported")
+    store = _store(db_url, project)
+    if not found.has_state:
+        report = store.import_confirmed(found.people, _now())
+        click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
+                   f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
+        return
+    try:
+        restored = store.restore(found.rows)
+    except IdTaken as exc:
+        for line, problem in exc.problems:
+            click.echo(f"{csv_file}:{line}: {problem}", err=True)
+        raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
+    added = restored.added
+    click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
+               f"{added[UNSUBSCRIBED]} unsubscribed added; {restored.left} on the list already marked as left, "
+               f"{restored.kept} on the list already kept as they are")
+    if restored.unconfirmed:
+        click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
+                   "them: added as pending, so they get no email. If they agreed to the list, import them from a "
+                   "file with only email and name columns, which records your import as their consent.", err=True)
 
 
 @list_group.command()
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Write the CSV here (atomically) instead of standard output.")
+              help="Write the CSV here (atomically, readable by you alone) instead of standard output.")
 @db_option
 @config_option
 def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
-    """Every address with its state (pending and unsubscribed ones too), as CSV.
+    """Every address with its state (pending and unsubscribed ones too), join
+    time and consent history, as CSV: a backup that `tipweek list import`
+    restores, into SQLite or PostgreSQL.
 
     \b
     Example:
         tipweek list export --out list-backup.csv
     """
     from ..output import write_atomic
+    from .backup import export_rows
 
     project = load_project(config_file)
+    people = _store(db_url, project).with_history()
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["email", "name", "state", "joined", "updated"])
-    people = _store(db_url, project).everyone()
-    for sub in people:
-        writer.writerow([sub.email, sub.name, sub.state, sub.created_at, sub.updated_at])
+    csv.writer(buffer, lineterminator="\n").writerows(export_rows(people))
     if out_file:
-        write_atomic(out_file, buffer.getvalue())
+        write_atomic(out_file, buffer.getvalue(), mode=0o600)
         click.echo(f"wrote {len(people)} addresses to {out_file}", err=True)
     else:
         click.echo(buffer.getvalue(), nl=False)

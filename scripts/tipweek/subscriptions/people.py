@@ -1,39 +1,69 @@
-"""Reading a CSV of people for ``tipweek list import``: every bad row is
-named by its line, so the operator fixes the file and imports it whole."""
+"""Reading a CSV for ``tipweek list import``: every bad row is named by its
+line, so the operator fixes the file and imports it whole.
+
+Two kinds of file: people who agreed to the list elsewhere (``email`` and
+``name``), or a ``tipweek list export`` file (it has a ``state`` column; see
+``backup`` for its consent rule)."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backup import BadRow, Restored, plain_cell, restored
 from .service import BadInput, clean_email, clean_name
 
 
-def read_people(path: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """([(email, name)], [problem lines]); duplicates are kept once."""
+@dataclass
+class ImportFile:
+    people: list[tuple[str, str]] = field(default_factory=list)  # (email, name): agreed elsewhere
+    rows: list[Restored] = field(default_factory=list)  # an export file's rows
+    problems: list[str] = field(default_factory=list)
+    has_state: bool = False
+
+
+def read_people(path: Path, now: dt.datetime | None = None) -> ImportFile:
+    """The file's people or rows, and its problems; duplicates in a people file are kept once."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    found = ImportFile()
     try:
         handle = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
-        return [], [f"{path}: cannot read it ({exc.strerror})"]
-    people: list[tuple[str, str]] = []
-    problems: list[str] = []
-    seen: set[str] = set()
+        found.problems.append(f"{path}: cannot read it ({exc.strerror})")
+        return found
+    seen: dict[str, int] = {}
+    ids: dict[int, int] = {}
     with handle:
         try:
             reader = csv.DictReader(handle)
             columns = {c.strip().lower() for c in reader.fieldnames or []}
             if "email" not in columns:
-                return [], [f"{path}:1: the header row must name an 'email' column (and may name 'name')"]
+                found.problems.append(f"{path}:1: the header row must name an 'email' column (and may name 'name')")
+                return found
+            found.has_state = "state" in columns
             for row in reader:
                 row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if isinstance(v, str)}
+                line = reader.line_num
                 try:
-                    email, name = clean_email(row.get("email", "")), clean_name(row.get("name", ""))
-                except BadInput as exc:
-                    problems.append(f"{path}:{reader.line_num}: {exc}")
+                    email = clean_email(plain_cell(row.get("email", "").strip()))
+                    name = clean_name(plain_cell(row.get("name", "").strip()))
+                    entry = restored(line, row, email, name, now) if found.has_state else None
+                except (BadInput, BadRow) as exc:
+                    found.problems.append(f"{path}:{line}: {exc}")
                     continue
-                if email.lower() not in seen:
-                    seen.add(email.lower())
-                    people.append((email, name))
+                first = seen.setdefault(email.lower(), line)
+                if entry is None:
+                    if first == line:
+                        found.people.append((email, name))
+                    continue
+                if first != line:
+                    found.problems.append(f"{path}:{line}: {email} is also on line {first} (keep one row)")
+                elif entry.id is not None and ids.setdefault(entry.id, line) != line:
+                    found.problems.append(f"{path}:{line}: id {entry.id} is also on line {ids[entry.id]}")
+                else:
+                    found.rows.append(entry)
         except (csv.Error, UnicodeDecodeError) as exc:
-            problems.append(f"{path}: not a readable CSV file ({exc})")
-    return people, problems
+            found.problems.append(f"{path}: not a readable CSV file ({exc})")
+    return found

@@ -28,6 +28,11 @@ class PostgresStore(SqlStore):
         except psycopg.Error as exc:
             raise StoreError(f"cannot open the list database at {_safe(url)}: {_first_line(exc)}") from None
 
+    def _ids_given(self, cur) -> None:
+        # An id given explicitly does not move the identity's sequence: move it past them.
+        cur.execute("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), "
+                    "GREATEST((SELECT MAX(id) FROM subscribers), 1))")
+
     @contextmanager
     def _connection(self):
         try:

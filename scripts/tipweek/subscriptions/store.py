@@ -94,6 +94,23 @@ class ImportReport:
     suppressed: int  # unsubscribed: an import never overrides someone's leaving
 
 
+@dataclass(frozen=True, slots=True)
+class RestoreReport:
+    """What an import of an export file did (``backup`` has its consent rule)."""
+    added: dict  # state -> how many new addresses
+    unconfirmed: int  # of the pending ones: the file said confirmed, with no confirmation in their history
+    left: int  # on the list already; the file has them leaving after the store's last change
+    kept: int  # on the list already, kept as the store has them
+
+
+class IdTaken(StoreError):
+    """Rows whose id belongs to another address here: [(line, message)]."""
+
+    def __init__(self, problems: list[tuple[int, str]]):
+        super().__init__(f"{len(problems)} id(s) taken")
+        self.problems = problems
+
+
 def stamp(now: dt.datetime) -> str:
     """Fixed-width UTC text, so comparing strings compares times (in both databases)."""
     return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -243,6 +260,51 @@ class SqlStore:
                     suppressed += 1
         return ImportReport(added, confirmed, unchanged, suppressed)
 
+    def restore(self, rows: Iterable) -> RestoreReport:
+        """The rows of an export file (``backup.Restored``), all in one transaction: a new
+        address with its own id (when free), times and history; one the store has already
+        keeps its record, unless the file has them leaving after its last change."""
+        added = {state: 0 for state in STATES}
+        unconfirmed = left = kept = 0
+        taken: list[tuple[int, str]] = []
+        with self._write() as cur:
+            for row in rows:
+                sub = self._locked(cur, row.email)
+                if sub is None:
+                    if row.id is not None:
+                        holder = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ?", row.id)
+                        if holder is not None:
+                            taken.append((row.line, f"id {row.id} belongs to {holder.email} in this database "
+                                                    "(restore a backup into an empty database, or leave the "
+                                                    "id empty for a new one)"))
+                            continue
+                    columns = "email, email_key, name, state, created_at, updated_at"
+                    values = [row.email, key(row.email), row.name, row.state, row.joined, row.updated]
+                    if row.id is not None:
+                        columns, values = "id, " + columns, [row.id, *values]
+                    marks = ", ".join("?" * len(values))
+                    cur.execute(self._sql(f"INSERT INTO subscribers ({columns}) VALUES ({marks})"), values)
+                    sub = self._locked(cur, row.email)
+                    for at, action, how in row.events:
+                        self._event(cur, sub.id, at, action, how)
+                    added[row.state] += 1
+                    unconfirmed += row.unconfirmed
+                elif row.state == UNSUBSCRIBED and sub.state != UNSUBSCRIBED and \
+                        (leaving := [e for e in row.events if e[1] == "left"][-1])[0] > sub.updated_at:
+                    at, _, how = leaving
+                    self._set(cur, sub, at, state=UNSUBSCRIBED)
+                    self._event(cur, sub.id, at, "left", how)
+                    left += 1
+                else:
+                    kept += 1
+            if taken:
+                raise IdTaken(taken)  # rolls the whole import back
+            self._ids_given(cur)
+        return RestoreReport(added, unconfirmed, left, kept)
+
+    def _ids_given(self, cur) -> None:
+        """After rows were inserted with their own ids (SQLite's AUTOINCREMENT follows by itself)."""
+
     # ------------------------------------------------------------ reading
     def get(self, subscriber_id: int) -> Subscriber | None:
         with self._read() as cur:
@@ -261,6 +323,21 @@ class SqlStore:
         with self._read() as cur:
             cur.execute("SELECT subscriber_id, at, action, how FROM events ORDER BY id")
             return [Event(*row) for row in cur.fetchall()]
+
+    def with_history(self) -> list[tuple[Subscriber, list[Event]]]:
+        """Everyone with their events, oldest first, from one statement (so one snapshot: a
+        backup never holds a state without the event that led to it)."""
+        columns = [f"s.{c}" for c in _COLUMNS.split(", ")]
+        with self._read() as cur:
+            cur.execute(f"SELECT {', '.join(columns)}, e.at, e.action, e.how FROM subscribers s "
+                        "LEFT JOIN events e ON e.subscriber_id = s.id ORDER BY s.id, e.id")
+            found: dict[int, tuple[Subscriber, list[Event]]] = {}
+            for row in cur.fetchall():
+                sub, (at, action, how) = Subscriber(*row[:len(columns)]), row[len(columns):]
+                _, events = found.setdefault(sub.id, (sub, []))
+                if at is not None:
+                    events.append(Event(sub.id, at, action, how))
+        return list(found.values())
 
     def deliverable(self) -> Iterator[Subscriber]:
         """Confirmed subscribers (an unsubscribed address is never confirmed), oldest first."""

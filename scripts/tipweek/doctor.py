@@ -1,0 +1,483 @@
+"""``tipweek doctor``: is the sending set-up what Gmail and Outlook now ask
+of bulk mail? Each check gives one :class:`Finding`: what was found and, when
+something is missing or wrong, the record or setting to add.
+
+- DNS (through dnspython, at the system's resolver or ``--dns``): SPF for the
+  envelope sender's domain (RFC 7208), the DKIM key at a selector (RFC 6376),
+  DMARC for the From domain and its alignment (RFC 7489; the policy record and
+  the organisational domain found by the DNS tree walk of its revision,
+  RFC 9989, rather than a public suffix list), MX or A/AAAA for bounces.
+- HTTP: ``list_url`` is https, and the one-click unsubscribe endpoint answers a
+  POST (RFC 8058) made with a token that cannot be valid, so nothing changes.
+- SMTP (``--smtp``): the relay answers EHLO and offers STARTTLS with a
+  certificate this machine trusts.
+
+Nothing here raises for a network failure: a check that could not be made is
+a finding with status ``error``.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+OK, MISSING, WRONG, ERROR = "ok", "missing", "wrong", "error"
+SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4: DNS-querying terms, includes followed
+SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
+DMARC_WALK_LIMIT = 8  # RFC 9989's tree walk asks for at most 8 _dmarc records
+# A 1024-bit RSA key is 162 bytes as DER SubjectPublicKeyInfo; RFC 8301 refuses shorter ones.
+RSA_1024_DER = 160
+# Tried in turn when no --dkim-selector is given: the names relays and mail hosts use most.
+COMMON_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail")
+BAD_TOKEN = "tipweek-doctor-not-a-real-token"  # fails the signature check: unsubscribes nobody
+# The answers of an endpoint that read the POST and refused the token or address (the list service: 400).
+TOKEN_REFUSED = (400, 410, 422)
+NOBODY = "tipweek-doctor@example.invalid"  # for an unsubscribe_url template's {email} (RFC 2606: .invalid)
+
+
+@dataclass
+class Finding:
+    check: str  # SPF, DKIM, DMARC, return-path, list_url, one-click, SMTP
+    status: str  # ok, missing, wrong, error (the check could not be made)
+    found: str  # what was found, in a sentence
+    fix: str = ""  # what to do: the record or setting to add
+
+    def line(self) -> str:
+        text = f"{self.found}: {self.fix}" if self.fix else self.found
+        return f"{self.status:<8} {self.check:<11} {text}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def exit_code(findings: list[Finding]) -> int:
+    """2 when a check could not be made, 1 when something is missing or wrong, else 0."""
+    if any(f.status == ERROR for f in findings):
+        return 2
+    return 1 if any(f.status in (MISSING, WRONG) for f in findings) else 0
+
+
+class DnsTrouble(Exception):
+    """The resolver gave no answer we can judge by (timeout, SERVFAIL, network)."""
+
+
+class Dns:
+    """TXT, MX and address look-ups through one dnspython resolver; "no such
+    record" is an empty list, a failure is :class:`DnsTrouble`."""
+
+    def __init__(self, server: tuple[str, int] | None = None, timeout: float = 5.0):
+        import dns.resolver
+
+        if server:
+            self.resolver = dns.resolver.Resolver(configure=False)
+            self.resolver.port = server[1]
+            self.resolver.nameservers = [server[0]]
+        else:
+            self.resolver = dns.resolver.Resolver()  # NoResolverConfiguration: the caller says so
+        self.resolver.lifetime = timeout
+        self.resolver.timeout = timeout
+        self.where = f"{server[0]}:{server[1]}" if server else ", ".join(self.resolver.nameservers)
+
+    def _answer(self, name: str, rtype: str):
+        import dns.exception
+        import dns.resolver
+
+        try:
+            return self.resolver.resolve(name, rtype, search=False)
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            return []
+        except dns.resolver.LifetimeTimeout:
+            raise DnsTrouble(f"the resolver at {self.where} did not answer for {name} {rtype} "
+                             f"in {self.resolver.lifetime:g} s") from None
+        except dns.resolver.NoNameservers:
+            raise DnsTrouble(f"the resolver at {self.where} failed to look up {name} {rtype} (SERVFAIL)") from None
+        except (dns.exception.DNSException, OSError) as exc:
+            raise DnsTrouble(f"{name} {rtype} could not be looked up at {self.where}: {exc}") from None
+
+    def txt(self, name: str) -> list[str]:
+        """Each TXT record at ``name``, its strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2)."""
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in self._answer(name, "TXT")]
+
+    def mx(self, name: str) -> list[tuple[int, str]]:
+        """(preference, host) of each MX; the host "." is a null MX (RFC 7505)."""
+        return [(r.preference, r.exchange.to_text().rstrip(".") or ".") for r in self._answer(name, "MX")]
+
+    def addresses(self, name: str) -> list[str]:
+        return [r.to_text() for rtype in ("A", "AAAA") for r in self._answer(name, rtype)]
+
+
+def domain_of(address: str) -> str:
+    return address.rpartition("@")[2].strip().strip(".").lower()
+
+
+def tags(record: str) -> dict[str, str]:
+    """The tag=value list of a DKIM or DMARC record (RFC 6376 3.2), names lower-cased."""
+    found = {}
+    for part in record.split(";"):
+        name, sep, value = part.partition("=")
+        if sep:
+            found.setdefault(name.strip().lower(), "".join(value.split()))
+    return found
+
+
+# SPF ------------------------------------------------------------------------------------------------
+
+def spf_records(dns: Dns, domain: str) -> list[str]:
+    return [r for r in dns.txt(domain) if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
+
+
+def spf_lookups(dns: Dns, record: str, seen: set[str], depth: int = 0) -> int:
+    """The DNS-querying terms of ``record`` and of every include and redirect
+    it reaches (RFC 7208 4.6.4), counted as a receiver counts them."""
+    count = 0
+    for term in record.split()[1:]:
+        bare = term.lstrip("+-~?").lower()
+        name, _, target = _term(bare)
+        if name not in SPF_LOOKUP_TERMS:
+            continue
+        count += 1
+        if name in ("include", "redirect") and target and depth < 10:
+            if target in seen:
+                continue
+            seen.add(target)
+            for inner in spf_records(dns, target)[:1]:
+                count += spf_lookups(dns, inner, seen, depth + 1)
+    return count
+
+
+def _term(bare: str) -> tuple[str, str, str]:
+    """(name, separator, argument) of an SPF term: include:x, redirect=x, a/24, mx."""
+    found = re.match(r"([a-z0-9-]+)([:=/]?)(.*)", bare)
+    return found.groups() if found else ("", "", "")
+
+
+def check_spf(dns: Dns, domain: str) -> Finding:
+    add = f'add  {domain} TXT "v=spf1 include:RELAY -all" (RELAY: the SPF domain your mail relay names)'
+    records = spf_records(dns, domain)
+    if not records:
+        return Finding("SPF", MISSING, f"{domain} has no SPF record (a TXT record starting v=spf1)", add)
+    if len(records) > 1:
+        return Finding("SPF", WRONG, f"{domain} has {len(records)} SPF records, and receivers treat that as an "
+                       "error (RFC 7208 4.5)", "merge them into one TXT record")
+    record = records[0]
+    terms = [t.lower() for t in record.split()[1:]]
+    if "+all" in terms or "all" in terms:
+        return Finding("SPF", WRONG, f'{domain} has "{record}", and its {"+all" if "+all" in terms else "all"} '
+                       "lets any server in the world send as you",
+                       "end the record with -all (or ~all while you test) instead")
+    lookups = spf_lookups(dns, record, {domain})
+    if lookups > SPF_LOOKUP_LIMIT:
+        return Finding("SPF", WRONG, f'{domain} has "{record}", which needs {lookups} DNS look-ups with its '
+                       f"includes; receivers stop at {SPF_LOOKUP_LIMIT} and fail it (RFC 7208 4.6.4)",
+                       "drop the includes of services that do not send for you, or replace them with ip4:/ip6:")
+    ending = next((t for t in terms if t.lstrip("+-~?") == "all"), None)
+    if ending is None and not any(t.startswith("redirect=") for t in terms):
+        return Finding("SPF", OK, f'{domain} has "{record}" ({lookups} look-ups; without an all at the end, '
+                       "mail from elsewhere is neither passed nor failed: add -all when you are sure)")
+    return Finding("SPF", OK, f'{domain} has "{record}" ({lookups} of {SPF_LOOKUP_LIMIT} look-ups)')
+
+
+# DKIM -----------------------------------------------------------------------------------------------
+
+def dkim_key(record: str) -> tuple[str, str]:
+    """(status, what) of a DKIM key record (RFC 6376 3.6.1)."""
+    found = tags(record)
+    if "v" in found and (found["v"] != "DKIM1" or not record.lstrip().lower().startswith("v")):
+        return WRONG, f'v={found["v"]} (it must be v=DKIM1, first)'
+    if "p" not in found:
+        return WRONG, "no p= (the public key)"
+    if not found["p"]:
+        return WRONG, "an empty p=, which means the key was revoked"
+    try:
+        key = base64.b64decode(found["p"], validate=True)
+    except ValueError:
+        return WRONG, "a p= that is not base64"
+    kind = found.get("k", "rsa").lower()
+    if kind == "rsa" and len(key) < RSA_1024_DER:
+        return WRONG, "an RSA key shorter than 1024 bits, which receivers ignore (RFC 8301); use 2048 bits"
+    if kind not in ("rsa", "ed25519"):
+        return WRONG, f"k={kind}, a key type receivers do not know (rsa or ed25519)"
+    return OK, f"an {'RSA' if kind == 'rsa' else 'Ed25519'} key"
+
+
+def check_dkim(dns: Dns, domain: str, selector: str | None) -> Finding:
+    if selector:
+        name = f"{selector}._domainkey.{domain}"
+        records = [r for r in dns.txt(name) if "p=" in r.replace(" ", "")]
+        if not records:
+            return Finding("DKIM", MISSING, f"{name} has no DKIM key",
+                           f'add  {name} TXT "v=DKIM1; k=rsa; p=PUBLIC-KEY" (your relay gives you the key, '
+                           "or the whole record, for this selector)")
+        status, what = dkim_key(records[0])
+        return Finding("DKIM", status, f"{name} has {what}",
+                       "" if status == OK else "publish the record your relay gives for this selector")
+    for name in (f"{s}._domainkey.{domain}" for s in COMMON_SELECTORS):
+        records = [r for r in dns.txt(name) if "p=" in r.replace(" ", "")]
+        if records and dkim_key(records[0])[0] == OK:
+            return Finding("DKIM", OK, f"{name} has a key (give --dkim-selector with the s= of your relay's "
+                                       "DKIM-Signature to check the key it really signs with)")
+    return Finding("DKIM", MISSING, f"no DKIM key at {domain} under a common selector "
+                   f"({', '.join(COMMON_SELECTORS)})",
+                   "give --dkim-selector NAME (the s= of the DKIM-Signature your relay adds) to check yours, or "
+                   f'add  NAME._domainkey.{domain} TXT "v=DKIM1; k=rsa; p=PUBLIC-KEY" as your relay says')
+
+
+# DMARC ----------------------------------------------------------------------------------------------
+
+def walk_names(domain: str) -> list[str]:
+    """The names RFC 9989's tree walk asks about: the domain, then (past 8 labels,
+    the last 7) each shorter ancestor, at most 8 in all."""
+    labels = domain.split(".")
+    names = [domain]
+    start = len(labels) - 7 if len(labels) > 8 else 1
+    names += [".".join(labels[i:]) for i in range(start, len(labels))]
+    return names[:DMARC_WALK_LIMIT]
+
+
+def dmarc_records(dns: Dns, domain: str) -> list[tuple[str, dict[str, str], str]]:
+    """(name, tags, record) of every DMARC record on the walk from ``domain`` up."""
+    found = []
+    for name in walk_names(domain):
+        for record in dns.txt(f"_dmarc.{name}"):
+            if tags(record).get("v") == "DMARC1" and record.lstrip().lower().startswith("v"):
+                found.append((name, tags(record), record))
+                break
+    return found
+
+
+def organisational_domain(dns: Dns, domain: str, walked=None) -> str:
+    """RFC 9989 4.10: psd=n marks the organisational domain, psd=y the public
+    suffix above it; otherwise the shortest name on the walk with a record; the
+    domain itself when none has one."""
+    walked = dmarc_records(dns, domain) if walked is None else walked
+    for name, found, _ in walked:
+        if found.get("psd") == "n":
+            return name
+        if found.get("psd") == "y":
+            return domain if name == domain else ".".join(domain.split(".")[-len(name.split(".")) - 1:])
+    return walked[-1][0] if walked else domain
+
+
+def aligned(one: str, other: str, mode: str, org) -> bool:
+    """DMARC identifier alignment: strict is the same name, relaxed the same organisational domain."""
+    if one == other:
+        return True
+    return mode != "s" and org(one) == org(other)
+
+
+def check_dmarc(dns: Dns, from_domain: str, spf_domain: str, dkim_domain: str) -> Finding:
+    add = (f'add  _dmarc.{from_domain} TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@{from_domain}" '
+           "(reports of who sends as you come to that address)")
+    walked = dmarc_records(dns, from_domain)
+    if not walked:
+        return Finding("DMARC", MISSING, f"_dmarc.{from_domain} has no DMARC record, nor has any parent domain",
+                       add)
+    name, found, record = walked[0]
+    where = f"_dmarc.{name}" + ("" if name == from_domain else f" (for {from_domain}, a subdomain)")
+    policy = found.get("p", "").lower()
+    if name != from_domain and found.get("sp"):
+        policy = found["sp"].lower()
+    if policy not in ("none", "quarantine", "reject"):
+        return Finding("DMARC", WRONG, f'{where} has "{record}" without a valid p= policy',
+                       f'make it "v=DMARC1; p=quarantine; rua=mailto:dmarc@{name}"')
+    cache: dict[str, str] = {}
+
+    def org(domain: str) -> str:
+        if domain not in cache:
+            cache[domain] = organisational_domain(dns, domain, walked if domain == from_domain else None)
+        return cache[domain]
+
+    aspf, adkim = found.get("aspf", "r").lower(), found.get("adkim", "r").lower()
+    spf_ok = aligned(spf_domain, from_domain, aspf, org)
+    dkim_ok = aligned(dkim_domain, from_domain, adkim, org)
+    modes = f"aspf={aspf}, adkim={adkim}" + {"rr": ": relaxed alignment", "ss": ": strict alignment"}.get(
+        aspf + adkim, "")
+    if not spf_ok and not dkim_ok:
+        return Finding("DMARC", WRONG, f"neither the return path's domain {spf_domain} (SPF) nor the DKIM domain "
+                       f"{dkim_domain} is aligned with the From domain {from_domain} ({modes}), so DMARC fails "
+                       "for every message",
+                       f"have your relay sign with d={from_domain} and use a return path under {from_domain}")
+    if policy == "none":
+        return Finding("DMARC", WRONG, f'{where} has "{record}"; p=none only asks for reports, and receivers '
+                       "do nothing with mail that fails (Gmail and Outlook accept it for bulk mail, but anyone can "
+                       "still send as you)",
+                       "once the reports show your own mail passes, change it to p=quarantine, then p=reject")
+    half = "" if spf_ok and dkim_ok else (
+        f"; only {'SPF' if spf_ok else 'DKIM'} is aligned ({spf_domain if not spf_ok else dkim_domain} is not)")
+    return Finding("DMARC", OK, f'{where} has "{record}" (p={policy}; {modes}{half})')
+
+
+# The return path ---------------------------------------------------------------------------------------
+
+def check_return_path(dns: Dns, domain: str) -> Finding:
+    mx = dns.mx(domain)
+    if any(host == "." for _, host in mx):
+        return Finding("return-path", WRONG, f"{domain} has a null MX (RFC 7505): it takes no mail, so bounces "
+                       "cannot come back", f"replace it with an MX for the host that receives {domain}'s mail")
+    if mx:
+        hosts = ", ".join(h for _, h in sorted(mx))
+        return Finding("return-path", OK, f"{domain} takes bounces: MX {hosts}")
+    found = dns.addresses(domain)
+    if found:
+        return Finding("return-path", OK, f"{domain} takes bounces at its address {found[0]} (no MX; an MX "
+                       "record is clearer)")
+    return Finding("return-path", MISSING, f"{domain} (the envelope sender's domain) has no MX, A or AAAA "
+                   "record, and receivers refuse mail whose bounces cannot be returned",
+                   f"add  {domain} MX 10 MAILHOST (the host that receives {domain}'s mail)")
+
+
+# The list service ------------------------------------------------------------------------------------
+
+def is_local(url: str) -> bool:
+    return urlsplit(url).hostname in ("localhost", "127.0.0.1")
+
+
+def check_list_url(list_url: str, unsubscribe_url: str) -> Finding:
+    if not list_url:
+        if unsubscribe_url:
+            return Finding("list_url", OK, "not set: the email's one-click link is unsubscribe_url "
+                           f"({unsubscribe_url}); `tipweek send --list` needs list_url")
+        return Finding("list_url", MISSING, "neither list_url nor unsubscribe_url is set in mkdocs.yml, so the "
+                       "email has no one-click unsubscribe (Gmail and Outlook require one for bulk mail)",
+                       "set list_url: https://list.example.org (the list service) under the tipweek plugin")
+    if urlsplit(list_url).scheme != "https":
+        return Finding("list_url", WRONG, f"{list_url} is plain http on this machine: fine for a trial, but "
+                       "nobody else can reach it, so it will not do for sending",
+                       "set list_url to the service's public https address (see docs/running-the-list.md)")
+    return Finding("list_url", OK, f"{list_url} is https" + (" (on this machine: for a trial)" if is_local(list_url)
+                                                              else ""))
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect is an answer to judge, not to follow
+
+
+def one_click_urls(list_url: str, unsubscribe_url: str, list_id: str) -> list[str]:
+    """The one-click URLs to try, each with a token or address that matches nobody."""
+    from urllib.parse import quote
+
+    urls = [f"{list_url.rstrip('/')}/unsubscribe/{BAD_TOKEN}"] if list_url else []
+    if unsubscribe_url:
+        urls.append(unsubscribe_url.replace("{email}", quote(NOBODY, safe=""))
+                    .replace("{list}", quote(list_id, safe="")))
+    return urls
+
+
+def check_one_click(url: str, timeout: float = 10.0) -> Finding:
+    """POST ``List-Unsubscribe=One-Click`` as a mail provider does (RFC 8058 3.2)
+    to a URL that can match nobody: a 2xx, or a 400, 410 or 422 for the token,
+    shows the endpoint takes the POST; a 404, a 405, a login, a refusal, a 5xx
+    or a redirect that turns the POST into a GET or leaves https does not."""
+    shown = url.replace(BAD_TOKEN, "<made-up token>")
+    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
+                                     headers={"Content-Type": "application/x-www-form-urlencoded",
+                                              "User-Agent": "tipweek-doctor"})
+    opener = urllib.request.build_opener(_NoRedirects)
+    try:
+        with opener.open(request, timeout=timeout) as answer:
+            status, location = answer.status, None
+    except urllib.error.HTTPError as exc:
+        status, location = exc.code, exc.headers.get("Location")
+    except urllib.error.URLError as exc:
+        reason = exc.reason
+        if isinstance(reason, ssl.SSLCertVerificationError):
+            return Finding("one-click", WRONG, f"{shown}: the certificate is not trusted "
+                           f"({reason.verify_message})", "give the service a certificate from a public authority")
+        return Finding("one-click", WRONG, f"a POST to {shown} got no answer ({reason})",
+                       "start the list service and check the web server in front of it")
+    except (OSError, ValueError) as exc:  # timeouts, a dropped connection, a bad URL
+        return Finding("one-click", WRONG, f"a POST to {shown} got no answer ({exc})",
+                       "start the list service and check the web server in front of it")
+    if 300 <= status < 400:
+        location = location and location.replace(BAD_TOKEN, "<made-up token>")
+        if location and urlsplit(location).scheme == "https" and status in (307, 308):
+            return Finding("one-click", OK, f"a one-click POST to {shown} is redirected with {status} to "
+                           f"{location}, which keeps the POST")
+        return Finding("one-click", WRONG, f"a one-click POST to {shown} is redirected ({status}) to "
+                       f"{location or 'nowhere'}, and mail providers do not follow that",
+                       "point list_url at the address that answers the POST itself (https)")
+    if not (200 <= status < 300 or status in TOKEN_REFUSED):
+        what = {404: "404: nothing is there", 405: "405: that address does not take a POST",
+                401: "401: it asks for a login", 403: "403: something in front of the service refuses it",
+                429: "429: too many requests"}.get(status, f"{status}: the server failed" if status >= 500
+                                                   else str(status))
+        return Finding("one-click", WRONG, f"a one-click POST to {shown} got {what}",
+                       "point list_url (or unsubscribe_url) at the list service, check that it runs, and let "
+                       "mail providers' POSTs through")
+    return Finding("one-click", OK, f"{shown} answers a one-click POST ({status} for a token that matches "
+                   "nobody, as it should; nothing was changed)")
+
+
+# The relay -------------------------------------------------------------------------------------------
+
+def check_smtp(host: str, port: int, timeout: float = 10.0) -> Finding:
+    from .transports import is_loopback
+
+    where = f"{host}:{port}"
+    try:
+        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
+            code, _ = smtp.ehlo()
+            if code != 250:
+                return Finding("SMTP", WRONG, f"{where} refused EHLO ({code})", "check the relay's address")
+            if not smtp.has_extn("starttls"):
+                if is_loopback(host):
+                    return Finding("SMTP", OK, f"{where} answers EHLO; it offers no STARTTLS, which a relay on "
+                                   "this machine does not need")
+                return Finding("SMTP", WRONG, f"{where} answers EHLO but offers no STARTTLS, so the mail and "
+                               "the login would cross the network in clear text",
+                               "use the relay's submission port (587) with STARTTLS")
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+    except ssl.SSLCertVerificationError as exc:
+        return Finding("SMTP", WRONG, f"{where} offers STARTTLS, but its certificate is not trusted "
+                       f"({exc.verify_message})", "use the relay's own host name, the one its certificate names")
+    except (OSError, smtplib.SMTPException) as exc:
+        return Finding("SMTP", WRONG, f"{where} does not answer as an SMTP relay ({exc or type(exc).__name__})",
+                       "check the relay's host and port (587 for submission with STARTTLS)")
+    return Finding("SMTP", OK, f"{where} answers EHLO and STARTTLS, with a certificate this machine trusts")
+
+
+# All of it ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Setup:
+    from_domain: str
+    return_domain: str  # the envelope sender's (MAIL FROM) domain
+    dkim_domain: str  # the d= of the relay's DKIM signature
+    dkim_selector: str | None
+    list_url: str
+    unsubscribe_url: str
+    list_id: str
+    smtp: tuple[str, int] | None = None
+
+
+def dns_checks(dns: Dns, setup: Setup) -> list[Finding]:
+    checks = [("SPF", lambda: check_spf(dns, setup.return_domain)),
+              ("DKIM", lambda: check_dkim(dns, setup.dkim_domain, setup.dkim_selector)),
+              ("DMARC", lambda: check_dmarc(dns, setup.from_domain, setup.return_domain, setup.dkim_domain)),
+              ("return-path", lambda: check_return_path(dns, setup.return_domain))]
+    findings = []
+    for name, check in checks:
+        try:
+            findings.append(check())
+        except DnsTrouble as exc:
+            findings.append(Finding(name, ERROR, f"could not check: {exc}",
+                                    "try again, or give another resolver with --dns HOST:PORT"))
+    return findings
+
+
+def examine(dns: Dns, setup: Setup, timeout: float = 10.0) -> list[Finding]:
+    findings = dns_checks(dns, setup)
+    findings.append(check_list_url(setup.list_url, setup.unsubscribe_url))
+    for url in one_click_urls(setup.list_url, setup.unsubscribe_url, setup.list_id):
+        findings.append(check_one_click(url, timeout))
+    if setup.smtp:
+        findings.append(check_smtp(*setup.smtp, timeout=timeout))
+    return findings
