@@ -238,6 +238,20 @@ def test_search_leaves_the_cards_out(huddle_site):
     assert pages == 5 + 4  # the published tips and the principles; no card
 
 
+def test_check_site_wants_every_card_and_no_hidden_ones(tipweek, fixture_site, tmp_path):
+    site = Path(shutil.copytree(fixture_site, tmp_path / "site"))
+    (site / "tips/own-the-mistake/huddle/index.html").unlink()
+    secret = site / "tips/scheduled-secret-tip/huddle/index.html"
+    secret.parent.mkdir(parents=True)
+    shutil.copyfile(site / "tips/reply-before-lunch/huddle/index.html", secret)
+    secret.write_text(secret.read_text().replace("reply-before-lunch", "scheduled-secret-tip"))
+    lines = tipweek("check", "--site", str(site)).output.splitlines()
+    assert (f"{site}/tips/own-the-mistake/huddle/index.html: missing: the huddle card of the tip 'Own the mistake' "
+            "(build the site again with tipweek build, for the day this check is for)") in lines, lines
+    assert any(line.startswith(f"{secret}:") and "scheduled tip 'A scheduled tip' is in it" in line
+               for line in lines), lines
+
+
 def test_the_preview_shows_a_scheduled_tips_card_marked(tmp_path):
     shutil.copytree(FIXTURES / "library", tmp_path / "proj", ignore=shutil.ignore_patterns(".tipweek"))
     with_huddle(tmp_path / "proj", "tips/2026/2026-11-24-scheduled-secret-tip.md", "What is the secret?", "Keep it.")
