@@ -224,10 +224,11 @@ def test_a_card_without_a_question_or_an_action_leaves_them_out(huddle_site):
 def test_the_tip_page_links_its_card(huddle_site):
     own = (huddle_site / "tips/own-the-mistake/index.html").read_text()
     assert ("Use it in your team huddle", "huddle/") in links(own)
-    assert "a question to talk about, something to try this week" in text_of(own)
+    assert ("Use it in your team huddle : one page with the point, a question to talk about and something to try "
+            "this week, to print or show on a phone.") in text_of(own)
     other = (huddle_site / "tips/call-back-when-promised/index.html").read_text()
     assert ("Use it in your team huddle", "huddle/") in links(other)
-    assert "a question to talk about" not in text_of(other)
+    assert "Use it in your team huddle : one page with the point, to print or show on a phone." in text_of(other)
 
 
 def test_search_leaves_the_cards_out(huddle_site):
