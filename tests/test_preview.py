@@ -191,3 +191,15 @@ def test_a_refused_save_shows_on_every_page_in_the_browser_until_fixed(preview, 
             expect(banner).to_have_count(0)
     finally:
         context.close()
+
+
+def test_a_huddle_card_follows_its_question_and_takeaway_and_goes_with_its_tip(preview):
+    card = "tips/own-the-mistake/huddle/"
+    assert "the mistake is yours to fix" in preview.wait_until(card, lambda s, h: s == 200, "came up")
+    preview.edit(OWN, (preview.folder / OWN).read_text().replace("summary:", 'discuss: "Who tells them?"\nsummary:', 1))
+    preview.wait_until(card, lambda s, h: "Who tells them?" in h, "showed the new question")
+    preview.edit(OWN, (preview.folder / OWN).read_text().replace("is yours to fix", "is ours to fix"))
+    preview.wait_until(card, lambda s, h: "the mistake is ours to fix" in h, "showed the new takeaway")
+    assert preview.get("tips/name-the-next-step/huddle/")[0] == 200
+    (preview.folder / NEW).unlink()
+    preview.wait_until("tips/name-the-next-step/huddle/", lambda s, h: s == 404, "went away with its tip")

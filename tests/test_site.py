@@ -135,7 +135,7 @@ def test_a_tips_headings_sit_below_its_title_wherever_it_is_shown(project, tmp_p
     section = handbook[handbook.index('id="ownership"'):handbook.index('id="responsiveness"')]
     assert _headings(section)[:4] == [(2, "Ownership"), (3, "Own the mistake"), *below(3)]
     email = read(site, "email/latest.html")
-    assert _headings(email[email.index('class="content"'):email.index("Read next")]) == [
+    assert _headings(email[email.index('class="content"'):email.index('class="button-cell"')]) == [
         (1, "Own the mistake"), *below(1)]
     import feedparser
 

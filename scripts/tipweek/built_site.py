@@ -96,6 +96,7 @@ def expected_outputs(edition: Edition) -> dict[str, str]:
               page_file(urls.PRINCIPLES): "the principles page"}
     for tip in edition.published:
         wanted[page_file(urls.tip(tip.slug))] = f"the page of the tip '{tip.title}' ({tip.date})"
+        wanted[page_file(urls.huddle(tip.slug))] = f"the huddle card of the tip '{tip.title}'"
     for slug, principle in edition.principles.items():
         wanted[page_file(urls.principle(slug))] = f"the page of the principle '{principle.name}'"
     for path in tips_per_feed(edition):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
@@ -59,6 +60,11 @@ def safe_html(html: str, base_url: str) -> str:
     return nh3.clean(absolute_urls(html, base_url), attributes=_ATTRIBUTES)
 
 
+# The body's one "**Takeaway:** ..." line, as Markdown renders it: a paragraph that opens
+# with the bold label (the label's colon inside or just after the bold).
+_TAKEAWAY = re.compile(r"<p[^>]*>\s*<strong>\s*Takeaway\s*:?\s*</strong>\s*:?\s*(.*?)\s*</p>", re.S | re.I)
+
+
 class Bodies:
     """Each tip's body as MkDocs renders it on the tip's own page (relative
     links already resolved for ``tips/<slug>/``), once per tip, and the forms
@@ -77,9 +83,11 @@ class Bodies:
         self._html: dict[str, str] = {}
         self._away: dict[str, str] = {}
         self._text: dict[str, str] = {}
+        self._takeaway: dict[str, str | None] = {}
 
     def store(self, tip: Tip, html: str) -> None:
         self._html[tip.slug] = html
+        self._takeaway.pop(tip.slug, None)
 
     def html(self, tip: Tip) -> str:
         """The body as it is on the tip's page."""
@@ -94,6 +102,14 @@ class Bodies:
         if tip.slug not in self._away:
             self._away[tip.slug] = safe_html(self.html(tip), self.site.absolute(urls.tip(tip.slug)))
         return self._away[tip.slug]
+
+    def takeaway(self, tip: Tip) -> str | None:
+        """The takeaway line's HTML without its label, as on the tip's page
+        (relative links as there), or None for a body without one."""
+        if tip.slug not in self._takeaway:
+            found = _TAKEAWAY.search(self.html(tip))
+            self._takeaway[tip.slug] = found.group(1) if found and found.group(1) else None
+        return self._takeaway[tip.slug]
 
     def text(self, tip: Tip) -> str:
         """The body as plain text (the email's text part), derived from :meth:`away`."""

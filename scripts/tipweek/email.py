@@ -99,6 +99,7 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         "rerun": rerun_on is not None,  # "From the archive", with the tip's own date
         "original_date": long_date(tip.date),
         "tip_url": site.absolute(urls.tip(tip.slug)),
+        "huddle_url": site.absolute(urls.huddle(tip.slug)),
         "web_url": site.absolute(urls.email(rerun_on or tip.date)),
         "archive_url": site.absolute(urls.ARCHIVE),
         "feed_url": site.absolute(urls.RSS),

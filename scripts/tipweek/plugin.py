@@ -21,7 +21,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files, InclusionLevel
 from mkdocs.structure.pages import Page
 
-from . import urls
+from . import huddle, urls
 from .config import TipweekConfig
 from .edition import Edition
 from .links import PageProblems
@@ -133,6 +133,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             self.pages[src_uri] = (kind, record)
 
         files.append(File.generated(config, STYLESHEET, abs_src_path=str(PACKAGE / STYLESHEET)))
+        files.append(File.generated(config, huddle.STYLESHEET, abs_src_path=str(PACKAGE / huddle.STYLESHEET)))
         for dest, source in PRINT_EDITION.items():
             files.append(File.generated(config, dest, abs_src_path=str(PACKAGE / source)))
         # Placeholders for what on_post_build writes, so pages may link to them.
@@ -236,6 +237,8 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
 
         written = write_feeds(self.edition, Path(config.site_dir))
         written += write_web_versions(self.edition, Path(config.site_dir))
+        written += huddle.write_cards(self._env(config), self.view, config.site_name, Path(config.site_dir),
+                                      kept=self.incremental and self.incremental.kept_output)
         if self.incremental:
             self.incremental.finish(config.site_dir, written)
         if self.incremental and self.incremental.index_in_background:

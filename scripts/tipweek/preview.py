@@ -231,6 +231,15 @@ class PreviewState:
             return self._kept(src_uri, config, inclusion)
         return None
 
+    def kept_output(self, key: str, signature: int, path: str) -> bool:
+        """Whether a file written after the pages (a tip's huddle card) is in
+        the site folder as this build would write it: ``signature`` (what it
+        shows) is the one it was last written with. Either way it is an
+        output of this build."""
+        self._pages[key] = signature = hash((self._next_site, signature))
+        self._outputs.add(path)
+        return self._dirty and self.pages.get(key) == signature and isfile(path)
+
     def _kept(self, src_uri: str, config, inclusion: InclusionLevel) -> File | None:
         file = File.generated(config, src_uri, abs_src_path=self._unchanged(config.site_dir), inclusion=inclusion)
         if not isfile(file.abs_dest_path):

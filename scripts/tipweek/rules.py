@@ -19,12 +19,13 @@ from .model import Principle, Tip, TipError
 from .schedule import Publishing, off_weekday
 from .scaffold import SCAFFOLD_LINES
 
-ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen", "source")
+ALLOWED_KEYS = ("title", "date", "tags", "summary", "author", "draft", "evergreen", "source", "discuss", "try")
 REQUIRED_KEYS = ("title", "date", "tags", "summary")
-TEXT_KEYS = ("title", "summary", "author")
+TEXT_KEYS = ("title", "summary", "author", "discuss", "try")
 PRINCIPLE_KEYS = ("name", "definition", "description")
 MAX_TITLE = 100
 MAX_SUMMARY = 300
+MAX_HUDDLE = 200  # discuss: and try:, read aloud in a team huddle
 FILE_NAME = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 # Characters XML 1.0 cannot carry (feeds would break) and that no editor means to type.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
@@ -131,6 +132,7 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
     author = _text(src, "author", errors)
     if author is not None and ("\n" in author or "\r" in author):
         errors.append(TipError(src.where, src.line_of("author"), "author must be one line"))
+    discuss, try_this = _huddle(src, errors)
     date = _date(src, errors)
     tags = _tags(src, known, errors)
     draft = src.meta.get("draft", False)
@@ -146,7 +148,8 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
     if "source" in src.meta and not (isinstance(source, str) and re.fullmatch(r"https?://\S+", source)):
         errors.append(TipError(src.where, src.line_of("source"), "source must be the http(s) address the tip "
                                "came from", "e.g. source: \"https://blog.example.org/2019/03/own-the-mistake/\""))
-    for key, value in (("title", title), ("summary", summary), ("author", author)):
+    for key, value in (("title", title), ("summary", summary), ("author", author), ("discuss", discuss),
+                       ("try", try_this)):
         control = CONTROL.search(value) if value else None
         if control:
             errors.append(TipError(src.where, src.line_of(key), f"{key} contains the control character "
@@ -159,7 +162,32 @@ def tip(src: TipSource, known: dict[str, Principle] | None, errors: list[TipErro
         return None
     return Tip(slug=src.slug, title=title.strip(), date=date, tags=tags, summary=summary.strip(),
                body=src.body.strip("\n") + "\n", path=src.where, author=author.strip() if author else None,
-               draft=draft, evergreen=evergreen, source=src.meta.get("source"), local_links=may_link(src.body))
+               draft=draft, evergreen=evergreen, source=src.meta.get("source"), local_links=may_link(src.body),
+               discuss=discuss.strip() if discuss else None, try_this=try_this.strip() if try_this else None)
+
+
+def _huddle(src: TipSource, errors: list[TipError]) -> tuple[str | None, str | None]:
+    """``discuss:`` and ``try:``, for the tip's huddle card: each one line of at
+    most MAX_HUDDLE characters, the first a question. Empty is the same as absent."""
+    found = []
+    for key, example in (("discuss", "e.g. discuss: What would you have said to this customer?"),
+                         ("try", "e.g. try: Say the customer's name once in every call this week.")):
+        value = _text(src, key, errors)
+        if value is not None and not value.strip():
+            value = None
+        if value is None:
+            found.append(None)
+            continue
+        line, text = src.line_of(key), value.strip()
+        if "\n" in text or "\r" in text:
+            errors.append(TipError(src.where, line, f"{key} must be one line", example))
+        elif len(text) > MAX_HUDDLE:
+            errors.append(TipError(src.where, line, f"{key} is {len(text)} characters; at most {MAX_HUDDLE}",
+                                   "keep it short enough to read aloud in one breath"))
+        elif key == "discuss" and not text.endswith("?"):
+            errors.append(TipError(src.where, line, "discuss must be one question, ending in '?'", example))
+        found.append(value)
+    return found[0], found[1]
 
 
 def _comments(src: TipSource, errors: list[TipError]) -> None:

@@ -44,6 +44,10 @@ def scaffold_text(title: str, day: dt.date, tags: tuple[str, ...]) -> str:
         f"date: {day.isoformat()}\n"
         f"tags: [{', '.join(tags)}]\n"
         'summary: ""\n'
+        # The huddle card's question and action: optional, so left empty rather than filled with
+        # example text an editor might publish (the editors' guide says what to write).
+        'discuss: ""\n'
+        'try: ""\n'
         "---\n"
     ) + SCAFFOLD_BODY
 

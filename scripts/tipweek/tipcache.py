@@ -33,7 +33,8 @@ from .model import Tip, TipError
 
 CACHE_DIR = Path(".tipweek") / "cache"
 FILE_NAME = "tips.pickle"
-FORMAT = 4  # 2: the vocabulary too; 3: each tip's ISO week kept with it; 4: and whether it links locally
+FORMAT = 5  # 2: the vocabulary too; 3: each tip's ISO week kept with it; 4: and whether it links locally;
+# 5: its huddle question and action (discuss, try)
 RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
