@@ -129,6 +129,20 @@ def test_the_unsubscribe_page_button(service):
     assert service.store.events()[-1].how == "page"
 
 
+def test_a_head_request_changes_nothing(service):
+    """Mail scanners and link previewers send HEAD: it answers as GET does."""
+    sub = service.store.subscribe("hd@example.org", "", START).subscriber
+    confirm = f"{service.url}/confirm/{service.tokens.confirm_token(sub.id)}"
+    leave = unsubscribe_url(service.url, service.tokens, sub.id)
+    assert unchanged(service, lambda: request("HEAD", confirm))[:2] == (200, "")
+    assert service.store.find("hd@example.org").state == "pending"
+    assert request("POST", confirm)[0] == 200
+    assert unchanged(service, lambda: request("HEAD", leave))[:2] == (200, "")
+    assert service.store.find("hd@example.org").state == "confirmed"
+    assert [(e.action, e.how) for e in service.store.events() if e.subscriber_id == sub.id] == [
+        ("joined", "form"), ("confirmed", "page")]
+
+
 def test_one_confirmation_email_per_address_per_day(service):
     before = len(service.mailbox.received)
     assert service.sign_up("cy@example.org")[0] == 200

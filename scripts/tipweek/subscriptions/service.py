@@ -136,7 +136,7 @@ class ListService:
                              link=(self.s.look.subscribe_url, "Sign up again"))
         except TokenError:
             return self.bad_link()
-        if request.method == "GET":
+        if request.method != "POST":  # GET, and HEAD (Starlette routes it here; scanners send it)
             return await self.button_page(subscriber_id, title="Confirm your subscription", button="Confirm",
                                           text="One more step: press the button to start getting the tip of "
                                                "the week.")
@@ -156,7 +156,7 @@ class ListService:
             subscriber_id = self.s.tokens.read_unsubscribe(request.path_params["token"])
         except TokenError:
             return self.bad_link()
-        if request.method == "GET":
+        if request.method != "POST":  # GET or HEAD: show the button, change nothing
             return await self.button_page(subscriber_id, title="Leave the list", button="Unsubscribe",
                                           text="Press the button and you will get no more emails from us.",
                                           link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
