@@ -161,8 +161,11 @@ def test_per_ip_limit(tmp_path, recording_smtp):
     with svc.thread:
         assert [svc.sign_up(f"ip{i}@example.org")[0] for i in range(2)] == [200, 200]
         before = snapshot(svc.store), len(recording_smtp.handler.received)
-        status, body = svc.sign_up("ip3@example.org")
+        svc.clock.now = START + dt.timedelta(minutes=10)
+        status, body, headers = request("POST", f"{svc.url}/subscribe", form={"email": "ip3@example.org"})
         assert status == 429 and title(body) == "Too many sign-ups"
+        assert headers["retry-after"] == "3000"  # the first sign-up leaves the hour at START + 60 min
+        assert "Please try again in 50 minutes." in body
         assert (snapshot(svc.store), len(recording_smtp.handler.received)) == before
 
 

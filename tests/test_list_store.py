@@ -66,6 +66,8 @@ def test_per_ip_limit_counts_an_hour_back(store):
     results = [store.subscribe(f"p{i}@example.org", "", NOW, ip="192.0.2.7", ip_limit=3).refused
                for i in range(4)]
     assert results == [None, None, None, "ip-limit"]
+    later = store.subscribe("p8@example.org", "", NOW + dt.timedelta(minutes=15), ip="192.0.2.7", ip_limit=3)
+    assert later.retry_after == dt.timedelta(minutes=45)  # when the first of the three leaves the hour
     assert len(store.everyone()) == 3
     assert store.subscribe("p9@example.org", "", NOW, ip="192.0.2.8", ip_limit=3).refused is None
     assert store.subscribe("p5@example.org", "", NOW + dt.timedelta(minutes=61), ip="192.0.2.7",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -50,6 +51,11 @@ class Settings:
     send_confirmation: Callable[[Subscriber, str], None]  # (subscriber, confirm URL); raises on failure
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     ip_limit: int = 10  # sign-ups per IP address per hour
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 class BadInput(ValueError):
@@ -111,8 +117,10 @@ class ListService:
         signup = await run_in_threadpool(self.s.store.subscribe, email, name, now, ip=ip,
                                          ip_limit=self.s.ip_limit)
         if signup.refused:
-            return self.page("message.html", 429, title="Too many sign-ups",
-                             text="Too many sign-ups came from your network in the last hour. Please try again later.")
+            wait = max(1, math.ceil(signup.retry_after.total_seconds()))
+            return self.page("message.html", 429, {"Retry-After": str(wait)}, title="Too many sign-ups",
+                             text="Too many sign-ups came from your network in the last hour. Please try again in "
+                                  f"{_minutes(wait)}.")
         if signup.send_confirmation:
             sub = signup.subscriber
             url = f"{self.s.list_url}/confirm/{self.s.tokens.confirm_token(sub.id)}"

@@ -84,6 +84,7 @@ class SignUp:
     subscriber: Subscriber | None
     send_confirmation: bool
     refused: str | None = None  # "ip-limit"
+    retry_after: dt.timedelta | None = None  # when refused: until the oldest counted sign-up leaves the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,10 @@ class IdTaken(StoreError):
 def stamp(now: dt.datetime) -> str:
     """Fixed-width UTC text, so comparing strings compares times (in both databases)."""
     return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def unstamp(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
 
 
 def key(email: str) -> str:
@@ -177,9 +182,10 @@ class SqlStore:
         with self._write() as cur:
             if ip is not None and ip_limit is not None:
                 cur.execute(self._sql("DELETE FROM signups WHERE at < ?"), (stamp(now - IP_WINDOW),))
-                cur.execute(self._sql("SELECT COUNT(*) FROM signups WHERE ip = ?"), (ip,))
-                if cur.fetchone()[0] >= ip_limit:
-                    return SignUp(None, False, "ip-limit")
+                cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM signups WHERE ip = ?"), (ip,))
+                count, oldest = cur.fetchone()
+                if count >= ip_limit:
+                    return SignUp(None, False, "ip-limit", unstamp(oldest) + IP_WINDOW - now)
             sub = self._locked(cur, email)
             if sub is None:
                 sub = self._insert(cur, email, name, PENDING, at)
