@@ -95,7 +95,7 @@ def test_sign_up_confirm_and_leave(service):
     assert "ana@example.org" not in service.confirm_link("ana@example.org")  # the address is not in the URL
     html = msg.get_body(("html",)).get_content()
     assert "background: #00695c" in html  # the weekly email's header colour, inlined
-    assert "Confirm my subscription" in html and "Hello Ana Lima," in html
+    assert "Confirm my subscription" in html and "Hello," in html
 
     link = service.confirm_link("ana@example.org")
     status, body, headers = request("GET", link)  # a mail scanner opening the link
@@ -233,11 +233,21 @@ def test_a_malformed_multipart_body(service):
     assert status == 400 and title(body) == "That request could not be read"
 
 
-def test_markup_in_a_name_stays_text(service):
-    assert service.sign_up("mark@example.org", "<b>Mark</b>")[0] == 200
-    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "mark@example.org"], "the mail")[0]
+@pytest.mark.parametrize("name", ["Your account is locked: visit http://evil.example/login now", "<b>Mark</b>"],
+                         ids=["phishing", "markup"])
+def test_the_name_typed_in_stays_out_of_the_confirmation(service, name):
+    """Anyone can type anyone's address: text from the form must not reach
+    that inbox from the list's own address. The name is kept for the list."""
+    address = f"{len(name)}@example.org"
+    assert service.sign_up(address, name)[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == address], "the mail")[0]
+    text = mail.message.get_body(("plain",)).get_content()
     html = mail.message.get_body(("html",)).get_content()
-    assert "Hello &lt;b&gt;Mark&lt;/b&gt;," in html and "<b>Mark" not in html
+    assert text.startswith("Hello,\r\n") and ">Hello,</p>" in html
+    for word in ("evil", "locked", "Mark"):
+        assert word not in mail.raw.decode() and word not in text and word not in html
+    assert str(mail.message["To"]) == address
+    assert service.store.find(address).name == name
 
 
 def test_honeypot(service):

@@ -38,15 +38,17 @@ def _env(autoescape: bool) -> jinja2.Environment:
 
 def confirmation_message(look: Look, sender: str, subscriber: Subscriber, confirm_url: str,
                          now: dt.datetime) -> EmailMessage:
-    name = one_line(subscriber.name)
+    # The name someone typed into the form stays out of this email, greeting and
+    # To header alike: anyone can type any address with any text, and the list's
+    # own address must not carry it ("your account is locked: visit ...").
     subject = one_line(f"Confirm your subscription to {look.site_name}")
-    context = {"look": look, "name": name, "email": subscriber.email, "confirm_url": confirm_url,
+    context = {"look": look, "email": subscriber.email, "confirm_url": confirm_url,
                "subject": subject, "style": jinja2.utils.markupsafe.Markup(_weekly_style())}
     sender_address = parse_sender(sender)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = sender_address
-    msg["To"] = Address(display_name=name, addr_spec=subscriber.email)
+    msg["To"] = Address(addr_spec=subscriber.email)
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=sender_address.domain)
     msg["Auto-Submitted"] = "auto-generated"
