@@ -18,7 +18,7 @@ from conftest import FIXTURES
 from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
 from tipweek.cli import main
 from tipweek.project import Project
-from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
+from tipweek.subscriptions.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
 from tipweek.subscriptions.look import look_of
 from tipweek.subscriptions.service import Settings, create_app
 from tipweek.subscriptions.sending import unsubscribe_url
@@ -212,11 +212,14 @@ BAD_FORMS = [
     ({"email": "dee@example.org", "name": "Dee\x00"}, "control characters"),
     ({"email": "dee@exa\x1bmple.org", "name": "Dee"}, "control characters"),
     ({"email": "dee@example.org", "name": "D" * 101}, "under 100 characters"),
+    ({"email": "d" * 65 + "@example.org", "name": "Dee"}, "the part before the @ is longer than 64 characters"),
+    ({"email": "jösé@example.org", "name": "Dee"}, "Our mail server cannot deliver to an address with accented"),
 ]
 
 
 @pytest.mark.parametrize("form,message", BAD_FORMS, ids=["invalid", "empty", "crlf-email", "crlf-name",
-                                                          "nul-name", "esc-email", "long-name"])
+                                                          "nul-name", "esc-email", "long-name",
+                                                          "65-octet-local-part", "non-ascii-local-part"])
 def test_bad_sign_ups_show_the_form_again(service, form, message):
     status, body, _ = unchanged(service, lambda: request("POST", f"{service.url}/subscribe", form=form))
     assert status == 400
@@ -224,6 +227,35 @@ def test_bad_sign_ups_show_the_form_again(service, form, message):
     assert '<form method="post" action="subscribe">' in body  # the form again, to correct it
     if form["email"] == "not-an-address":
         assert 'value="not-an-address"' in body  # what they typed is kept
+
+
+def test_addresses_at_the_limits(service):
+    assert service.sign_up("e" * 64 + "@example.org")[0] == 200  # RFC 5321's 64 octets before the @
+    # Without SMTPUTF8 a domain in other scripts is kept in its ASCII form, which any relay can take.
+    assert service.sign_up("ana@exämple.org")[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "ana@xn--exmple-cua.org"], "the mail")
+    assert mail[0].rcpt_tos == ["ana@xn--exmple-cua.org"]
+
+
+def test_non_ascii_addresses_when_the_relay_takes_them(tmp_path):
+    from smtp_servers import LocalSMTP, Recorder
+
+    with_utf8, without = LocalSMTP(Recorder()), LocalSMTP(Recorder(), enable_SMTPUTF8=False)
+    with_utf8.start(), without.start()
+    try:
+        assert not relay_offers_smtputf8(transport_factory(tmp_path, None, without.address, False, None))
+        assert not relay_offers_smtputf8(transport_factory(tmp_path, None, None, False, None))  # an outbox
+        svc = Service(tmp_path, with_utf8)
+        svc.settings.smtputf8 = relay_offers_smtputf8(transport_factory(tmp_path, None, with_utf8.address,
+                                                                        False, None))
+        with svc.thread:
+            status, body = svc.sign_up("jösé@example.org", "José")
+            assert status == 200 and title(body) == "Check your inbox"
+            mail = wait_for(lambda: with_utf8.handler.received, "the mail")
+            assert mail[0].rcpt_tos == ["jösé@example.org"]
+            assert svc.store.find("jösé@example.org").state == "pending"
+    finally:
+        with_utf8.stop(), without.stop()
 
 
 def test_a_malformed_multipart_body(service):

@@ -77,7 +77,7 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
 
 def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit):
     from ..email import parse_sender
-    from .confirmation import confirmation_sender, transport_factory
+    from .confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
     from .look import look_of
     from .service import Settings
     from .tokens import TokenError, Tokens, secret_from_environment
@@ -91,11 +91,17 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     except ValueError as exc:
         raise click.ClickException(f"mkdocs.yml: {exc}") from None
     make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
+    try:
+        smtputf8 = relay_offers_smtputf8(make_transport)
+    except Exception as exc:  # the relay may come up later: start, and take only ASCII addresses meanwhile
+        click.echo(f"warning: could not ask {smtp} about SMTPUTF8 ({exc}); accepting ASCII addresses only",
+                   err=True)
+        smtputf8 = False
     look = look_of(project)
     list_url = project.options.list_url or f"http://{host}:{port}"
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
-                    ip_limit=ip_limit)
+                    ip_limit=ip_limit, smtputf8=smtputf8)
 
 
 @list_group.command("import")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from email.headerregistry import Address
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
@@ -45,10 +45,12 @@ def confirmation_message(look: Look, sender: str, subscriber: Subscriber, confir
     context = {"look": look, "email": subscriber.email, "confirm_url": confirm_url,
                "subject": subject, "style": jinja2.utils.markupsafe.Markup(_weekly_style())}
     sender_address = parse_sender(sender)
-    msg = EmailMessage()
+    # An address with non-ASCII letters before the @ (accepted only when the
+    # relay offers SMTPUTF8) goes in the header as UTF-8, as RFC 6532 has it.
+    msg = EmailMessage() if subscriber.email.isascii() else EmailMessage(policy=policy.default.clone(utf8=True))
     msg["Subject"] = subject
     msg["From"] = sender_address
-    msg["To"] = Address(addr_spec=subscriber.email)
+    msg["To"] = subscriber.email
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = make_msgid(domain=sender_address.domain)
     msg["Auto-Submitted"] = "auto-generated"
@@ -75,6 +77,19 @@ def confirmation_sender(look: Look, sender: str, make_transport: Callable[[], ob
             transport.close()
 
     return send
+
+
+def relay_offers_smtputf8(make_transport: Callable[[], object]) -> bool:
+    """Asked once at start-up: can the relay take an address with non-ASCII
+    letters before the @ (RFC 6531)? Without it every confirmation to such an
+    address fails, so the form refuses them instead. A Maildir outbox says no:
+    whatever carries its messages on is unknown."""
+    transport = make_transport()
+    try:
+        offers = getattr(transport, "offers", None)
+        return bool(offers and offers("smtputf8"))
+    finally:
+        transport.close()
 
 
 def transport_factory(root: Path, outbox: str | None, smtp: str | None, starttls: bool,

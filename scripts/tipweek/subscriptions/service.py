@@ -31,6 +31,7 @@ BODY_LIMIT = 16 * 1024
 HONEYPOT = "website"  # hidden from people; bots fill it in
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
+LOCAL_LIMIT = 64
 HEADERS = {
     # No scripts, no third parties; forms post only back here; a token in the
     # URL never leaks to another site through Referer.
@@ -51,6 +52,7 @@ class Settings:
     send_confirmation: Callable[[Subscriber, str], None]  # (subscriber, confirm URL); raises on failure
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     ip_limit: int = 10  # sign-ups per IP address per hour
+    smtputf8: bool = False  # the relay takes non-ASCII addresses (asked at start-up)
 
 
 def _minutes(seconds: int) -> str:
@@ -62,16 +64,27 @@ class BadInput(ValueError):
     pass
 
 
-def clean_email(value: str) -> str:
+def clean_email(value: str, smtputf8: bool = True) -> str:
+    """The address as the list keeps it. Without ``smtputf8`` (the relay
+    cannot carry non-ASCII addresses) a non-ASCII local part is refused and a
+    non-ASCII domain is kept in its ASCII (IDNA) form, which any relay takes."""
     value = value.strip()
     if not value:
         raise BadInput("Please enter your email address.")
     if CONTROL.search(value):
         raise BadInput("An email address cannot contain line breaks or control characters.")
+    local = value.rpartition("@")[0]
+    if not smtputf8 and not local.isascii():
+        raise BadInput("Our mail server cannot deliver to an address with accented or non-Latin letters before "
+                       "the @. Please use another address.")
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        valid = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
     except EmailNotValidError as exc:
         raise BadInput(f"That doesn't look like an email address: {exc}") from None
+    if len(valid.local_part.encode()) > LOCAL_LIMIT:  # RFC 5321 4.5.3.1.1, in octets
+        raise BadInput(f"That doesn't look like an email address: the part before the @ is longer than "
+                       f"{LOCAL_LIMIT} characters.")
+    return valid.normalized if smtputf8 else valid.ascii_email
 
 
 def clean_name(value: str) -> str:
@@ -108,7 +121,7 @@ class ListService:
             # A bot: thank it like a person, so it learns nothing; store and send nothing.
             return self.page("check-inbox.html")
         try:
-            email, name = clean_email(fields["email"]), clean_name(fields["name"])
+            email, name = clean_email(fields["email"], self.s.smtputf8), clean_name(fields["name"])
         except BadInput as exc:
             shown = "" if CONTROL.search(fields["email"]) else fields["email"]
             return self.form(400, str(exc), email=shown, name="" if CONTROL.search(fields["name"]) else fields["name"])
