@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from .look import Look, render
-from .store import SqlStore, StoreError, Subscriber
+from .store import CONFIRMATIONS_PER_DAY, SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
 
 log = logging.getLogger("tipweek.list")
@@ -134,6 +134,14 @@ class ListService:
             return self.page("message.html", 429, {"Retry-After": str(wait)}, title="Too many sign-ups",
                              text="Too many sign-ups came from your network in the last hour. Please try again in "
                                   f"{_minutes(wait)}.")
+        if signup.held_back:
+            hours = max(1, math.ceil(signup.retry_after.total_seconds() / 3600))
+            return self.page("message.html", title="No new email this time",
+                             text=f"We have sent this address {CONFIRMATIONS_PER_DAY} confirmation emails in the "
+                                  "last day, so we are not sending another: nobody can flood an inbox from this "
+                                  "form. Look for one of them, in your spam folder too; their links work for 7 days. "
+                                  "If none has arrived, sign up again in "
+                                  f"{'an hour' if hours == 1 else f'{hours} hours'}.")
         if signup.send_confirmation:
             sub = signup.subscriber
             url = f"{self.s.list_url}/confirm/{self.s.tokens.confirm_token(sub.id)}"

@@ -20,7 +20,8 @@ from typing import Iterable, Iterator
 PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
 STATES = (PENDING, CONFIRMED, UNSUBSCRIBED)
 HOWS = ("form", "import", "one-click", "page", "operator")
-CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # at most one confirmation email per address
+CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
+CONFIRMATIONS_PER_DAY = 3  # enough for a lost email or a second try; too few to flood an inbox
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
 
 
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
+CREATE TABLE IF NOT EXISTS confirmations (subscriber_id {ref} NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS confirmations_subscriber ON confirmations (subscriber_id, at);
 """
 
 
@@ -79,12 +82,13 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class SignUp:
     """What a sign-up did: the subscriber (None when refused) and whether a
-    confirmation email is due now (False within 24 h of the last one, or when
-    the address is confirmed already)."""
+    confirmation email is due now (False when the address is confirmed
+    already, or held back: CONFIRMATIONS_PER_DAY were sent in the last 24 h)."""
     subscriber: Subscriber | None
     send_confirmation: bool
     refused: str | None = None  # "ip-limit"
-    retry_after: dt.timedelta | None = None  # when refused: until the oldest counted sign-up leaves the window
+    retry_after: dt.timedelta | None = None  # when refused or held back: until the oldest counted one leaves the window
+    held_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +201,26 @@ class SqlStore:
                 sub = self._set(cur, sub, at, name=name)
             if ip is not None:
                 cur.execute(self._sql("INSERT INTO signups (ip, at) VALUES (?, ?)"), (ip, at))
-            due = sub.state == PENDING and (sub.confirmation_sent_at is None
-                                            or sub.confirmation_sent_at <= stamp(now - CONFIRMATION_INTERVAL))
-            if due:
-                sub = self._set(cur, sub, at, confirmation_sent_at=at)
-            return SignUp(sub, due)
+            if sub.state != PENDING:
+                return SignUp(sub, False)
+            # Every sign-up of a pending address gets an email (the last one may
+            # be lost, or never sent: a crash between here and the relay), up to
+            # CONFIRMATIONS_PER_DAY a day.
+            since = stamp(now - CONFIRMATION_INTERVAL)
+            cur.execute(self._sql("DELETE FROM confirmations WHERE at <= ?"), (since,))
+            cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
+            sent, oldest = cur.fetchone()
+            if sent >= CONFIRMATIONS_PER_DAY:
+                return SignUp(sub, False, retry_after=unstamp(oldest) + CONFIRMATION_INTERVAL - now, held_back=True)
+            cur.execute(self._sql("INSERT INTO confirmations (subscriber_id, at) VALUES (?, ?)"), (sub.id, at))
+            sub = self._set(cur, sub, at, confirmation_sent_at=at)
+            return SignUp(sub, True)
 
     def release_confirmation(self, subscriber: Subscriber, previous: str | None, now: dt.datetime) -> None:
         """The confirmation email could not be sent: free the slot again."""
         with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at = ?"),
+                        (subscriber.id, subscriber.confirmation_sent_at))
             self._set(cur, subscriber, stamp(now), confirmation_sent_at=previous)
 
     def confirm(self, subscriber_id: int, now: dt.datetime, how: str = "page") -> Subscriber | None:
