@@ -225,6 +225,26 @@ def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, recordin
     dead.close()
 
 
+def test_a_busy_database_asks_to_try_again_shortly(service):
+    """Another process holds SQLite's write lock past the store's wait: a 503
+    with Retry-After and the service's own page, not a bare 500."""
+    import sqlite3
+
+    holder = sqlite3.connect(service.store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    service.store.busy_timeout = 0.5  # (10 s in service: the wait, not the answer, is what this test shortens)
+    try:
+        status, body, headers = unchanged(service, lambda: request(
+            "POST", f"{service.url}/subscribe", form={"email": "busy@example.org"}))
+        assert status == 503 and title(body) == "Please try again shortly"
+        assert headers["retry-after"] == "5" and "Nothing was changed." in body
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        service.store.busy_timeout = 10.0
+    assert service.sign_up("busy@example.org")[0] == 200
+
+
 # ------------------------------------------------------------------ bad input changes nothing
 
 def unchanged(service, send):

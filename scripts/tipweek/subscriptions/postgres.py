@@ -41,6 +41,8 @@ class PostgresStore(SqlStore):
             raise StoreError(f"cannot connect to {_safe(self.url)}: {_first_line(exc)}") from None
         try:
             yield conn
+        except self._psycopg.OperationalError as exc:  # the server went away, or cancelled us: a 503, not a 500
+            raise StoreError(f"{_safe(self.url)}: {_first_line(exc)}") from None
         finally:
             conn.close()
 

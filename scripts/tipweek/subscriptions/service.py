@@ -31,6 +31,7 @@ BODY_LIMIT = 16 * 1024
 HONEYPOT = "website"  # hidden from people; bots fill it in
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
+STORE_RETRY = 5  # seconds: a busy or unreachable database is usually back by then
 LOCAL_LIMIT = 64
 HEADERS = {
     # No scripts, no third parties; forms post only back here; a token in the
@@ -232,7 +233,7 @@ class ListService:
 
     async def store_down(self, request: Request, exc: StoreError):
         log.error("store: %s", exc)
-        return self.page("message.html", 503, title="Please try again shortly",
+        return self.page("message.html", 503, {"Retry-After": str(STORE_RETRY)}, title="Please try again shortly",
                          text="The list is not reachable just now. Nothing was changed.")
 
     def app(self):
