@@ -140,6 +140,11 @@ class SqlStore:
     placeholder = "?"
     lock_rows = ""  # "FOR UPDATE" where the database has it
 
+    def _serialise(self, cur, what: str) -> None:
+        """Hold off, until this transaction ends, every other transaction that
+        serialises on ``what`` (a per-IP count has no row to lock). SQLite needs
+        nothing: its writers take turns already."""
+
     # ------------------------------------------------------------ plumbing
     def _sql(self, text: str) -> str:
         return text.replace("?", self.placeholder) if self.placeholder != "?" else text
@@ -165,10 +170,16 @@ class SqlStore:
                          key(email))
 
     def _insert(self, cur, email: str, name: str, state: str, at: str) -> Subscriber:
+        return self._add(cur, email, name, state, at) or self._locked(cur, email)
+
+    def _add(self, cur, email: str, name: str, state: str, at: str) -> Subscriber | None:
+        """The new row; None when another transaction inserted the address
+        first (on PostgreSQL, two may both have found it missing: the row count
+        says which one added it)."""
         cur.execute(self._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at) "
                               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING"),
                     (email, key(email), name, state, at, at))
-        return self._locked(cur, email)
+        return self._locked(cur, email) if cur.rowcount == 1 else None
 
     def _set(self, cur, sub: Subscriber, at: str, **changes) -> Subscriber:
         columns = ", ".join(f"{c} = ?" for c in changes)
@@ -184,6 +195,8 @@ class SqlStore:
         address's confirmation slot when one is due."""
         at = stamp(now)
         with self._write() as cur:
+            if ip is not None:
+                self._serialise(cur, f"ip {ip}")  # count and add this address's sign-ups one at a time
             if ip is not None and ip_limit is not None:
                 cur.execute(self._sql("DELETE FROM signups WHERE at < ?"), (stamp(now - IP_WINDOW),))
                 cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM signups WHERE ip = ?"), (ip,))
@@ -191,8 +204,9 @@ class SqlStore:
                 if count >= ip_limit:
                     return SignUp(None, False, "ip-limit", unstamp(oldest) + IP_WINDOW - now)
             sub = self._locked(cur, email)
-            if sub is None:
-                sub = self._insert(cur, email, name, PENDING, at)
+            joined = sub is None and (sub := self._add(cur, email, name, PENDING, at)) is not None
+            sub = sub or self._locked(cur, email)  # (another sign-up of the address added it just now)
+            if joined:
                 self._event(cur, sub.id, at, "joined", "form")
             elif sub.state == UNSUBSCRIBED:
                 sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
@@ -250,11 +264,11 @@ class SqlStore:
         at = stamp(now)
         with self._write() as cur:
             sub = self._locked(cur, email)
-            if sub is None:
-                sub = self._insert(cur, email, "", UNSUBSCRIBED, at)
-            elif sub.state == UNSUBSCRIBED:
-                return sub, False
-            else:
+            added = sub is None and (sub := self._add(cur, email, "", UNSUBSCRIBED, at)) is not None
+            sub = sub or self._locked(cur, email)  # (a sign-up added the address just now)
+            if not added:
+                if sub.state == UNSUBSCRIBED:
+                    return sub, False
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
             self._event(cur, sub.id, at, "left", "operator")
             return sub, True
