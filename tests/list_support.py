@@ -45,15 +45,16 @@ def free_socket() -> socket.socket:
 
 
 class ServiceThread:
-    """An ASGI app under uvicorn on 127.0.0.1, on a port the system picks."""
+    """An ASGI app under uvicorn on 127.0.0.1, on a port the system picks
+    (``options``: more of uvicorn's Config, e.g. ``list serve``'s own)."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
         import uvicorn
 
         self.sock = free_socket()
         self.port = self.sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> "ServiceThread":

@@ -56,9 +56,12 @@ def list_group() -> None:
 @click.option("--trusted-proxy", "trusted_proxies", multiple=True, default=TRUSTED_PROXIES, show_default=True,
               metavar="ADDRESS", help="A proxy in front of the service (an IP address or network, repeatable): "
                                       "X-Forwarded-For is read from these peers only, never from others.")
+@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Disconnect a client that has not sent its whole request (headers and body) within this time.")
 @config_option
 def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
-          user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], config_file: str | None) -> None:
+          user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], request_timeout: float,
+          config_file: str | None) -> None:
     """Run the subscription service (sign-up, confirm, unsubscribe).
 
     The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
@@ -77,12 +80,16 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     project = load_project(config_file)
     app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", **server_options(proxies))
+    uvicorn.run(app, host=host, port=port, log_level="info", **server_options(proxies, request_timeout))
 
 
-def server_options(trusted_proxies: list[str]) -> dict:
+def server_options(trusted_proxies: list[str], request_timeout: float = 10.0,
+                   max_connections: int | None = None) -> dict:
     """uvicorn's settings for the service (the tests start it with the same)."""
-    return {"server_header": False, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies}
+    from .connections import ACCEPT_BURST, guarded_protocol
+
+    return {"server_header": False, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies,
+            "http": guarded_protocol(request_timeout, max_connections), "backlog": ACCEPT_BURST}
 
 
 def _proxy(value: str) -> str:

@@ -18,8 +18,8 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .look import Look, render
@@ -250,7 +250,11 @@ class ListService:
         async def body_too_large(request: Request, exc: _TooLarge):
             return too_large
 
-        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large}
+        async def gone(request: Request, exc: ClientDisconnect):
+            return Response(status_code=400)  # nobody to answer: the client left, or was cut off as too slow
+
+        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large,
+                    ClientDisconnect: gone}
         app = Starlette(routes=routes, exception_handlers=handlers)
         return BodyLimit(app, BODY_LIMIT, too_large)
 
