@@ -47,10 +47,10 @@ class SqliteStore(SqlStore):
 
     @contextmanager
     def _write(self):
-        if not self._writer.acquire(timeout=self.busy_timeout):
-            raise StoreError(f"{self.path}: no turn to write within {self.busy_timeout:g} s")
-        try:
-            with self._connection() as conn:
+        with self._connection() as conn:
+            if not self._writer.acquire(timeout=self.busy_timeout):
+                raise StoreError(f"{self.path}: no turn to write within {self.busy_timeout:g} s")
+            try:
                 # IMMEDIATE: take the write lock now, so read-then-write cannot race another writer.
                 conn.execute("BEGIN IMMEDIATE")
                 cur = conn.cursor()
@@ -60,8 +60,8 @@ class SqliteStore(SqlStore):
                     conn.execute("ROLLBACK")
                     raise
                 conn.execute("COMMIT")
-        finally:
-            self._writer.release()
+            finally:
+                self._writer.release()
 
     @contextmanager
     def _read(self):
