@@ -74,13 +74,15 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     """
     import uvicorn
 
+    from .connections import ListServer
     from .service import create_app
 
     proxies = [_proxy(value) for value in trusted_proxies]
     project = load_project(config_file)
     app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", **server_options(proxies, request_timeout))
+    ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
+                              **server_options(proxies, request_timeout))).run()
 
 
 def server_options(trusted_proxies: list[str], request_timeout: float = 10.0,

@@ -19,10 +19,13 @@ protocol with two additions, kept as small as the job allows:
 from __future__ import annotations
 
 import logging
+import os
 import resource
+import socket
 import time
 
 import h11
+import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 log = logging.getLogger("tipweek.list")
@@ -33,7 +36,10 @@ MAX_CONNECTIONS = 4096
 # reaches the cap, and frees a closed one's descriptor a loop turn later: kept
 # small, a burst stays inside FILE_RESERVE (at 2,048, uvicorn's default, a
 # crowd of stalled clients runs the process out of descriptors all the same).
+# The kernel's queue of connections waiting to be accepted stays long
+# (ListServer), or a crowd of real visitors would see connections refused.
 ACCEPT_BURST = 32
+LISTEN_QUEUE = 2048
 RECEIVING = (h11.IDLE, h11.SEND_BODY)  # the client's states while its request is still coming
 
 
@@ -50,6 +56,18 @@ def connection_cap() -> int:
     if soft == resource.RLIM_INFINITY:
         return MAX_CONNECTIONS
     return max(16, min(MAX_CONNECTIONS, soft - FILE_RESERVE))
+
+
+class ListServer(uvicorn.Server):
+    """uvicorn's server, with the kernel's accept queue made long again after
+    asyncio set it to the short ACCEPT_BURST (one number serves both there)."""
+
+    async def startup(self, sockets=None) -> None:
+        await super().startup(sockets)
+        for server in self.servers:
+            for listening in server.sockets:
+                with socket.socket(fileno=os.dup(listening.fileno())) as same:
+                    same.listen(LISTEN_QUEUE)
 
 
 def guarded_protocol(deadline: float = REQUEST_DEADLINE, max_connections: int | None = None) -> type:
