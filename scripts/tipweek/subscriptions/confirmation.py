@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+from markupsafe import escape
 
 from ..email import inline_css, one_line, parse_sender
 from .look import Look
@@ -56,9 +57,22 @@ def confirmation_message(look: Look, sender: str, subscriber: Subscriber, confir
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(_env(False).get_template("confirmation-email.txt").render(context), charset="utf-8",
                     cte="quoted-printable")
-    html = inline_css(_env(True).get_template("confirmation-email.html").render(context))
+    html = _inlined_html(look, subject).replace(_URL_MARK, str(escape(confirm_url))).replace(
+        _EMAIL_MARK, str(escape(subscriber.email)))
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     return msg
+
+
+_URL_MARK, _EMAIL_MARK = "https://confirm-url.invalid/tipweek-mark", "tipweek-mark@email.invalid"
+
+
+@lru_cache(maxsize=4)
+def _inlined_html(look: Look, subject: str) -> str:
+    """The HTML part with its CSS inlined once, marks where the address and the
+    link go: inlining took half the CPU time of a sign-up."""
+    context = {"look": look, "email": _EMAIL_MARK, "confirm_url": _URL_MARK, "subject": subject,
+               "style": jinja2.utils.markupsafe.Markup(_weekly_style())}
+    return inline_css(_env(True).get_template("confirmation-email.html").render(context))
 
 
 def confirmation_sender(look: Look, sender: str, make_transport: Callable[[], object],
