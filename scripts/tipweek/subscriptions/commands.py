@@ -121,7 +121,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
         raise click.ClickException(f"mkdocs.yml: {exc}") from None
     make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
     try:
-        smtputf8 = relay_offers_smtputf8(make_transport)
+        smtputf8 = bool(smtp) and relay_offers_smtputf8(make_transport)
     except Exception as exc:  # the relay may come up later: start, and take only ASCII addresses meanwhile
         click.echo(f"warning: could not ask {smtp} about SMTPUTF8 ({exc}); accepting ASCII addresses only",
                    err=True)
