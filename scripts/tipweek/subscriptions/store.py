@@ -220,8 +220,9 @@ class SqlStore:
             # Every sign-up of a pending address gets an email (the last one may
             # be lost, or never sent: a crash between here and the relay), up to
             # CONFIRMATIONS_PER_DAY a day.
+            # (This address's rows only: under its row lock, with no other sign-up waiting on them.)
             since = stamp(now - CONFIRMATION_INTERVAL)
-            cur.execute(self._sql("DELETE FROM confirmations WHERE at <= ?"), (since,))
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at <= ?"), (sub.id, since))
             cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
             sent, oldest = cur.fetchone()
             if sent >= CONFIRMATIONS_PER_DAY:
