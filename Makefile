@@ -55,10 +55,11 @@ test: site $(RENDERERS)
 # preview's edit latency at the real library and those sizes (benchmarks/README.md);
 # about 25 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
 # Then send's throughput to a slow local SMTP server over 1, 4 and 8 connections
-# (about 6 minutes).
+# (about 6 minutes), and the list service under load (about 10 minutes).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --tips 100,1000,5000
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/list_load.py
 
 clean:
 	rm -rf site $(VENV)

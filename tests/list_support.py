@@ -13,6 +13,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -44,15 +45,16 @@ def free_socket() -> socket.socket:
 
 
 class ServiceThread:
-    """An ASGI app under uvicorn on 127.0.0.1, on a port the system picks."""
+    """An ASGI app under uvicorn on 127.0.0.1, on a port the system picks
+    (``options``: more of uvicorn's Config, e.g. ``list serve``'s own)."""
 
-    def __init__(self, app):
+    def __init__(self, app, **options):
         import uvicorn
 
         self.sock = free_socket()
         self.port = self.sock.getsockname()[1]
         self.url = f"http://{HOST}:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **options))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
 
     def __enter__(self) -> "ServiceThread":
@@ -67,10 +69,12 @@ class ServiceThread:
 
 
 def request(method: str, url: str, form: dict | None = None, body: bytes | None = None,
-            headers: dict | None = None) -> tuple[int, str, dict]:
-    """(status, body text, headers) of one HTTP request; no cookies, no redirects."""
+            headers: dict | None = None, source: str | None = None) -> tuple[int, str, dict]:
+    """(status, body text, headers) of one HTTP request; no cookies, no redirects.
+    ``source``: the address to send from (any 127.x.y.z is this machine too)."""
     parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=WAIT,
+                                      source_address=(source, 0) if source else None)
     headers = dict(headers or {})
     if form is not None:
         body = urlencode(form).encode()
@@ -82,6 +86,31 @@ def request(method: str, url: str, form: dict | None = None, body: bytes | None 
         return response.status, response.read().decode("utf-8", "replace"), dict(response.getheaders())
     finally:
         conn.close()
+
+
+def serve(project: Path, db: str, *options: str, **popen) -> tuple[subprocess.Popen, str]:
+    """``tipweek list serve`` in a subprocess on a free port, with its outbox in
+    the project; (the process, its URL) once it answers."""
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    sock.close()
+    env = {**os.environ, "TIPWEEK_LIST_SECRET": SECRET}
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "tipweek"), "list", "serve", "--db", db,
+                             "--port", str(port), "--outbox", str(project / "outbox"), *options,
+                             "-f", str(project / "mkdocs.yml")], env=env, **popen)
+    url = f"http://{HOST}:{port}"
+
+    def up() -> bool:
+        try:
+            return request("GET", f"{url}/subscribe")[0] == 200
+        except OSError:
+            assert proc.poll() is None, "the service exited"
+            return False
+
+    wait_for(up, "the service to answer")
+    return proc, url
 
 
 def snapshot(store) -> tuple:

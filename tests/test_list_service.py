@@ -18,7 +18,7 @@ from conftest import FIXTURES
 from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
 from tipweek.cli import main
 from tipweek.project import Project
-from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
+from tipweek.subscriptions.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
 from tipweek.subscriptions.look import look_of
 from tipweek.subscriptions.service import Settings, create_app
 from tipweek.subscriptions.sending import unsubscribe_url
@@ -95,7 +95,7 @@ def test_sign_up_confirm_and_leave(service):
     assert "ana@example.org" not in service.confirm_link("ana@example.org")  # the address is not in the URL
     html = msg.get_body(("html",)).get_content()
     assert "background: #00695c" in html  # the weekly email's header colour, inlined
-    assert "Confirm my subscription" in html and "Hello Ana Lima," in html
+    assert "Confirm my subscription" in html and "Hello," in html
 
     link = service.confirm_link("ana@example.org")
     status, body, headers = request("GET", link)  # a mail scanner opening the link
@@ -129,17 +129,62 @@ def test_the_unsubscribe_page_button(service):
     assert service.store.events()[-1].how == "page"
 
 
-def test_one_confirmation_email_per_address_per_day(service):
-    before = len(service.mailbox.received)
-    assert service.sign_up("cy@example.org")[0] == 200
-    wait_for(lambda: len(service.mailbox.received) == before + 1, "the first confirmation")
+def test_a_head_request_changes_nothing(service):
+    """Mail scanners and link previewers send HEAD: it answers as GET does."""
+    sub = service.store.subscribe("hd@example.org", "", START).subscriber
+    confirm = f"{service.url}/confirm/{service.tokens.confirm_token(sub.id)}"
+    leave = unsubscribe_url(service.url, service.tokens, sub.id)
+    assert unchanged(service, lambda: request("HEAD", confirm))[:2] == (200, "")
+    assert service.store.find("hd@example.org").state == "pending"
+    assert request("POST", confirm)[0] == 200
+    assert unchanged(service, lambda: request("HEAD", leave))[:2] == (200, "")
+    assert service.store.find("hd@example.org").state == "confirmed"
+    assert [(e.action, e.how) for e in service.store.events() if e.subscriber_id == sub.id] == [
+        ("joined", "form"), ("confirmed", "page")]
+
+
+def test_a_few_confirmation_emails_per_address_per_day(service):
+    def mails() -> int:
+        return service.mailbox.count("cy@example.org")
+
+    for hours in (0, 1, 2):  # each sign-up of a pending address gets its email (the last may be lost)
+        service.clock.now = START + dt.timedelta(hours=hours)
+        status, body = service.sign_up("cy@example.org")
+        assert status == 200 and title(body) == "Check your inbox"
+        wait_for(lambda: mails() == hours + 1, f"confirmation {hours + 1}")
     service.clock.now = START + dt.timedelta(hours=23)
-    for _ in range(5):  # subscription bombing: same answer, no mail
-        assert service.sign_up("cy@example.org")[0] == 200
-    assert len(service.mailbox.received) == before + 1
-    service.clock.now = START + dt.timedelta(hours=24, seconds=1)
-    assert service.sign_up("cy@example.org")[0] == 200
-    assert len(service.mailbox.received) == before + 2
+    for _ in range(5):  # subscription bombing: no more mail, and the page says so
+        status, body = service.sign_up("cy@example.org")
+        assert status == 200 and title(body) == "No new email this time"
+        assert "We have sent this address 3 confirmation emails in the last day" in body
+        assert "sign up again in an hour." in body
+    assert mails() == 3
+    service.clock.now = START + dt.timedelta(hours=24, seconds=1)  # the first of the three is a day old
+    assert title(service.sign_up("cy@example.org")[1]) == "Check your inbox"
+    wait_for(lambda: mails() == 4, "the fourth confirmation")
+
+
+def test_coming_back_after_leaving_gets_an_email(service):
+    status, _ = service.sign_up("back@example.org")
+    assert status == 200
+    link = service.confirm_link("back@example.org")
+    assert request("POST", link)[0] == 200
+    sub = service.store.find("back@example.org")
+    assert request("POST", unsubscribe_url(service.url, service.tokens, sub.id))[0] == 200
+    service.clock.now = START + dt.timedelta(hours=2)
+    status, body = service.sign_up("back@example.org")
+    assert status == 200 and title(body) == "Check your inbox"
+    wait_for(lambda: service.mailbox.count("back@example.org") == 2, "a new confirmation")
+    assert service.store.find("back@example.org").state == "pending"
+
+
+def test_a_confirmation_lost_in_a_crash_is_sent_on_the_next_sign_up(service):
+    # What a crash between storing and sending leaves: the sign-up and its claimed email, no email.
+    service.store.subscribe("lost@example.org", "", START)
+    service.clock.now = START + dt.timedelta(minutes=5)
+    status, body = service.sign_up("lost@example.org")
+    assert status == 200 and title(body) == "Check your inbox"
+    wait_for(lambda: service.mailbox.count("lost@example.org") == 1, "the confirmation")
 
 
 def test_per_ip_limit(tmp_path, recording_smtp):
@@ -147,8 +192,11 @@ def test_per_ip_limit(tmp_path, recording_smtp):
     with svc.thread:
         assert [svc.sign_up(f"ip{i}@example.org")[0] for i in range(2)] == [200, 200]
         before = snapshot(svc.store), len(recording_smtp.handler.received)
-        status, body = svc.sign_up("ip3@example.org")
+        svc.clock.now = START + dt.timedelta(minutes=10)
+        status, body, headers = request("POST", f"{svc.url}/subscribe", form={"email": "ip3@example.org"})
         assert status == 429 and title(body) == "Too many sign-ups"
+        assert headers["retry-after"] == "3000"  # the first sign-up leaves the hour at START + 60 min
+        assert "Please try again in 50 minutes." in body
         assert (snapshot(svc.store), len(recording_smtp.handler.received)) == before
 
 
@@ -177,6 +225,26 @@ def test_mail_server_down_keeps_the_sign_up_and_frees_the_day(tmp_path, recordin
     dead.close()
 
 
+def test_a_busy_database_asks_to_try_again_shortly(service):
+    """Another process holds SQLite's write lock past the store's wait: a 503
+    with Retry-After and the service's own page, not a bare 500."""
+    import sqlite3
+
+    holder = sqlite3.connect(service.store.path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    service.store.busy_timeout = 0.5  # (10 s in service: the wait, not the answer, is what this test shortens)
+    try:
+        status, body, headers = unchanged(service, lambda: request(
+            "POST", f"{service.url}/subscribe", form={"email": "busy@example.org"}))
+        assert status == 503 and title(body) == "Please try again shortly"
+        assert headers["retry-after"] == "5" and "Nothing was changed." in body
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        service.store.busy_timeout = 10.0
+    assert service.sign_up("busy@example.org")[0] == 200
+
+
 # ------------------------------------------------------------------ bad input changes nothing
 
 def unchanged(service, send):
@@ -195,11 +263,14 @@ BAD_FORMS = [
     ({"email": "dee@example.org", "name": "Dee\x00"}, "control characters"),
     ({"email": "dee@exa\x1bmple.org", "name": "Dee"}, "control characters"),
     ({"email": "dee@example.org", "name": "D" * 101}, "under 100 characters"),
+    ({"email": "d" * 65 + "@example.org", "name": "Dee"}, "the part before the @ is longer than 64 characters"),
+    ({"email": "jösé@example.org", "name": "Dee"}, "Our mail server cannot deliver to an address with accented"),
 ]
 
 
 @pytest.mark.parametrize("form,message", BAD_FORMS, ids=["invalid", "empty", "crlf-email", "crlf-name",
-                                                          "nul-name", "esc-email", "long-name"])
+                                                          "nul-name", "esc-email", "long-name",
+                                                          "65-octet-local-part", "non-ascii-local-part"])
 def test_bad_sign_ups_show_the_form_again(service, form, message):
     status, body, _ = unchanged(service, lambda: request("POST", f"{service.url}/subscribe", form=form))
     assert status == 400
@@ -209,6 +280,35 @@ def test_bad_sign_ups_show_the_form_again(service, form, message):
         assert 'value="not-an-address"' in body  # what they typed is kept
 
 
+def test_addresses_at_the_limits(service):
+    assert service.sign_up("e" * 64 + "@example.org")[0] == 200  # RFC 5321's 64 octets before the @
+    # Without SMTPUTF8 a domain in other scripts is kept in its ASCII form, which any relay can take.
+    assert service.sign_up("ana@exämple.org")[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "ana@xn--exmple-cua.org"], "the mail")
+    assert mail[0].rcpt_tos == ["ana@xn--exmple-cua.org"]
+
+
+def test_non_ascii_addresses_when_the_relay_takes_them(tmp_path):
+    from smtp_servers import LocalSMTP, Recorder
+
+    with_utf8, without = LocalSMTP(Recorder()), LocalSMTP(Recorder(), enable_SMTPUTF8=False)
+    with_utf8.start(), without.start()
+    try:
+        assert not relay_offers_smtputf8(transport_factory(tmp_path, None, without.address, False, None))
+        assert not relay_offers_smtputf8(transport_factory(tmp_path, None, None, False, None))  # an outbox
+        svc = Service(tmp_path, with_utf8)
+        svc.settings.smtputf8 = relay_offers_smtputf8(transport_factory(tmp_path, None, with_utf8.address,
+                                                                        False, None))
+        with svc.thread:
+            status, body = svc.sign_up("jösé@example.org", "José")
+            assert status == 200 and title(body) == "Check your inbox"
+            mail = wait_for(lambda: with_utf8.handler.received, "the mail")
+            assert mail[0].rcpt_tos == ["jösé@example.org"]
+            assert svc.store.find("jösé@example.org").state == "pending"
+    finally:
+        with_utf8.stop(), without.stop()
+
+
 def test_a_malformed_multipart_body(service):
     status, body, _ = unchanged(service, lambda: request(
         "POST", f"{service.url}/subscribe", body=b"--nope\r\ngarbage",
@@ -216,11 +316,21 @@ def test_a_malformed_multipart_body(service):
     assert status == 400 and title(body) == "That request could not be read"
 
 
-def test_markup_in_a_name_stays_text(service):
-    assert service.sign_up("mark@example.org", "<b>Mark</b>")[0] == 200
-    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == "mark@example.org"], "the mail")[0]
+@pytest.mark.parametrize("name", ["Your account is locked: visit http://evil.example/login now", "<b>Mark</b>"],
+                         ids=["phishing", "markup"])
+def test_the_name_typed_in_stays_out_of_the_confirmation(service, name):
+    """Anyone can type anyone's address: text from the form must not reach
+    that inbox from the list's own address. The name is kept for the list."""
+    address = f"{len(name)}@example.org"
+    assert service.sign_up(address, name)[0] == 200
+    mail = wait_for(lambda: [m for m in service.mailbox.received if m.to == address], "the mail")[0]
+    text = mail.message.get_body(("plain",)).get_content()
     html = mail.message.get_body(("html",)).get_content()
-    assert "Hello &lt;b&gt;Mark&lt;/b&gt;," in html and "<b>Mark" not in html
+    assert text.startswith("Hello,\r\n") and ">Hello,</p>" in html
+    for word in ("evil", "locked", "Mark"):
+        assert word not in mail.raw.decode() and word not in text and word not in html
+    assert str(mail.message["To"]) == address
+    assert service.store.find(address).name == name
 
 
 def test_honeypot(service):

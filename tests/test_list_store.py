@@ -54,11 +54,15 @@ def test_double_opt_in_then_leaving_is_recorded_with_how(store):
     assert store.confirm(sub.id, NOW + dt.timedelta(days=2)).state == "unsubscribed"
 
 
-def test_one_confirmation_per_address_per_day(store):
-    first = store.subscribe("bob@example.org", "Bob", NOW)
-    again = store.subscribe("BOB@example.org", "Bob", NOW + dt.timedelta(hours=23, minutes=59))
-    later = store.subscribe("bob@example.org", "Bob", NOW + dt.timedelta(hours=24))
-    assert (first.send_confirmation, again.send_confirmation, later.send_confirmation) == (True, False, True)
+def test_three_confirmations_per_address_per_day(store):
+    sent = [store.subscribe("BOB@example.org" if m % 2 else "bob@example.org", "Bob",
+                            NOW + dt.timedelta(minutes=m)) for m in range(4)]
+    assert [s.send_confirmation for s in sent] == [True, True, True, False]
+    assert sent[3].held_back and sent[3].retry_after == dt.timedelta(hours=24, minutes=-3)
+    store.release_confirmation(sent[2].subscriber, None, NOW)  # the third could not be sent: it does not count
+    assert store.subscribe("bob@example.org", "Bob", NOW + dt.timedelta(minutes=5)).send_confirmation
+    assert not store.subscribe("bob@example.org", "Bob", NOW + dt.timedelta(hours=23)).send_confirmation
+    assert store.subscribe("bob@example.org", "Bob", NOW + dt.timedelta(hours=24)).send_confirmation
     assert len(store.everyone()) == 1
 
 
@@ -66,6 +70,8 @@ def test_per_ip_limit_counts_an_hour_back(store):
     results = [store.subscribe(f"p{i}@example.org", "", NOW, ip="192.0.2.7", ip_limit=3).refused
                for i in range(4)]
     assert results == [None, None, None, "ip-limit"]
+    later = store.subscribe("p8@example.org", "", NOW + dt.timedelta(minutes=15), ip="192.0.2.7", ip_limit=3)
+    assert later.retry_after == dt.timedelta(minutes=45)  # when the first of the three leaves the hour
     assert len(store.everyone()) == 3
     assert store.subscribe("p9@example.org", "", NOW, ip="192.0.2.8", ip_limit=3).refused is None
     assert store.subscribe("p5@example.org", "", NOW + dt.timedelta(minutes=61), ip="192.0.2.7",

@@ -114,6 +114,12 @@ class SmtpTransport:
         if self.user:
             smtp.login(self.user, self.password)
 
+    def offers(self, extension: str) -> bool:
+        """Whether the server's EHLO (the one after STARTTLS) lists ``extension``."""
+        if self._smtp is None:
+            self._smtp = self._connect()
+        return self._smtp.has_extn(extension)
+
     def _refused(self, exc: smtplib.SMTPResponseException, what: str) -> Exception:
         """A 4xx means busy (the run waits and retries); anything else ends the run."""
         if 400 <= exc.smtp_code < 500:

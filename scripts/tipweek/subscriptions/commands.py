@@ -14,6 +14,7 @@ from ..cli_common import config_option, load_project
 from .store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError, open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
+TRUSTED_PROXIES = ("127.0.0.1", "::1")  # a web server on the same machine
 
 db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
                          help="The list's database: sqlite:///path or postgresql://user@host/db.")
@@ -52,9 +53,15 @@ def list_group() -> None:
 @click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
 @click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
 @click.option("--ip-limit", default=10, show_default=True, help="Sign-ups allowed per IP address per hour.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, default=TRUSTED_PROXIES, show_default=True,
+              metavar="ADDRESS", help="A proxy in front of the service (an IP address or network, repeatable): "
+                                      "X-Forwarded-For is read from these peers only, never from others.")
+@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Disconnect a client that has not sent its whole request (headers and body) within this time.")
 @config_option
 def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
-          user: str | None, ip_limit: int, config_file: str | None) -> None:
+          user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], request_timeout: float,
+          config_file: str | None) -> None:
     """Run the subscription service (sign-up, confirm, unsubscribe).
 
     The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
@@ -63,21 +70,43 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     \b
     Example:
         TIPWEEK_LIST_SECRET=... tipweek list serve --smtp localhost:25
-        tipweek list serve --db postgresql://tips@db.internal/tips --host 0.0.0.0
+        tipweek list serve --db postgresql://tips@db.internal/tips --host 0.0.0.0 --trusted-proxy 10.0.0.5
     """
     import uvicorn
 
+    from .connections import ListServer
     from .service import create_app
 
+    proxies = [_proxy(value) for value in trusted_proxies]
     project = load_project(config_file)
     app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
+                              **server_options(proxies, request_timeout))).run()
+
+
+def server_options(trusted_proxies: list[str], request_timeout: float = 10.0,
+                   max_connections: int | None = None) -> dict:
+    """uvicorn's settings for the service (the tests start it with the same)."""
+    from .connections import ACCEPT_BURST, guarded_protocol
+
+    return {"server_header": False, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies,
+            "http": guarded_protocol(request_timeout, max_connections), "backlog": ACCEPT_BURST}
+
+
+def _proxy(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)",
+                                 param_hint="--trusted-proxy") from None
 
 
 def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit):
     from ..email import parse_sender
-    from .confirmation import confirmation_sender, transport_factory
+    from .confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
     from .look import look_of
     from .service import Settings
     from .tokens import TokenError, Tokens, secret_from_environment
@@ -91,11 +120,17 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     except ValueError as exc:
         raise click.ClickException(f"mkdocs.yml: {exc}") from None
     make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
+    try:
+        smtputf8 = bool(smtp) and relay_offers_smtputf8(make_transport)
+    except Exception as exc:  # the relay may come up later: start, and take only ASCII addresses meanwhile
+        click.echo(f"warning: could not ask {smtp} about SMTPUTF8 ({exc}); accepting ASCII addresses only",
+                   err=True)
+        smtputf8 = False
     look = look_of(project)
     list_url = project.options.list_url or f"http://{host}:{port}"
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
-                    ip_limit=ip_limit)
+                    ip_limit=ip_limit, smtputf8=smtputf8)
 
 
 @list_group.command("import")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,12 +18,12 @@ from email_validator import EmailNotValidError, validate_email
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from .look import Look, render
-from .store import SqlStore, StoreError, Subscriber
+from .store import CONFIRMATIONS_PER_DAY, SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
 
 log = logging.getLogger("tipweek.list")
@@ -30,6 +31,8 @@ BODY_LIMIT = 16 * 1024
 HONEYPOT = "website"  # hidden from people; bots fill it in
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
+STORE_RETRY = 5  # seconds: a busy or unreachable database is usually back by then
+LOCAL_LIMIT = 64
 HEADERS = {
     # No scripts, no third parties; forms post only back here; a token in the
     # URL never leaks to another site through Referer.
@@ -50,22 +53,39 @@ class Settings:
     send_confirmation: Callable[[Subscriber, str], None]  # (subscriber, confirm URL); raises on failure
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     ip_limit: int = 10  # sign-ups per IP address per hour
+    smtputf8: bool = False  # the relay takes non-ASCII addresses (asked at start-up)
+
+
+def _minutes(seconds: int) -> str:
+    minutes = math.ceil(seconds / 60)
+    return "a minute" if minutes == 1 else f"{minutes} minutes"
 
 
 class BadInput(ValueError):
     pass
 
 
-def clean_email(value: str) -> str:
+def clean_email(value: str, smtputf8: bool = True) -> str:
+    """The address as the list keeps it. Without ``smtputf8`` (the relay
+    cannot carry non-ASCII addresses) a non-ASCII local part is refused and a
+    non-ASCII domain is kept in its ASCII (IDNA) form, which any relay takes."""
     value = value.strip()
     if not value:
         raise BadInput("Please enter your email address.")
     if CONTROL.search(value):
         raise BadInput("An email address cannot contain line breaks or control characters.")
+    local = value.rpartition("@")[0]
+    if not smtputf8 and not local.isascii():
+        raise BadInput("Our mail server cannot deliver to an address with accented or non-Latin letters before "
+                       "the @. Please use another address.")
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        valid = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
     except EmailNotValidError as exc:
         raise BadInput(f"That doesn't look like an email address: {exc}") from None
+    if len(valid.local_part.encode()) > LOCAL_LIMIT:  # RFC 5321 4.5.3.1.1, in octets
+        raise BadInput(f"That doesn't look like an email address: the part before the @ is longer than "
+                       f"{LOCAL_LIMIT} characters.")
+    return valid.normalized if smtputf8 else valid.ascii_email
 
 
 def clean_name(value: str) -> str:
@@ -102,7 +122,7 @@ class ListService:
             # A bot: thank it like a person, so it learns nothing; store and send nothing.
             return self.page("check-inbox.html")
         try:
-            email, name = clean_email(fields["email"]), clean_name(fields["name"])
+            email, name = clean_email(fields["email"], self.s.smtputf8), clean_name(fields["name"])
         except BadInput as exc:
             shown = "" if CONTROL.search(fields["email"]) else fields["email"]
             return self.form(400, str(exc), email=shown, name="" if CONTROL.search(fields["name"]) else fields["name"])
@@ -111,8 +131,18 @@ class ListService:
         signup = await run_in_threadpool(self.s.store.subscribe, email, name, now, ip=ip,
                                          ip_limit=self.s.ip_limit)
         if signup.refused:
-            return self.page("message.html", 429, title="Too many sign-ups",
-                             text="Too many sign-ups came from your network in the last hour. Please try again later.")
+            wait = max(1, math.ceil(signup.retry_after.total_seconds()))
+            return self.page("message.html", 429, {"Retry-After": str(wait)}, title="Too many sign-ups",
+                             text="Too many sign-ups came from your network in the last hour. Please try again in "
+                                  f"{_minutes(wait)}.")
+        if signup.held_back:
+            hours = max(1, math.ceil(signup.retry_after.total_seconds() / 3600))
+            return self.page("message.html", title="No new email this time",
+                             text=f"We have sent this address {CONFIRMATIONS_PER_DAY} confirmation emails in the "
+                                  "last day, so we are not sending another: nobody can flood an inbox from this "
+                                  "form. Look for one of them, in your spam folder too; their links work for 7 days. "
+                                  "If none has arrived, sign up again in "
+                                  f"{'an hour' if hours == 1 else f'{hours} hours'}.")
         if signup.send_confirmation:
             sub = signup.subscriber
             url = f"{self.s.list_url}/confirm/{self.s.tokens.confirm_token(sub.id)}"
@@ -136,7 +166,7 @@ class ListService:
                              link=(self.s.look.subscribe_url, "Sign up again"))
         except TokenError:
             return self.bad_link()
-        if request.method == "GET":
+        if request.method != "POST":  # GET, and HEAD (Starlette routes it here; scanners send it)
             return await self.button_page(subscriber_id, title="Confirm your subscription", button="Confirm",
                                           text="One more step: press the button to start getting the tip of "
                                                "the week.")
@@ -156,7 +186,7 @@ class ListService:
             subscriber_id = self.s.tokens.read_unsubscribe(request.path_params["token"])
         except TokenError:
             return self.bad_link()
-        if request.method == "GET":
+        if request.method != "POST":  # GET or HEAD: show the button, change nothing
             return await self.button_page(subscriber_id, title="Leave the list", button="Unsubscribe",
                                           text="Press the button and you will get no more emails from us.",
                                           link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
@@ -203,7 +233,7 @@ class ListService:
 
     async def store_down(self, request: Request, exc: StoreError):
         log.error("store: %s", exc)
-        return self.page("message.html", 503, title="Please try again shortly",
+        return self.page("message.html", 503, {"Retry-After": str(STORE_RETRY)}, title="Please try again shortly",
                          text="The list is not reachable just now. Nothing was changed.")
 
     def app(self):
@@ -220,7 +250,11 @@ class ListService:
         async def body_too_large(request: Request, exc: _TooLarge):
             return too_large
 
-        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large}
+        async def gone(request: Request, exc: ClientDisconnect):
+            return Response(status_code=400)  # nobody to answer: the client left, or was cut off as too slow
+
+        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large,
+                    ClientDisconnect: gone}
         app = Starlette(routes=routes, exception_handlers=handlers)
         return BodyLimit(app, BODY_LIMIT, too_large)
 

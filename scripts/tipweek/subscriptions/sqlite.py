@@ -5,6 +5,7 @@ loses nothing it said yes to)."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,9 +15,15 @@ SCHEMA = schema(id="INTEGER PRIMARY KEY AUTOINCREMENT", ref="INTEGER")
 
 
 class SqliteStore(SqlStore):
+    busy_timeout = 10.0  # seconds a write waits for the database before the service answers 503
+
     def __init__(self, path: Path):
         self.path = Path(path)
         self.url = f"sqlite:///{self.path}"
+        # The service's threads queue here for the one write lock SQLite has:
+        # woken in turn, where SQLite's own busy handler polls with growing
+        # sleeps, so that under load a few writers starve past the timeout.
+        self._writer = threading.Lock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connection() as conn:
@@ -28,26 +35,33 @@ class SqliteStore(SqlStore):
     @contextmanager
     def _connection(self):
         # One connection per transaction: the service calls from several threads.
-        conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
         try:
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             yield conn
+        except sqlite3.OperationalError as exc:  # locked by another process past the timeout, disk full, ...
+            raise StoreError(f"{self.path}: {exc}") from None
         finally:
             conn.close()
 
     @contextmanager
     def _write(self):
         with self._connection() as conn:
-            # IMMEDIATE: take the write lock now, so read-then-write cannot race another writer.
-            conn.execute("BEGIN IMMEDIATE")
-            cur = conn.cursor()
+            if not self._writer.acquire(timeout=self.busy_timeout):
+                raise StoreError(f"{self.path}: no turn to write within {self.busy_timeout:g} s")
             try:
-                yield cur
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+                # IMMEDIATE: take the write lock now, so read-then-write cannot race another writer.
+                conn.execute("BEGIN IMMEDIATE")
+                cur = conn.cursor()
+                try:
+                    yield cur
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+            finally:
+                self._writer.release()
 
     @contextmanager
     def _read(self):

@@ -20,7 +20,8 @@ from typing import Iterable, Iterator
 PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
 STATES = (PENDING, CONFIRMED, UNSUBSCRIBED)
 HOWS = ("form", "import", "one-click", "page", "operator")
-CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # at most one confirmation email per address
+CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
+CONFIRMATIONS_PER_DAY = 3  # enough for a lost email or a second try; too few to flood an inbox
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
 
 
@@ -46,6 +47,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
+CREATE TABLE IF NOT EXISTS confirmations (subscriber_id {ref} NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS confirmations_subscriber ON confirmations (subscriber_id, at);
 """
 
 
@@ -79,11 +82,13 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class SignUp:
     """What a sign-up did: the subscriber (None when refused) and whether a
-    confirmation email is due now (False within 24 h of the last one, or when
-    the address is confirmed already)."""
+    confirmation email is due now (False when the address is confirmed
+    already, or held back: CONFIRMATIONS_PER_DAY were sent in the last 24 h)."""
     subscriber: Subscriber | None
     send_confirmation: bool
     refused: str | None = None  # "ip-limit"
+    retry_after: dt.timedelta | None = None  # when refused or held back: until the oldest counted one leaves the window
+    held_back: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +121,10 @@ def stamp(now: dt.datetime) -> str:
     return now.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def unstamp(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+
+
 def key(email: str) -> str:
     return email.strip().lower()
 
@@ -130,6 +139,11 @@ class SqlStore:
 
     placeholder = "?"
     lock_rows = ""  # "FOR UPDATE" where the database has it
+
+    def _serialise(self, cur, what: str) -> None:
+        """Hold off, until this transaction ends, every other transaction that
+        serialises on ``what`` (a per-IP count has no row to lock). SQLite needs
+        nothing: its writers take turns already."""
 
     # ------------------------------------------------------------ plumbing
     def _sql(self, text: str) -> str:
@@ -156,10 +170,16 @@ class SqlStore:
                          key(email))
 
     def _insert(self, cur, email: str, name: str, state: str, at: str) -> Subscriber:
+        return self._add(cur, email, name, state, at) or self._locked(cur, email)
+
+    def _add(self, cur, email: str, name: str, state: str, at: str) -> Subscriber | None:
+        """The new row; None when another transaction inserted the address
+        first (on PostgreSQL, two may both have found it missing: the row count
+        says which one added it)."""
         cur.execute(self._sql("INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at) "
                               "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email_key) DO NOTHING"),
                     (email, key(email), name, state, at, at))
-        return self._locked(cur, email)
+        return self._locked(cur, email) if cur.rowcount == 1 else None
 
     def _set(self, cur, sub: Subscriber, at: str, **changes) -> Subscriber:
         columns = ", ".join(f"{c} = ?" for c in changes)
@@ -175,14 +195,18 @@ class SqlStore:
         address's confirmation slot when one is due."""
         at = stamp(now)
         with self._write() as cur:
+            if ip is not None:
+                self._serialise(cur, f"ip {ip}")  # count and add this address's sign-ups one at a time
             if ip is not None and ip_limit is not None:
                 cur.execute(self._sql("DELETE FROM signups WHERE at < ?"), (stamp(now - IP_WINDOW),))
-                cur.execute(self._sql("SELECT COUNT(*) FROM signups WHERE ip = ?"), (ip,))
-                if cur.fetchone()[0] >= ip_limit:
-                    return SignUp(None, False, "ip-limit")
+                cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM signups WHERE ip = ?"), (ip,))
+                count, oldest = cur.fetchone()
+                if count >= ip_limit:
+                    return SignUp(None, False, "ip-limit", unstamp(oldest) + IP_WINDOW - now)
             sub = self._locked(cur, email)
-            if sub is None:
-                sub = self._insert(cur, email, name, PENDING, at)
+            joined = sub is None and (sub := self._add(cur, email, name, PENDING, at)) is not None
+            sub = sub or self._locked(cur, email)  # (another sign-up of the address added it just now)
+            if joined:
                 self._event(cur, sub.id, at, "joined", "form")
             elif sub.state == UNSUBSCRIBED:
                 sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
@@ -191,15 +215,27 @@ class SqlStore:
                 sub = self._set(cur, sub, at, name=name)
             if ip is not None:
                 cur.execute(self._sql("INSERT INTO signups (ip, at) VALUES (?, ?)"), (ip, at))
-            due = sub.state == PENDING and (sub.confirmation_sent_at is None
-                                            or sub.confirmation_sent_at <= stamp(now - CONFIRMATION_INTERVAL))
-            if due:
-                sub = self._set(cur, sub, at, confirmation_sent_at=at)
-            return SignUp(sub, due)
+            if sub.state != PENDING:
+                return SignUp(sub, False)
+            # Every sign-up of a pending address gets an email (the last one may
+            # be lost, or never sent: a crash between here and the relay), up to
+            # CONFIRMATIONS_PER_DAY a day.
+            # (This address's rows only: under its row lock, with no other sign-up waiting on them.)
+            since = stamp(now - CONFIRMATION_INTERVAL)
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at <= ?"), (sub.id, since))
+            cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
+            sent, oldest = cur.fetchone()
+            if sent >= CONFIRMATIONS_PER_DAY:
+                return SignUp(sub, False, retry_after=unstamp(oldest) + CONFIRMATION_INTERVAL - now, held_back=True)
+            cur.execute(self._sql("INSERT INTO confirmations (subscriber_id, at) VALUES (?, ?)"), (sub.id, at))
+            sub = self._set(cur, sub, at, confirmation_sent_at=at)
+            return SignUp(sub, True)
 
     def release_confirmation(self, subscriber: Subscriber, previous: str | None, now: dt.datetime) -> None:
         """The confirmation email could not be sent: free the slot again."""
         with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at = ?"),
+                        (subscriber.id, subscriber.confirmation_sent_at))
             self._set(cur, subscriber, stamp(now), confirmation_sent_at=previous)
 
     def confirm(self, subscriber_id: int, now: dt.datetime, how: str = "page") -> Subscriber | None:
@@ -229,11 +265,11 @@ class SqlStore:
         at = stamp(now)
         with self._write() as cur:
             sub = self._locked(cur, email)
-            if sub is None:
-                sub = self._insert(cur, email, "", UNSUBSCRIBED, at)
-            elif sub.state == UNSUBSCRIBED:
-                return sub, False
-            else:
+            added = sub is None and (sub := self._add(cur, email, "", UNSUBSCRIBED, at)) is not None
+            sub = sub or self._locked(cur, email)  # (a sign-up added the address just now)
+            if not added:
+                if sub.state == UNSUBSCRIBED:
+                    return sub, False
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
             self._event(cur, sub.id, at, "left", "operator")
             return sub, True
