@@ -48,8 +48,8 @@ def today_of(project: Project, override: str | None) -> dt.date:
 def scan(project: Project, today: str | None):
     """Every tip and every problem, as `tipweek check` reports them: the
     links and images of each tip too, as the build will find them on the
-    day it builds the tip (links)."""
-    from .links import link_problems
+    day it builds the tip (link_check)."""
+    from .link_check import link_problems
 
     day = today_of(project, today)
     with collector.made_to_last():

@@ -68,7 +68,7 @@ class Tip:
     # The ISO (year, week) the tip is published in: worked out once, when the
     # tip is read, and kept with it in the tip cache (every load asks for it).
     week: tuple[int, int] = field(init=False, repr=False, compare=False)
-    # Whether the body may hold a link or image MkDocs resolves (links.may_link): worked
+    # Whether the body may hold a link or image MkDocs resolves (local_links.may_link): worked
     # out when the tip is read and kept in the tip cache, so check renders only those tips.
     local_links: bool = field(default=False, repr=False, compare=False)
 

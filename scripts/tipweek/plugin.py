@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 from . import huddle, urls
 from .config import TipweekConfig
 from .edition import Edition
-from .links import PageProblems
+from .link_problems import PageProblems
 from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition

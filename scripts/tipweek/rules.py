@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .links import may_link
+from .local_links import may_link
 from .model import Principle, Tip, TipError
 from .schedule import Publishing, off_weekday
 from .scaffold import SCAFFOLD_LINES

@@ -39,7 +39,7 @@ RACY_NS = 2_000_000_000  # a file changed this close to its reading is read agai
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
 _CODE = ("loader.py", "front_matter.py", "rules.py", "model.py", "schedule.py", "scaffold.py", "tipcache.py",
-         "links.py")
+         "local_links.py")
 
 Stamp = tuple[int, int, int, int]
 Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]
