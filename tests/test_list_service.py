@@ -437,7 +437,7 @@ def test_list_url_must_be_https_except_on_this_machine(project, tipweek):
 def test_the_subscribe_page_without_and_with_a_list(tmp_path):
     import markdown
 
-    from tipweek.subscriptions.signup import with_signup_form
+    from tipweek.signup_form import with_signup_form
 
     text = (Path(__file__).parent.parent / "docs" / "subscribe.md").read_text()
     without = markdown.markdown(text)  # list_url unset: the plugin leaves the page alone

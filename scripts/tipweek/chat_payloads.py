@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from . import urls
 from .edition import Edition
 from .reruns import Featured
-from .views import long_date
+from .schedule import long_date
 
 # Slack's limits (Block Kit reference): a header's text, a section's text, blocks in a message.
 SLACK_HEADER_MAX = 150

@@ -25,7 +25,7 @@ from markupsafe import Markup
 from . import urls
 from .edition import Edition
 from .model import Tip
-from .views import long_date
+from .schedule import long_date, week_label
 
 GMAIL_CLIP_BYTES = 102 * 1024
 SAMPLE_READER = "reader@example.org"  # the sample's recipient: plainly an example, never the sender
@@ -46,10 +46,6 @@ class ListOptions:
         o = edition.options
         return cls(sender=o.email_from, reply_to=o.reply_to, list_id=o.list_id,
                    unsubscribe_url=o.unsubscribe_url, unsubscribe_mailto=o.unsubscribe_mailto)
-
-
-def week_label(tip: Tip) -> str:
-    return urls.week_label(tip.date)
 
 
 @lru_cache(maxsize=1)
@@ -163,7 +159,7 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     msg["Date"] = format_datetime(sent_at.astimezone(zone) if sent_at else
                                   dt.datetime.combine(rerun_on or tip.date, dt.time(SEND_HOUR), zone))
     digest = hashlib.sha256(to_addr.lower().encode()).hexdigest()[:16]
-    msg["Message-ID"] = f"<{urls.week_label(rerun_on or tip.date)}.{tip.slug}.{digest}@{options.list_id}>"
+    msg["Message-ID"] = f"<{week_label(rerun_on or tip.date)}.{tip.slug}.{digest}@{options.list_id}>"
     msg["List-Id"] = f"{one_line(edition.site.name)} <{options.list_id}>"
     links = [f"<{u}>" for u in (https, mailto) if u]
     if links:
@@ -228,4 +224,4 @@ def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
 
 
 __all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "web_versions",
-           "write_web_versions", "week_label", "GMAIL_CLIP_BYTES"]
+           "write_web_versions", "GMAIL_CLIP_BYTES"]

@@ -29,8 +29,8 @@ from .model import LibraryError, Tip, TipError
 from .preview import KEPT_UNLINKED, PreviewState
 from .project import load_edition
 from .render import nest_headings, rebase_urls
-from .schedule import TodayError
-from .views import SiteView, long_date
+from .schedule import TodayError, long_date
+from .views import SiteView
 
 PACKAGE = Path(__file__).parent
 TEMPLATES = PACKAGE / "templates"
@@ -182,7 +182,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
             page.meta.setdefault("hide", ["navigation"])
         list_url = self.list_url or self.config.list_url
         if list_url:
-            from .subscriptions.signup import with_signup_form
+            from .signup_form import with_signup_form
             markdown = with_signup_form(markdown, list_url)
         return markdown
 

@@ -28,9 +28,8 @@ import datetime as dt
 import heapq
 from dataclasses import dataclass
 
-from . import urls
 from .model import Library, Tip
-from .schedule import monday_of, publish_day
+from .schedule import monday_of, publish_day, week_label
 
 MIN_AGE_WEEKS = 26
 WEEK = dt.timedelta(weeks=1)
@@ -49,7 +48,7 @@ class Featured:
     @property
     def week(self) -> str:
         """The week's label (2027-W06): the email's web version and the send ledger are keyed by it."""
-        return urls.week_label(self.day)
+        return week_label(self.day)
 
     @property
     def rerun_on(self) -> dt.date | None:
@@ -71,7 +70,7 @@ class Featured:
 def ahead_row(day: dt.date, tip: Tip | None) -> dict:
     """A row of ``tipweek schedule --json``'s re-runs; slug null when nothing is old enough."""
     if tip is None:
-        return {"date": day.isoformat(), "week": urls.week_label(day), "rerun": True, "slug": None,
+        return {"date": day.isoformat(), "week": week_label(day), "rerun": True, "slug": None,
                 "title": None, "original_date": None}
     return Featured(tip, day, rerun=True).as_dict()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,8 +53,15 @@ def monday_of(day: dt.date) -> dt.date:
     return day - _BACK[day.weekday()]
 
 
+@lru_cache(maxsize=4096)  # the site writes a few dates per tip on several pages
 def long_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
+
+
+def week_label(day: dt.date) -> str:
+    """The ISO week a date falls in, as the email archive and the ledger name it."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 @dataclass(frozen=True, slots=True)

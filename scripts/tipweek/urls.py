@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .schedule import week_label
+
 HOME = ""
 ARCHIVE = "archive/"
 PRINCIPLES = "principles/"
@@ -40,11 +42,6 @@ def principle(slug: str) -> str:
 def principle_feed(slug: str) -> str:
     return f"principles/{slug}/feed.xml"
 
-
-def week_label(day: dt.date) -> str:
-    """The ISO week a date falls in, as the email archive and the ledger name it."""
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
 
 
 def email(day: dt.date) -> str:

@@ -10,17 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from . import urls
 from .edition import Edition
 from .model import Principle, Tip
 from .related import Related
-
-@lru_cache(maxsize=4096)
-def long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
 
 @dataclass(frozen=True, slots=True)
 class PrincipleCount:

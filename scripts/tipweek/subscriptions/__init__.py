@@ -8,7 +8,6 @@ sender reads from it.
 - ``service``: the Starlette app; ``pages/``: its templates; ``look``: the
   site's name and colours from mkdocs.yml, and the page renderer.
 - ``confirmation``: the confirmation email and its transport.
-- ``signup``: the form on the site's Subscribe page (the plugin's hook).
 - ``commands``: ``tipweek list serve|import|export|stats|unsubscribe``
   (``people`` reads an import CSV; ``backup``: the export file and the
   consent rule of its import; ``counts`` makes the stats).

@@ -63,8 +63,9 @@ def _material_palette() -> str:
 def _pages():
     import jinja2
 
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent / "pages"),
-                              autoescape=True, keep_trailing_newline=True)
+    # The sign-up fields are the site's form's too (forms/, beside signup_form).
+    folders = [Path(__file__).parent / "pages", Path(__file__).parent.parent / "forms"]
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(folders), autoescape=True, keep_trailing_newline=True)
 
 
 def render(template: str, **context) -> str:
