@@ -45,7 +45,7 @@ TIPWEEK = Path(sys.executable).parent / "tipweek"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from list_support import HOST, PostgresCluster, _postgres_bin, free_socket, wait_for  # noqa: E402
-from tipweek.output import write_atomic  # noqa: E402
+from tipweek.outputs.atomic import write_atomic  # noqa: E402
 
 
 def start(project: Path, db: str) -> tuple[subprocess.Popen, int]:

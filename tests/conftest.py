@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TODAY = "2026-11-22"  # a Sunday; the tip of the week is the one of Tuesday 2026-11-17
@@ -105,9 +105,9 @@ def make_edition(tips, principles, *, site=None, today=None, **options):
 
     import markdown
 
-    from tipweek.config import TipweekConfig
-    from tipweek.edition import Edition, Site
-    from tipweek.model import Library
+    from tipweek.site.options import TipweekConfig
+    from tipweek.edition.edition import Edition, Site
+    from tipweek.library.model import Library
 
     config = TipweekConfig()
     config.load_dict(options)

@@ -9,7 +9,7 @@ import email.policy
 
 import pytest
 
-import tipweek.render
+import tipweek.edition.render
 from tipweek.project import Project
 
 TIP = "tips/2026/2026-11-17-own-the-mistake.md"
@@ -23,7 +23,7 @@ def no_mkdocs(monkeypatch):
 
     def refusing():
         monkeypatch.setattr(Project, "_mkdocs_bodies", refuse)
-        monkeypatch.setattr(tipweek.render, "text_from_html", refuse)
+        monkeypatch.setattr(tipweek.edition.render, "text_from_html", refuse)
     return refusing
 
 
@@ -88,7 +88,7 @@ def test_the_body_key_names_the_installed_versions_of_what_renders():
     are those the installed packages report; a package that is not there is '-'."""
     from importlib import metadata
 
-    from tipweek import bodycache
+    from tipweek.edition import body_cache as bodycache
 
     for name in (*bodycache._RENDERING, "markdownify", "mkdocs_material", "MARKDOWN"):
         assert bodycache.version(name) == metadata.version(name)
@@ -99,7 +99,7 @@ def test_versions_come_from_the_first_dist_info_folder_on_the_path(tmp_path, mon
     """As an import would: the first folder on sys.path that has the
     distribution wins; a name against the spec or an egg's folder sends the
     question to importlib.metadata (which, here, finds nothing: '-')."""
-    from tipweek import bodycache
+    from tipweek.edition import body_cache as bodycache
 
     first, second = tmp_path / "first", tmp_path / "second"
     for folder, names in ((first, ["Fancy_Pkg-2.0+local.1.dist-info", "odd-name-1.0.dist-info",

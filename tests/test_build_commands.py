@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import TODAY
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 TIPWEEK = Path(sys.executable).parent / "tipweek"
 

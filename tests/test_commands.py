@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from tipweek.loader import load_library
-from tipweek.schedule import published_on, resolve_today, scheduled_after, tip_of_the_week
+from tipweek.library.loader import load_library
+from tipweek.library.dates import resolve_today
+from tipweek.calendar.schedule import published_on, scheduled_after, tip_of_the_week
 
 
 def test_library_is_sorted_with_lookups(project):
@@ -69,7 +70,7 @@ def test_new_refuses_to_overwrite_and_unknown_tags(project, tipweek):
 
 def test_help_shows_examples(tipweek):
     from click.testing import CliRunner
-    from tipweek.cli import main
+    from tipweek.cli.main import main
 
     for command in ("check", "new", "schedule", "build", "serve", "feed", "email", "send"):
         result = CliRunner(catch_exceptions=False).invoke(main, [command, "--help"])
@@ -106,7 +107,7 @@ def test_bad_today_is_a_usage_error(tipweek):
 
 def test_missing_config_file(tmp_path):
     from click.testing import CliRunner
-    from tipweek.cli import main
+    from tipweek.cli.main import main
 
     result = CliRunner(catch_exceptions=False).invoke(main, ["check", "-f", str(tmp_path / "mkdocs.yml")])
     assert result.exit_code == 1 and "not found" in result.output and "Traceback" not in result.output
@@ -151,7 +152,7 @@ def test_new_date_on_another_weekday_is_refused(project, tipweek):
 
 
 def test_new_quotes_a_title_with_a_hash_and_it_survives(project, tipweek):
-    from tipweek.loader import load_library
+    from tipweek.library.loader import load_library
 
     result = tipweek("new", 'Be the #1 reason they "come back"', "--tag", "ownership")
     path = project / result.output.strip()[result.output.index("tips/"):]

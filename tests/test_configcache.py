@@ -13,7 +13,8 @@ import sys
 import pytest
 
 import tipweek.project
-from tipweek import configcache, tipcache
+from tipweek import configcache
+from tipweek.library import tip_cache as tipcache
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_the_second_run_does_not_load_mkdocs_and_writes_the_same_bytes(tipweek, 
 def test_a_command_with_everything_cached_imports_neither_mkdocs_nor_yaml(tipweek, project, monkeypatch):
     monkeypatch.setattr(tipcache, "RACY_NS", 0)  # the fixture was copied a moment ago: cache it anyway
     assert tipweek("feed", "--out", str(project / "out")).exit_code == 0  # remembers mkdocs.yml, tips, bodies
-    code = ("import sys\nfrom tipweek.cli import main\n"
+    code = ("import sys\nfrom tipweek.cli.main import main\n"
             "try:\n    main(['feed', '--out', 'out'])\nexcept SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mkdocs', 'markdown', 'yaml', 'frontmatter')))")
     run = subprocess.run([sys.executable, "-c", code], cwd=project, capture_output=True, text=True,

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from tipweek.loader import load_library
-from tipweek.schedule import published_on, scheduled_after
+from tipweek.library.loader import load_library
+from tipweek.calendar.schedule import published_on, scheduled_after
 
 ROOT = Path(__file__).parent.parent
 BUILD_DAY = dt.date(2026, 11, 22)  # the day the starter library was written; tests build as of it

@@ -25,13 +25,13 @@ CHILD = textwrap.dedent("""
         os.write(fd, b"!")
         threading.Event().wait()
     if point == "fsync":          # a feed file written to its temp name, not yet renamed
-        import tipweek.output
-        tipweek.output.os = type("os", (), {**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")},
+        import tipweek.outputs.atomic
+        tipweek.outputs.atomic.os = type("os", (), {**{k: getattr(os, k) for k in dir(os) if not k.startswith("__")},
                                             "fsync": stop_here})
     elif point == "post_build":   # pages written, feeds about to be
-        import tipweek.feeds
-        tipweek.feeds.write_feeds = stop_here
-    from tipweek.cli import main
+        import tipweek.outputs.feeds
+        tipweek.outputs.feeds.write_feeds = stop_here
+    from tipweek.cli.main import main
     main(sys.argv[3:])
 """)
 
@@ -110,7 +110,7 @@ def test_two_builds_are_byte_identical(project, tmp_path, tipweek):
 @pytest.mark.parametrize("name", ["feed.xml", "atom.xml", "feed.json"])
 def test_outputs_are_written_atomically(project, tipweek, tmp_path, monkeypatch, name):
     """Every write goes through write_atomic: a failure before the rename keeps the old file."""
-    from tipweek import output
+    from tipweek.outputs import atomic as output
 
     out = tmp_path / "f"
     assert tipweek("feed", "--out", str(out)).exit_code == 0

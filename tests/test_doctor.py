@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from list_support import SECRET, ServiceThread, free_socket
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 HOST = "127.0.0.1"
 
@@ -168,10 +168,10 @@ def list_service(tmp: Path, project: Path, tls: Path | None = None):
     import uvicorn
 
     from tipweek.project import Project
-    from tipweek.subscriptions.look import look_of
-    from tipweek.subscriptions.service import Settings, create_app
-    from tipweek.subscriptions.store import open_store
-    from tipweek.subscriptions.tokens import Tokens
+    from tipweek.list.look import look_of
+    from tipweek.list.service import Settings, create_app
+    from tipweek.list.database import open_store
+    from tipweek.list.tokens import Tokens
 
     store = open_store(f"sqlite:///{tmp}/list.sqlite3")
     now = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import build_site
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 SITE = "https://tips.example.org/"
 # A 1x1 transparent PNG.
@@ -230,7 +230,7 @@ def test_the_page_renderer_takes_the_steps_the_build_takes(builder):
     import importlib
     import inspect
 
-    from tipweek.render import PageRenderer
+    from tipweek.edition.render import PageRenderer
 
     build = importlib.import_module(f"{builder}.commands.build")
     theirs = STEPS.findall(inspect.getsource(build._populate_page))

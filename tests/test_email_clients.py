@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import build_site
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 IN_CI = os.environ.get("CI") == "true"
 HOSTILE = "Say sorry <img src=x onerror=alert(1)> then act & mean it"

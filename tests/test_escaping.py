@@ -79,7 +79,7 @@ def test_email_escapes_and_keeps_headers_single(project, tipweek, tmp_path):
 
 
 def test_sanitizer_strips_what_check_would_refuse():
-    from tipweek.edition import safe_html as safe_body
+    from tipweek.edition.edition import safe_html as safe_body
 
     dirty = ('<p onclick="x()">Hi <a href="javascript:alert(1)">x</a><script>bad()</script>'
              '<iframe src="https://evil.example"></iframe><img src="a.png" alt="a" onerror="y()"></p>')
@@ -93,8 +93,8 @@ def test_a_line_break_in_a_title_never_makes_a_second_header():
     import datetime as dt
 
     from conftest import make_edition
-    from tipweek.email import render_email
-    from tipweek.model import Principle, Tip
+    from tipweek.outputs.email import render_email
+    from tipweek.library.model import Principle, Tip
 
     tip = Tip(slug="t", title="Hello\r\nBcc: victim@example.org", date=dt.date(2026, 11, 17), tags=("o",),
               summary="S", body="Body\n", path="tips/2026/2026-11-17-t.md")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, TODAY, build_site
+from conftest import FIXTURES, build_site
 
 ROOT = Path(__file__).parent.parent
 OWN = "tips/2026/2026-11-17-own-the-mistake.md"
@@ -93,7 +93,7 @@ def test_check_names_the_line_and_the_fix(project, tipweek, name):
 
 
 def test_a_question_and_an_action_are_read_and_empty_ones_are_no_problem(project, tipweek):
-    from tipweek.loader import load_library
+    from tipweek.library.loader import load_library
 
     with_huddle(project)
     write_tip(project, 'discuss: ""\ntry:\n')
@@ -116,7 +116,7 @@ def test_an_edited_question_is_read_again_through_the_tip_cache(project, tipweek
 # ------------------------------------------------------------------ front matter: new
 
 def test_new_scaffolds_an_empty_question_and_action_that_check_accepts(project, tipweek):
-    from tipweek.loader import load_library
+    from tipweek.library.loader import load_library
 
     result = tipweek("new", "Own the follow-up", "--tag", "ownership")
     path = project / "tips/2026/2026-12-01-own-the-follow-up.md"
@@ -309,7 +309,7 @@ def test_the_grade_is_a_grade():
 
 
 def test_every_starter_tip_has_its_own_plain_question_and_action():
-    from tipweek.loader import load_library
+    from tipweek.library.loader import load_library
 
     tips = load_library(ROOT / "tips", ROOT / "tips/principles.yml", ROOT).tips
     assert len(tips) == 62

@@ -46,7 +46,7 @@ def real_site(tmp_path_factory):
 
 
 def test_every_tips_card_prints_on_one_a4_page(browser, real_site):
-    from tipweek.loader import load_library
+    from tipweek.library.loader import load_library
 
     url, site = real_site
     tips = load_library(ROOT / "tips", ROOT / "tips/principles.yml", ROOT).tips

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, build_site
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 ARCHIVES = FIXTURES / "import"
 WORDPRESS_MAPS = ("--map", "Customer Recovery=ownership", "--map", "Speed=responsiveness", "--map", "apology=sincerity")
@@ -403,7 +403,7 @@ def test_front_matter_reads_back_exactly(project, tmp_path):
     """Titles, summaries and authors that YAML would misread unquoted."""
     from xml.sax.saxutils import escape
 
-    from tipweek.loader import scan_library
+    from tipweek.library.loader import scan_library
 
     tricky = [("Refunds: say \"yes\" — #1 & 'no'", "No", "@frontdesk"), ("null", "2021-03-02", "Zoë O'Brien"),
               ("- [ownership] {not a list}: *really* 🙂", "yes: it's true; 100%", "true")]

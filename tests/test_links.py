@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import FIXTURES, TODAY
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 LINKS = FIXTURES / "links"
 CASES = yaml.safe_load((LINKS / "cases.yml").read_text("utf-8"))

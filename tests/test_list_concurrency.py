@@ -15,11 +15,11 @@ import pytest
 from conftest import FIXTURES
 from list_support import SECRET, PostgresCluster, ServiceThread, postgres_or_skip, request
 from tipweek.project import Project
-from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
-from tipweek.subscriptions.look import look_of
-from tipweek.subscriptions.service import Settings, create_app
-from tipweek.subscriptions.store import open_store
-from tipweek.subscriptions.tokens import Tokens
+from tipweek.list.confirmation import confirmation_sender, transport_factory
+from tipweek.list.look import look_of
+from tipweek.list.service import Settings, create_app
+from tipweek.list.database import open_store
+from tipweek.list.tokens import Tokens
 
 THREADS = 40
 

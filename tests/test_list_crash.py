@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from list_support import HOST, SECRET, free_socket, request, wait_for
-from tipweek.subscriptions.store import open_store
+from tipweek.list.database import open_store
 
 TIPWEEK = Path(sys.executable).parent / "tipweek"
 

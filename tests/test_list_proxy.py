@@ -7,7 +7,7 @@ visitor who sets the header himself)."""
 from __future__ import annotations
 
 from list_support import request, serve
-from tipweek.subscriptions.store import open_store
+from tipweek.list.database import open_store
 
 BALANCER, VISITOR = "127.0.0.5", "127.0.0.6"
 

@@ -16,14 +16,14 @@ from click.testing import CliRunner
 
 from conftest import FIXTURES
 from list_support import SECRET, ServiceThread, free_socket, request, snapshot, wait_for
-from tipweek.cli import main
+from tipweek.cli.main import main
 from tipweek.project import Project
-from tipweek.subscriptions.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
-from tipweek.subscriptions.look import look_of
-from tipweek.subscriptions.service import Settings, create_app
-from tipweek.subscriptions.sending import unsubscribe_url
-from tipweek.subscriptions.store import open_store
-from tipweek.subscriptions.tokens import Tokens
+from tipweek.list.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
+from tipweek.list.look import look_of
+from tipweek.list.service import Settings, create_app
+from tipweek.list.recipients import unsubscribe_url
+from tipweek.list.database import open_store
+from tipweek.list.tokens import Tokens
 
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
@@ -437,7 +437,7 @@ def test_list_url_must_be_https_except_on_this_machine(project, tipweek):
 def test_the_subscribe_page_without_and_with_a_list(tmp_path):
     import markdown
 
-    from tipweek.signup_form import with_signup_form
+    from tipweek.site.signup_form import with_signup_form
 
     text = (Path(__file__).parent.parent / "docs" / "subscribe.md").read_text()
     without = markdown.markdown(text)  # list_url unset: the plugin leaves the page alone
@@ -503,7 +503,7 @@ def test_the_confirmation_email_names_the_site_once(service):
     """A site called "Tip of the week" does not get "the tip of the week from Tip of the week"."""
     import dataclasses
 
-    from tipweek.subscriptions.confirmation import confirmation_message
+    from tipweek.list.confirmation import confirmation_message
 
     look = dataclasses.replace(service.settings.look, site_name="Tip of the week")
     sub = service.store.subscribe("words@example.org", "", START).subscriber

@@ -9,18 +9,17 @@ import logging
 import resource
 import shutil
 import socket
-import subprocess
 import time
 
 from conftest import FIXTURES
 from list_support import HOST, SECRET, WAIT, ServiceThread, request, serve, wait_for
 from tipweek.project import Project
-from tipweek.subscriptions.commands import server_options
-from tipweek.subscriptions.confirmation import confirmation_sender, transport_factory
-from tipweek.subscriptions.look import look_of
-from tipweek.subscriptions.service import Settings, create_app
-from tipweek.subscriptions.store import open_store
-from tipweek.subscriptions.tokens import Tokens
+from tipweek.cli.list_commands import server_options
+from tipweek.list.confirmation import confirmation_sender, transport_factory
+from tipweek.list.look import look_of
+from tipweek.list.service import Settings, create_app
+from tipweek.list.database import open_store
+from tipweek.list.tokens import Tokens
 
 PARTIAL = b"POST /subscribe HTTP/1.1\r\nHost: list.example.org\r\n"  # the headers never end
 

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from list_support import PostgresCluster, postgres_or_skip
-from tipweek.cli import main
-from tipweek.subscriptions.store import open_store
+from tipweek.cli.main import main
+from tipweek.list.database import open_store
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from tipweek.pacing import RateLimit
+from tipweek.sending.pacing import RateLimit
 
 
 class Clock:

@@ -16,13 +16,12 @@ from click.testing import CliRunner
 from slack_sdk.models.blocks import ActionsBlock, Block, ContextBlock, HeaderBlock, SectionBlock
 
 from conftest import make_edition
-from tipweek.chat_payloads import SLACK_BLOCKS_MAX, SLACK_HEADER_MAX, SLACK_TEXT_MAX, chat_tip, slack_message, \
-    teams_message
-from tipweek.cli import main
-from tipweek.ledger import Ledger
-from tipweek.model import Principle, Tip
-from tipweek.reruns import Featured
-from tipweek.webhooks import Channel, PostReport, post_all
+from tipweek.outputs.chat import SLACK_BLOCKS_MAX, SLACK_HEADER_MAX, SLACK_TEXT_MAX, chat_tip, slack_message, teams_message
+from tipweek.cli.main import main
+from tipweek.sending.ledger import Ledger
+from tipweek.library.model import Principle, Tip
+from tipweek.calendar.reruns import Featured
+from tipweek.sending.webhooks import Channel, PostReport, post_all
 from webhook_servers import HOST, WebhookServer
 
 WEEK = "2026-W47"  # the week of the fixture library's tip of 2026-11-17

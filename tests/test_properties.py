@@ -16,11 +16,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import make_edition
-from tipweek.edition import Site
-from tipweek.email import render_email
-from tipweek.feeds import atom, json_feed, rss
-from tipweek.loader import scan_library
-from tipweek.model import Principle, Tip, TipError
+from tipweek.edition.edition import Site
+from tipweek.outputs.email import render_email
+from tipweek.outputs.feeds import atom, json_feed, rss
+from tipweek.library.loader import scan_library
+from tipweek.library.model import Principle, Tip, TipError
 
 PRINCIPLES = "ownership:\n  name: Ownership\n  definition: D\n  description: L\n"
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -165,7 +165,7 @@ related_libraries = st.lists(st.tuples(st.integers(0, 20), st.lists(st.sampled_f
 @SETTINGS
 @given(related_libraries, st.integers(1, 5))
 def test_the_emails_one_pass_finds_the_same_related_tips_as_the_sites_index(specs, count):
-    from tipweek.related import Related, related_to
+    from tipweek.edition.related import Related, related_to
 
     library = sorted((Tip(slug=f"t{i}", title="T", date=dt.date(2026, 1, 1) + dt.timedelta(days=day),
                           tags=tuple(tags), summary="S", body="B", path=f"t{i}.md")
@@ -178,8 +178,8 @@ def test_the_emails_one_pass_finds_the_same_related_tips_as_the_sites_index(spec
 def _rule_of_reruns(tips: list[Tip], until: dt.date) -> dict[dt.date, Tip]:
     """The re-run rule as reruns.py's docstring words it, walked naively: the
     reference the fast plan (a heap, one pass) must agree with."""
-    from tipweek.reruns import MIN_AGE_WEEKS, NEVER, WEEK
-    from tipweek.schedule import monday_of
+    from tipweek.calendar.reruns import MIN_AGE_WEEKS, NEVER, WEEK
+    from tipweek.library.dates import monday_of
 
     tips = [t for t in tips if not t.draft]
     if not tips:
@@ -200,8 +200,8 @@ def _rule_of_reruns(tips: list[Tip], until: dt.date) -> dict[dt.date, Tip]:
 @SETTINGS
 @given(st.lists(st.tuples(st.integers(0, 600), st.booleans(), st.booleans()), max_size=30), st.integers(0, 900))
 def test_the_rerun_plan_follows_its_rule(specs, until):
-    from tipweek.model import Library
-    from tipweek.reruns import plan
+    from tipweek.library.model import Library
+    from tipweek.calendar.reruns import plan
 
     start = dt.date(2024, 1, 1)
     tips = sorted((Tip(slug=f"t{i}", title="T", date=start + dt.timedelta(days=day), tags=("ownership",),
@@ -216,7 +216,7 @@ def test_the_rerun_plan_follows_its_rule(specs, until):
 def test_the_rules_across_files_find_every_shared_slug_and_week(specs):
     from collections import Counter
 
-    from tipweek.library_rules import library_problems
+    from tipweek.library.rules_across_files import library_problems
 
     tips = [Tip(slug=slug, title="T", date=dt.date(2026, 1, 5) + dt.timedelta(days=day), tags=("ownership",),
                 summary="S", body="B", path=f"t{i}.md", draft=draft) for i, (slug, day, draft) in enumerate(specs)]

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import FIXTURES, build_site
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 FIRST = dt.date(2026, 1, 6)  # a Tuesday, the library's first tip
 COUNT = 30  # weekly tips, the last on 2026-07-28

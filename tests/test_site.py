@@ -302,7 +302,7 @@ def test_a_failed_index_run_keeps_the_index_there_was(project, tmp_path, monkeyp
 
     from mkdocs.exceptions import PluginError
 
-    from tipweek import search
+    from tipweek.outputs import search
 
     site = build_site(project, tmp_path / "site")
     before = sorted(p.relative_to(site) for p in (site / "pagefind").rglob("*"))

@@ -205,7 +205,8 @@ def test_a_site_folder_that_is_not_there(tipweek, tmp_path):
 
 
 def test_the_check_looks_where_the_build_writes_the_search():
-    from tipweek import built_site, search
+    from tipweek.site import built_site
+    from tipweek.outputs import search
 
     assert (built_site.SEARCH_BUNDLE, built_site.SEARCH_MANIFEST, built_site.SEARCH_BOX) == \
         (search.BUNDLE, search.MANIFEST, (search.SCRIPT, search.STYLESHEET))

@@ -14,9 +14,9 @@ import pytest
 
 from chromium import require_chromium
 from conftest import make_edition
-from tipweek.chat_payloads import chat_tip, teams_message
-from tipweek.model import Principle, Tip
-from tipweek.reruns import Featured
+from tipweek.outputs.chat import chat_tip, teams_message
+from tipweek.library.model import Principle, Tip
+from tipweek.calendar.reruns import Featured
 
 JS = Path(__file__).parent / "js" / "node_modules"
 RENDERER = JS / "adaptivecards" / "dist" / "adaptivecards.min.js"

@@ -11,7 +11,7 @@ import threading
 import pytest
 import yaml
 
-from tipweek import loader, tipcache
+from tipweek.library import loader, tip_cache as tipcache
 
 TIP = "tips/2026/2026-11-17-own-the-mistake.md"
 
@@ -159,8 +159,8 @@ def test_a_command_run_in_process_hands_the_collector_back(tipweek, project):
 
     from click.testing import CliRunner
 
-    from tipweek.collector import made_to_last
-    from tipweek.send_command import send
+    from tipweek.cli.gc_freeze import made_to_last
+    from tipweek.cli.send_command import send
 
     subscribers = project / "subscribers.csv"
     subscribers.write_text("email,name\nana@example.org,Ana\n", "utf-8")

@@ -21,7 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from tipweek.cli import main
+from tipweek.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -497,7 +497,7 @@ def test_pre_commit_hook_declaration():
     assert not re.search(hook["files"], "docs/index.md")
     program, subcommand, *rest = shlex.split(hook["entry"])
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
-    assert scripts.get(program) == "tipweek.cli:main", f"{program} is not this project's console script"
+    assert scripts.get(program) == "tipweek.cli.main:main", f"{program} is not this project's console script"
     assert subcommand in tipweek_subcommands() and not rest
 
 

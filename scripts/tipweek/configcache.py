@@ -32,11 +32,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from . import __version__
-from .edition import Site
-from .tipcache import CACHE_DIR
+from .edition.edition import Site
+from .library.tip_cache import CACHE_DIR
 
 FILE_NAME = "project.pickle"
-_CODE = ("config.py", "project.py", "configcache.py", "edition.py")
+_CODE = ("site/options.py", "project.py", "configcache.py", "edition/edition.py")
 # What makes a configuration depend on more than its own bytes, written any way
 # (quoted, after a byte-order mark...): a false match only costs the cache.
 _OUTSIDE = re.compile(rb"INHERIT|hooks|!ENV|!!python")

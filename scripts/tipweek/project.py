@@ -9,16 +9,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import configcache, schedule
-from .edition import Edition, Site
-from .loader import load_library, scan_library
-from .model import Library, TipError
-from .tipcache import TipCache
+from . import configcache
+from .library import dates
+from .edition.edition import Edition, Site
+from .library.loader import load_library, scan_library
+from .library.model import Library, TipError
+from .library.tip_cache import TipCache
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
 
-    from .config import TipweekConfig
+    from .site.options import TipweekConfig
 
 
 class ProjectError(Exception):
@@ -42,7 +43,7 @@ def load_edition(config: MkDocsConfig, options: TipweekConfig, today: str | dt.d
 
 
 def _edition(root: Path, site: Site, options, today: str | dt.date | None, *, preview: bool = False) -> Edition:
-    day = schedule.resolve_today(today, options.timezone)
+    day = dates.resolve_today(today, options.timezone)
     tips, principles = root / options.tips, root / options.principles
     cache = TipCache.for_project(root, tips, principles, publishing=(options.weekday, day))
     library = load_library(tips, principles, root, weekday=options.weekday, today=day, cache=cache)
@@ -122,7 +123,7 @@ class Project:
         return self.root / self.options.principles
 
     def today(self, override: str | dt.date | None = None) -> dt.date:
-        return schedule.resolve_today(override, self.options.timezone)
+        return dates.resolve_today(override, self.options.timezone)
 
     def scan(self, today: dt.date | None = None) -> tuple[Library, list[TipError]]:
         """Every tip that is valid, and every problem found (with ``today``,
@@ -137,7 +138,7 @@ class Project:
         if today is None:
             try:
                 today = self.today()
-            except schedule.TodayError:
+            except dates.TodayError:
                 today = None
         return load_library(self.tips_dir, self.principles_file, self.root, weekday=self.options.weekday,
                             today=today, cache=self._cache(today))
@@ -151,7 +152,7 @@ class Project:
         (raises LibraryError); tip bodies are rendered on demand by
         MkDocs' own page machinery, so they match the built site's, and
         kept in .tipweek/cache/bodies so the next command need not start it."""
-        from .bodycache import cached_renderer, cached_text
+        from .edition.body_cache import cached_renderer, cached_text
 
         edition = _edition(self.root, self.site, self.options, today)
         edition.bodies.renderer = cached_renderer(self.root, self.config_file, self.docs_dir, edition,
@@ -165,7 +166,7 @@ class Project:
         its pages render into."""
         from mkdocs.structure.files import get_files
 
-        from .render import PageRenderer
+        from .edition.render import PageRenderer
 
         self.plugin.today = edition.today
         twin = self.plugin.prepared = edition.with_bodies_of_its_own()

@@ -4,5 +4,5 @@ The stages, each a module: ``fetch`` gets the bytes of a file or URL,
 ``sources`` reads them as one of four formats into :class:`~.sources.Post`
 records, ``convert`` turns a post's HTML into safe Markdown, ``plan`` decides
 what each post becomes (file, tags, summary, draft or skipped, and why), and
-``commands`` is the click command that writes the plan and runs the checker.
+the click command that writes the plan and runs the checker is ``cli.import_command``.
 """

@@ -16,7 +16,7 @@ from typing import Iterable
 
 import yaml
 
-from ..model import Principle
+from ..library.model import Principle
 
 
 class MappingError(Exception):

@@ -11,10 +11,10 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..loader import tip_files
-from ..model import Library
-from ..rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
-from ..scaffold import slugify
+from ..library.loader import tip_files
+from ..library.model import Library
+from ..library.rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
+from ..calendar.scaffold import slugify
 from .convert import plain_text, to_markdown
 from .mapping import TagMap
 from .sources import Archive, Post

@@ -1,0 +1,2 @@
+"""The `tipweek` command: click commands, a thin layer over the stages.
+"""

@@ -1,0 +1,260 @@
+"""``tipweek list``: run the subscription service and look after its store."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import click
+
+from .common import config_option, load_project
+from ..list.store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
+from ..list.database import open_store
+
+DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
+TRUSTED_PROXIES = ("127.0.0.1", "::1")  # a web server on the same machine
+
+db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
+                         help="The list's database: sqlite:///path or postgresql://user@host/db.")
+
+
+def _store(db_url: str, project):
+    try:
+        return open_store(db_url, base=project.root)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@click.group("list")
+def list_group() -> None:
+    """The subscription list: its web service and its store.
+
+    \b
+    Example:
+        export TIPWEEK_LIST_SECRET=$(python -c "import secrets; print(secrets.token_urlsafe(32))")
+        tipweek list serve
+    """
+
+
+@list_group.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8025, show_default=True, help="Port to listen on.")
+@click.option("--outbox", type=click.Path(file_okay=False), default=None,
+              help="Put confirmation emails into this Maildir folder (the default, as .tipweek/outbox).")
+@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Send confirmation emails through this "
+                                                                         "SMTP server.")
+@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
+@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
+@click.option("--ip-limit", default=10, show_default=True, help="Sign-ups allowed per IP address per hour.")
+@click.option("--trusted-proxy", "trusted_proxies", multiple=True, default=TRUSTED_PROXIES, show_default=True,
+              metavar="ADDRESS", help="A proxy in front of the service (an IP address or network, repeatable): "
+                                      "X-Forwarded-For is read from these peers only, never from others.")
+@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Disconnect a client that has not sent its whole request (headers and body) within this time.")
+@config_option
+def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
+          user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], request_timeout: float,
+          config_file: str | None) -> None:
+    """Run the subscription service (sign-up, confirm, unsubscribe).
+
+    The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
+    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset).
+
+    \b
+    Example:
+        TIPWEEK_LIST_SECRET=... tipweek list serve --smtp localhost:25
+        tipweek list serve --db postgresql://tips@db.internal/tips --host 0.0.0.0 --trusted-proxy 10.0.0.5
+    """
+    import uvicorn
+
+    from ..list.connections import ListServer
+    from ..list.service import create_app
+
+    proxies = [_proxy(value) for value in trusted_proxies]
+    project = load_project(config_file)
+    app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
+    click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
+    ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
+                              **server_options(proxies, request_timeout))).run()
+
+
+def server_options(trusted_proxies: list[str], request_timeout: float = 10.0,
+                   max_connections: int | None = None) -> dict:
+    """uvicorn's settings for the service (the tests start it with the same)."""
+    from ..list.connections import ACCEPT_BURST, guarded_protocol
+
+    return {"server_header": False, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies,
+            "http": guarded_protocol(request_timeout, max_connections), "backlog": ACCEPT_BURST}
+
+
+def _proxy(value: str) -> str:
+    import ipaddress
+
+    try:
+        return str(ipaddress.ip_network(value.strip(), strict=False))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)",
+                                 param_hint="--trusted-proxy") from None
+
+
+def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit):
+    from ..outputs.email import parse_sender
+    from ..list.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
+    from ..list.look import look_of
+    from ..list.service import Settings
+    from ..list.tokens import TokenError, Tokens, secret_from_environment
+
+    try:
+        secret = secret_from_environment()
+    except TokenError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        parse_sender(project.options.email_from)
+    except ValueError as exc:
+        raise click.ClickException(f"mkdocs.yml: {exc}") from None
+    make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
+    try:
+        smtputf8 = bool(smtp) and relay_offers_smtputf8(make_transport)
+    except Exception as exc:  # the relay may come up later: start, and take only ASCII addresses meanwhile
+        click.echo(f"warning: could not ask {smtp} about SMTPUTF8 ({exc}); accepting ASCII addresses only",
+                   err=True)
+        smtputf8 = False
+    look = look_of(project)
+    list_url = project.options.list_url or f"http://{host}:{port}"
+    return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
+                    send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
+                    ip_limit=ip_limit, smtputf8=smtputf8)
+
+
+@list_group.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, exists=True))
+@db_option
+@config_option
+def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
+    """Add people who opted in elsewhere (a CSV with email and name columns),
+    as confirmed; or restore a file of `tipweek list export`. All or nothing.
+
+    An export file (it has a state column) brings back each address with its
+    state, join time and consent history. Its state never confirms anyone:
+    a row that says confirmed without a confirmation in its history comes in
+    as pending. Nobody who unsubscribed is added back, by either kind of file.
+
+    \b
+    Example:
+        tipweek list import subscribers.csv
+        tipweek list import list-backup.csv --db postgresql://tips@db.internal/tips
+    """
+    from ..list.people import read_people
+    from ..list.store import IdTaken
+
+    project = load_project(config_file)
+    found = read_people(Path(csv_file), _now())
+    for problem in found.problems:
+        click.echo(problem, err=True)
+    if found.problems:
+        raise click.ClickException(f"{len(found.problems)} bad row(s) in {csv_file}; nothing imported")
+    store = _store(db_url, project)
+    if not found.has_state:
+        report = store.import_confirmed(found.people, _now())
+        click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
+                   f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
+        return
+    try:
+        restored = store.restore(found.rows)
+    except IdTaken as exc:
+        for line, problem in exc.problems:
+            click.echo(f"{csv_file}:{line}: {problem}", err=True)
+        raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
+    added = restored.added
+    click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
+               f"{added[UNSUBSCRIBED]} unsubscribed added; {restored.left} on the list already marked as left, "
+               f"{restored.kept} on the list already kept as they are")
+    if restored.unconfirmed:
+        click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
+                   "them: added as pending, so they get no email. If they agreed to the list, import them from a "
+                   "file with only email and name columns, which records your import as their consent.", err=True)
+
+
+@list_group.command()
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Write the CSV here (atomically, readable by you alone) instead of standard output.")
+@db_option
+@config_option
+def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
+    """Every address with its state (pending and unsubscribed ones too), join
+    time and consent history, as CSV: a backup that `tipweek list import`
+    restores, into SQLite or PostgreSQL.
+
+    \b
+    Example:
+        tipweek list export --out list-backup.csv
+    """
+    from ..outputs.atomic import write_atomic
+    from ..list.backup import export_rows
+
+    project = load_project(config_file)
+    people = _store(db_url, project).with_history()
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(export_rows(people))
+    if out_file:
+        write_atomic(out_file, buffer.getvalue(), mode=0o600)
+        click.echo(f"wrote {len(people)} addresses to {out_file}", err=True)
+    else:
+        click.echo(buffer.getvalue(), nl=False)
+
+
+@list_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
+@config_option
+def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
+    """How many are pending, confirmed and unsubscribed; joins and leaves per week.
+
+    \b
+    Example:
+        tipweek list stats
+        tipweek list stats --json | jq .confirmed
+    """
+    from ..list.counts import count
+
+    project = load_project(config_file)
+    store = _store(db_url, project)
+    figures = count(store.everyone(), store.events())
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed")
+    for week in figures["weeks"]:
+        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left")
+
+
+@list_group.command()
+@click.argument("address")
+@db_option
+@config_option
+def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
+    """Unsubscribe ADDRESS (a request that came by mail). An address the list
+    does not know is recorded too, so no later import adds it.
+
+    \b
+    Example:
+        tipweek list unsubscribe someone@example.org
+    """
+    from ..list.service import BadInput, clean_email
+
+    try:
+        email = clean_email(address)
+    except BadInput as exc:
+        raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
+    project = load_project(config_file)
+    sub, changed = _store(db_url, project).unsubscribe_address(email, _now())
+    click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
+

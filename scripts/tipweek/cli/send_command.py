@@ -1,0 +1,257 @@
+"""The ``tipweek send`` command: options in, the run (``send.deliver_all``)
+over the chosen transports, a person's report out. The subscribers are an
+iterable of ``Subscriber`` and each one's message comes from ``message_for``,
+so another source of subscribers plugs in beside the CSV file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Callable
+
+import click
+
+from .common import config_option, load_project, today_option, week_tip
+from ..sending.ledger import Ledger
+from ..sending.errors import SendError
+from ..sending.pacing import RateLimit
+from ..sending.send import Report, deliver_all, still_to_send
+from ..sending.csv_list import Subscriber, read_subscribers, read_suppressions
+from ..sending.suppression import SuppressionList
+from ..sending.transports import MaildirOutbox, SmtpTransport, is_loopback
+
+HELD = "may have arrived; see 'tipweek send --status', and --retry-uncertain sends again"
+
+
+def stop(message: str) -> None:
+    """The run cannot go on: say why, exit 2 (as --help promises)."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="CSV with a header row and the columns email and name (others are ignored).")
+@click.option("--list", "list_db", default=None, metavar="DB_URL",
+              help="Instead of --subscribers: the confirmed subscribers of the list service's database "
+                   "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
+@click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="Addresses never to mail: one per line, or a CSV with an email column.")
+@click.option("--outbox", type=click.Path(file_okay=False), default=None,
+              help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
+@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")
+@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS (required for --user "
+                                                "unless the server is on this machine).")
+@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
+@click.option("--connections", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="SMTP connections sending at once (the Maildir outbox uses one).")
+@click.option("--rate", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="R",
+              help="At most R messages a second over all connections (a relay's cap); 0: no cap.")
+@click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
+              help="Where the per-week delivery record and the suppression list live (default: .tipweek/ledger).")
+@click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
+@click.option("--backoff", default=2.0, show_default=True, help="Seconds before the first retry; doubles each round.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the SMTP server.")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing, record nothing.")
+@click.option("--retry-uncertain", is_flag=True,
+              help="Also send again to the addresses whose delivery is uncertain, with the same Message-ID.")
+@click.option("--status", is_flag=True, help="Show the week's ledger instead of sending; send nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --status: machine-readable output.")
+@click.option("--unsuppress", "unsuppress", multiple=True, metavar="ADDRESS",
+              help="Mail this hard-bounced address again from the next run; send nothing. Repeatable.")
+@config_option
+@today_option
+def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
+         timeout, dry_run, retry_uncertain, status, as_json, unsuppress, config_file, today) -> None:
+    """Deliver this week's email to a subscriber list, resumably, never twice.
+
+    Each address gets its own message (its name, its unsubscribe link). A
+    ledger per week records every delivery, so a run that stopped half-way is
+    simply run again. Exit 0 when all went out, 1 if an address failed or its
+    delivery became uncertain in this run, 2 if the run could not go on.
+
+    An address whose message went out but whose answer was lost is
+    "uncertain": no run sends it again unless given --retry-uncertain. An
+    address the server refuses with a 5xx is suppressed for this and every
+    later week (listed in suppressed.txt beside the ledgers) until
+    --unsuppress ADDRESS. --status shows the week: delivered, failed,
+    uncertain, suppressed and, given --subscribers, not yet tried; it is an
+    option of send rather than a command of its own because it reads the
+    same list, week and ledger.
+
+    \b
+    Example:
+        tipweek send --subscribers subscribers.csv --dry-run
+        tipweek send --subscribers subscribers.csv --unsubscribed unsubscribed.txt
+        TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
+        TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
+            --smtp smtp.example.org:587 --starttls --user tips --connections 8 --rate 14
+        tipweek send --status --subscribers subscribers.csv
+        tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
+        tipweek send --unsuppress ana@example.org
+    """
+    from ..outputs.email import ListOptions
+
+    if not unsuppress:  # usage first: a refused command touches nothing
+        if as_json and not status:
+            raise click.UsageError("--json goes with --status (a send prints one summary line).")
+        if subscribers and list_db or not (subscribers or list_db or status):
+            raise click.UsageError("give either --subscribers FILE or --list DB_URL")
+    project = load_project(config_file)
+    folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
+    suppression = SuppressionList(folder / "suppressed.txt")
+    if unsuppress:
+        return lift(suppression, unsuppress)
+    edition, featured = week_tip(project, today)  # the week's tip, or its re-run
+    tip = featured.tip
+    ledger = Ledger(folder, featured.week)  # a re-run week has its own ledger
+    options = ListOptions.of(edition)
+    report = Report()
+    wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report,
+                                     featured.rerun_on, smtp=bool(smtp))
+                           if subscribers or list_db else (None, None))
+    if status:
+        return show_status(ledger, tip.title, suppression, wanted, as_json)
+    if dry_run:
+        return rehearse(wanted, ledger, suppression, report, retry_uncertain, tip.title)
+    readable(suppression)  # before an outbox or a connection is opened
+    transports = open_transports(project, smtp, starttls, user, timeout, outbox, connections)
+    try:
+        with ledger:
+            deliver(wanted, message_for, options.sender, transports, ledger, report, suppression=suppression,
+                    retry_uncertain=retry_uncertain, retries=retries, backoff=backoff, rate=RateLimit(rate))
+    except SendError as exc:
+        report.aborted = str(exc)
+    finally:
+        for transport in transports:
+            transport.close()
+    tell(report)
+    click.echo(report.summary())
+    sys.exit(report.exit_code)
+
+
+def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project, edition, tip,
+              report: Report, rerun_on: dt.date | None = None, smtp: bool = False
+              ) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
+    """Who is to get the week's message, and how each one's message is made:
+    from a CSV file, or from the list service's store (where each subscriber
+    has their own unsubscribe URL on the service)."""
+    from ..outputs.email import render_email
+
+    own_link = None
+    try:
+        if list_db:
+            from ..list.recipients import list_to_send
+            from_list = list_to_send(list_db, project, smtp)
+            listing, own_link, report.unsubscribed = from_list.listing, from_list.link, from_list.unsubscribed
+            if from_list.note:
+                click.echo(from_list.note, err=True)
+        else:
+            listing = read_subscribers(Path(subscribers))
+        gone = read_suppressions(Path(unsubscribed) if unsubscribed else None)
+    except SendError as exc:
+        stop(str(exc))
+    report.duplicates = listing.duplicates
+    for line, address in listing.invalid:
+        report.invalid.append(address)
+        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
+    wanted = [sub for sub in listing.subscribers if sub.key not in gone]
+    report.unsubscribed += len(listing.subscribers) - len(wanted)
+
+    def message_for(sub: Subscriber) -> EmailMessage:
+        # Date: now, as the message is handed over (made just before it is sent).
+        return render_email(edition, tip, recipient=sub.email, name=sub.name,
+                            unsubscribe_url=own_link(sub) if own_link else None,
+                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=rerun_on)
+
+    return wanted, message_for
+
+
+def open_transports(project, smtp: str | None, starttls: bool, user: str | None, timeout: float,
+                    outbox: str | None, connections: int) -> list:
+    if not smtp:
+        return [MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")]
+    host, _, port = smtp.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
+    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
+    if user and password is None:
+        stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
+    if user and not starttls and not is_loopback(host):
+        stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
+             "(only a server on this machine may do without)")
+    return [SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
+                          timeout=timeout) for _ in range(connections)]
+
+
+def deliver(wanted, message_for, sender: str, transports, ledger: Ledger, report: Report, **run) -> None:
+    """The run, with a progress bar on stderr (the summary alone goes to stdout)."""
+    from ..outputs.email import parse_sender
+
+    if run["retry_uncertain"]:
+        still_to_send(wanted, ledger.entries, run["suppression"].load(), preview := Report(), True)
+        if preview.retrying:
+            click.echo(f"sending again to {len(preview.retrying)} uncertain address"
+                       f"{'es' * (len(preview.retrying) != 1)}, with the Message-ID of the first try: "
+                       + ", ".join(preview.retrying), err=True)
+    with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
+        deliver_all(wanted, message_for, parse_sender(sender).addr_spec, transports, ledger, report,
+                    progress=lambda sub: bar.update(1), **run)
+
+
+def tell(report: Report) -> None:
+    for address, reason in report.failed:
+        after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
+        click.echo(f"failed: {address}: {reason}{after}", err=True)
+    for address, reason in report.uncertain:
+        click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
+    if report.held:
+        click.echo(f"uncertain since an earlier run, not sent again: {', '.join(report.held)} ({HELD})", err=True)
+    if report.aborted:
+        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
+
+
+def rehearse(wanted, ledger: Ledger, suppression: SuppressionList, report: Report, retry_uncertain: bool,
+             title: str) -> None:
+    """What a real run would do now: the ledger (read, not locked) says who already has it."""
+    for sub in still_to_send(wanted, ledger.load(), readable(suppression), report, retry_uncertain):
+        again = " again" if sub.email in report.retrying else ""
+        click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
+        report.sent += 1
+    tell(report)
+    click.echo(report.summary(dry_run=True))
+
+
+def show_status(ledger: Ledger, title: str, suppression: SuppressionList, wanted, as_json: bool) -> None:
+    from ..sending.status import week_status
+
+    found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, readable(suppression),
+                        wanted)
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(found.lines()))
+
+
+def readable(suppression: SuppressionList) -> dict:
+    try:
+        return suppression.load()
+    except SendError as exc:
+        stop(str(exc))
+
+
+def lift(suppression: SuppressionList, addresses) -> None:
+    try:
+        missing = [a for a in addresses if not suppression.remove(a)]
+    except SendError as exc:
+        stop(str(exc))
+    for address in addresses:
+        if address not in missing:
+            click.echo(f"{address} is no longer suppressed; the next run mails it")
+    for address in missing:
+        click.echo(f"error: {address} is not in the suppression list {suppression.path}", err=True)
+    sys.exit(1 if missing else 0)

@@ -1,0 +1,54 @@
+"""The one URL scheme: where every page, feed and email of the site lives,
+relative to the site root. Pages, feeds, the email and the sender all ask
+here; nothing else writes a URL by hand. Published URLs never change
+(feed readers and mail archives key on them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..library.dates import week_label
+
+HOME = ""
+ARCHIVE = "archive/"
+PRINCIPLES = "principles/"
+HANDBOOK = "handbook/"
+HANDBOOK_PRINT = "handbook/print/"  # the print edition: pages numbered in its contents
+SUBSCRIBE = "subscribe/"
+RSS = "feed.xml"
+ATOM = "atom.xml"
+JSON_FEED = "feed.json"
+EMAIL_LATEST = "email/latest.html"
+
+
+def tip(slug: str) -> str:
+    return f"tips/{slug}/"
+
+
+def tip_source(slug: str) -> str:
+    """The generated Markdown page MkDocs renders at :func:`tip`."""
+    return f"tips/{slug}.md"
+
+
+def huddle(slug: str) -> str:
+    """The tip's one-page huddle card."""
+    return f"tips/{slug}/huddle/"
+
+
+def principle(slug: str) -> str:
+    return f"principles/{slug}/"
+
+
+def principle_feed(slug: str) -> str:
+    return f"principles/{slug}/feed.xml"
+
+
+
+def email(day: dt.date) -> str:
+    """The web version of the email of the week of ``day``."""
+    return f"email/{week_label(day)}.html"
+
+
+def feeds(principles) -> list[str]:
+    """Every feed the site has, relative to the site folder."""
+    return [RSS, ATOM, JSON_FEED, *(principle_feed(slug) for slug in principles)]

@@ -1,0 +1,3 @@
+"""The subscription list, the one non-static part: the web service (Starlette), its store
+(SQLite or PostgreSQL), signed tokens, and the confirmation email.
+"""

@@ -1,0 +1,239 @@
+"""Deliver the week's message to a subscriber list, resumably and at most once
+per address and week, over one or more connections at once.
+
+Each address is written to the ledger as an ``attempt`` before its message
+goes out and with its outcome after. A re-run skips ``sent`` addresses, and
+also an ``attempt`` with no outcome (the process died while the server held
+the message: it may have been delivered) or an ``uncertain`` one (the whole
+message went out but its answer never came back): those are sent again only
+when the operator asks (``retry_uncertain``), with the Message-ID of the
+first attempt so that a receiver that did get it can tell. A hard bounce is
+recorded as ``bounced`` and suppressed for every later week.
+
+A run's report, and so its exit code, holds only what is new in that run:
+what an earlier run already reported is counted, not reported again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from typing import Callable, Iterable, Sequence
+
+from .ledger import Entry, Ledger
+from .errors import HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure, UncertainDelivery
+from .pacing import RateLimit
+from .csv_list import Subscriber
+from .suppression import SuppressionList
+
+STOPPED_EARLIER = "a run stopped while sending to it"
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    already: int = 0
+    unsubscribed: int = 0
+    suppressed: int = 0  # skipped: a hard bounce in an earlier run
+    duplicates: int = 0
+    invalid: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
+    bounced: list[str] = field(default_factory=list)  # suppressed by this run
+    uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why), found by this run
+    held: list[str] = field(default_factory=list)  # uncertain since an earlier run, not retried
+    retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request
+    aborted: str | None = None
+
+    def summary(self, dry_run: bool = False) -> str:
+        verb = "would send" if dry_run else "sent"
+        parts = [f"{verb} {self.sent}"]
+        if self.already:
+            parts.append(f"{self.already} already sent earlier")
+        parts.append(f"skipped {self.unsubscribed} unsubscribed")
+        if self.suppressed:
+            parts.append(f"{self.suppressed} suppressed")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} duplicate{'s' * (self.duplicates != 1)}")
+        parts.append(f"{len(self.invalid)} invalid")
+        if self.uncertain:
+            parts.append(f"{len(self.uncertain)} uncertain")
+        if self.held:
+            parts.append(f"{len(self.held)} uncertain earlier")
+        parts.append(f"{len(self.failed)} failed")
+        return ", ".join(parts)
+
+    @property
+    def exit_code(self) -> int:
+        if self.aborted:
+            return 2
+        return 1 if self.failed or self.uncertain else 0
+
+
+def still_to_send(subscribers: Iterable[Subscriber], entries: dict[str, Entry], suppressed: Iterable[str],
+                  report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
+    """Those the ledger has not seen (or saw fail), in list order. Not those
+    it has as sent, nor those that may have been delivered unless
+    ``retry_uncertain``, nor those suppressed after a hard bounce. An
+    ``attempt`` with no outcome is new to this run: it goes into
+    ``report.uncertain``; an earlier run's ``uncertain`` into ``report.held``."""
+    suppressed = set(suppressed)
+    queue = []
+    for sub in subscribers:
+        entry = entries.get(sub.key)
+        status = entry.status if entry else None
+        if status == "sent":
+            report.already += 1
+        elif sub.key in suppressed:
+            report.suppressed += 1
+        elif status in ("attempt", "uncertain") and retry_uncertain:
+            report.retrying.append(sub.email)
+            queue.append(sub)
+        elif status == "attempt":
+            report.uncertain.append((sub.email, STOPPED_EARLIER))
+        elif status == "uncertain":
+            report.held.append(sub.email)
+        else:
+            queue.append(sub)
+    return queue
+
+
+def deliver_all(subscribers: Iterable[Subscriber], make_message: Callable[[Subscriber], EmailMessage],
+                sender: str, transports: Sequence, ledger: Ledger, report: Report, *,
+                suppression: SuppressionList, retry_uncertain: bool = False, retries: int = 3,
+                backoff: float = 2.0, rate: RateLimit | None = None,
+                sleep: Callable[[float], None] = time.sleep,
+                progress: Callable[[Subscriber], None] = lambda s: None) -> Report:
+    """Send to each subscriber the ledger has not seen, over one connection
+    per transport. Temporary failures are tried again up to ``retries``
+    times, in rounds ``backoff`` * 2**n seconds apart. When no session can be
+    opened at all, the round ends for every connection, and the run gives up
+    (aborted) after ``retries`` + 1 such rounds."""
+    queue = still_to_send(subscribers, ledger.entries, suppression.load(), report, retry_uncertain)
+    for email, why in report.uncertain:  # recorded, so that the next run knows it was reported
+        ledger.record(email, "uncertain", why)
+    run = _Run(make_message, sender, ledger, report, suppression, retries, rate or RateLimit(0), progress)
+    pending = [(sub, 0) for sub in queue]
+    round_ = unavailable = 0
+    while pending and not report.aborted:
+        if round_:
+            sleep(backoff * 2 ** (round_ - 1))
+        pending, lost = run.round(pending, transports)
+        if lost is not None:
+            unavailable += 1
+            if unavailable > retries:
+                report.aborted = f"{lost}; gave up after {unavailable} tries"
+        round_ += 1
+    return report
+
+
+class _Run:
+    """One run's workers: each connection takes the next address from a
+    shared queue; the report, the queue and the progress bar change under
+    one lock, the ledger under its own."""
+
+    def __init__(self, make_message, sender, ledger, report, suppression, retries, rate, progress):
+        self.make_message, self.sender, self.ledger, self.report = make_message, sender, ledger, report
+        self.suppression, self.retries, self.rate, self.progress = suppression, retries, rate, progress
+        self.first_ids = {key: entry.message_id for key, entry in ledger.entries.items() if entry.message_id}
+        self.lock = threading.Lock()
+
+    def round(self, pending, transports) -> tuple[list, ServerUnavailable | None]:
+        """Send to everyone in ``pending``; return who is to be tried again and
+        why the server was unavailable, if it was."""
+        self.queue, self.later = deque(pending), []
+        self.stop, self.unavailable, self.crash = threading.Event(), None, None
+        # One connection goes first, alone, until the server has answered it:
+        # a server that is down or busy costs one connection a round, not N.
+        answered = threading.Event()
+        workers = [threading.Thread(target=self.work, args=(transports[0], answered))]
+        workers[0].start()
+        try:
+            answered.wait()
+            if not self.stop.is_set():
+                workers += [threading.Thread(target=self.work, args=(t, threading.Event()))
+                            for t in transports[1:]]
+                for worker in workers[1:]:
+                    worker.start()
+            for worker in workers:
+                worker.join()
+        except BaseException:  # Ctrl-C: let the messages in flight finish and be recorded
+            self.stop.set()
+            for worker in workers:
+                if worker.is_alive():
+                    worker.join()
+            raise
+        if self.crash is not None:
+            raise self.crash
+        return self.later + list(self.queue), self.unavailable
+
+    def work(self, transport, answered: threading.Event) -> None:
+        try:
+            while not self.stop.is_set():
+                with self.lock:
+                    if not self.queue:
+                        return
+                    item = self.queue.popleft()
+                self.rate.wait()
+                if self.stop.is_set():
+                    with self.lock:
+                        self.queue.appendleft(item)
+                    return
+                self.one(transport, *item)
+                answered.set()
+        except BaseException as exc:  # a bug, not a delivery outcome: end the run with it
+            self.crash = exc
+            self.stop.set()
+        finally:
+            answered.set()
+
+    def one(self, transport, sub: Subscriber, tries: int) -> None:
+        msg = self.make_message(sub)
+        first_id = self.first_ids.get(sub.key)
+        if first_id and msg["Message-ID"] != first_id:
+            msg.replace_header("Message-ID", first_id)  # a retry is the same message
+        self.ledger.record(sub.email, "attempt", message_id=msg["Message-ID"] or "")
+        try:
+            transport.deliver(msg, self.sender, sub.email)
+        except ServerUnavailable as exc:
+            self.ledger.record(sub.email, "failed", f"temporary: {exc}")
+            with self.lock:
+                self.later.append((sub, tries))  # not its fault: the try does not count
+                self.unavailable = exc
+                self.stop.set()
+            return
+        except TemporaryFailure as exc:
+            self.ledger.record(sub.email, "failed", f"temporary: {exc}")
+            with self.lock:
+                if tries < self.retries:
+                    self.later.append((sub, tries + 1))
+                    return
+                self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+        except UncertainDelivery as exc:
+            self.ledger.record(sub.email, "uncertain", str(exc))
+            with self.lock:
+                self.report.uncertain.append((sub.email, str(exc)))
+        except HardBounce as exc:
+            self.ledger.record(sub.email, "bounced", str(exc))
+            self.suppression.add(sub.email, self.ledger.week, str(exc))
+            with self.lock:
+                self.report.failed.append((sub.email, str(exc)))
+                self.report.bounced.append(sub.email)
+        except PermanentFailure as exc:
+            self.ledger.record(sub.email, "failed", f"permanent: {exc}")
+            with self.lock:
+                self.report.failed.append((sub.email, str(exc)))
+        except SendError as exc:
+            self.ledger.record(sub.email, "failed", f"aborted: {exc}")
+            with self.lock:
+                self.report.aborted = self.report.aborted or str(exc)
+                self.stop.set()
+            return
+        else:
+            self.ledger.record(sub.email, "sent")
+            with self.lock:
+                self.report.sent += 1
+        with self.lock:
+            self.progress(sub)  # once per subscriber, at its outcome
