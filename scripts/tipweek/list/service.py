@@ -1,4 +1,6 @@
-"""The list service: a Starlette app with the routes of DESIGN.md's list table.
+"""The list service: a Starlette app. Its routes: POST /subscribe (the form, with a
+honeypot), GET/POST /confirm/<token> and /unsubscribe/<token> (GET and HEAD show
+one button; only its POST, or an RFC 8058 one-click POST, changes anything).
 
 No GET changes anything (mail scanners open every link); every change is one
 store transaction, committed before the answer goes out. Bad input gets a page
