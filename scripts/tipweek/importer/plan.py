@@ -17,7 +17,7 @@ from ..library.rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
 from ..calendar.scaffold import slugify
 from .convert import plain_text, to_markdown
 from .mapping import TagMap
-from .sources import Archive, Post
+from .posts import Archive, Post
 
 # What blogs append to a feed's excerpt; not part of what the post says.
 EXCERPT_TAIL = re.compile(r"\s*(\[(…|\.\.\.|&hellip;)\]|…|(continue reading|read more)\b.*)\s*$", re.I)
