@@ -348,16 +348,20 @@ def test_a_small_index_is_fetched_whole_before_the_first_word(page, served, fixt
 
 def test_a_site_without_its_index_says_so_without_an_error(browser, fixture_site, tmp_path):
     """A site published without pagefind/ (an upload that missed a folder):
-    the box says search is unavailable, and the page has no script error."""
+    the box says search is unavailable, the page has no script error, and
+    the console says what failed (a swallowed failure is a hidden one)."""
     import shutil
 
     site = tmp_path / "site"
     shutil.copytree(fixture_site, site, ignore=shutil.ignore_patterns("pagefind"))
     with serving(site) as url, browser_page(browser, url) as page:
+        warned = []
+        page.on("console", lambda message: warned.append(message.text) if message.type == "warning" else None)
         page.goto(url)
         search(page, "marmalade")
         expect(status(page)).to_have_text("Search is not available: its index was not found.")
         assert results(page).count() == 0
+        assert any(text.startswith("tipweek search: loading the index failed") for text in warned), warned
 
 
 @pytest.fixture(scope="module")

@@ -1,17 +1,20 @@
 /* tipweek's search box: the header's input, over Pagefind's pagefind.js.
  *
  * Pagefind's script, its WebAssembly and the index entry are fetched as the
- * page loads, as the old search started on its index, so the first query
- * pays only for its own index chunks; a small index is fetched whole soon
- * after, so its queries pay nothing. Each query of a large one downloads
- * only the index chunks for its words and the fragments of the results it
- * shows.
+ * page loads, so the first query pays only for its own index chunks; a
+ * small index is fetched whole soon after, so its queries pay nothing. Each
+ * query of a large one downloads only the index chunks for its words and the
+ * fragments of the results it shows.
  *
  * A large library's index comes in parts (pagefind/tipweek-parts.json lists
  * them): each part is its own copy of pagefind.js with its own worker, all
  * are searched at once and their answers merged by score, as Pagefind's
  * mergeIndex does, so each of the reader's cores takes a share of a word
  * found in nearly every tip.
+ *
+ * What the box knows between events lives in one object, ``state``; a
+ * query's number drops answers older than what is on screen, and a failure
+ * is logged (console.warn, with what was tried), never silently dropped.
  */
 (function () {
   "use strict";
@@ -19,14 +22,14 @@
   var PAGE_SIZE = 10;
   var DEBOUNCE_MS = 90; // long enough to skip the words in between, short enough not to be felt
   // Letters typed before a search runs without waiting for a pause: from the
-  // first, as the old search did, while the index is small enough for a
-  // one-letter word to be quick; from the third in a large one.
+  // first while the index is small enough for a one-letter word to be quick;
+  // from the third in a large one.
   var AT_ONCE_FROM = 3;
   var SMALL_INDEX = 1500; // pages
   var MAIN_THREAD_PAGES = 300;
   // An index whose word chunks and page texts weigh less than this is
   // fetched whole a moment after the page has loaded (the real library's:
-  // 125 KB, less than the old search's index), so no search waits for a download.
+  // 125 KB), so no search waits for a download.
   var WHOLE_INDEX_BYTES = 200 * 1024;
   var AFTER_LOAD_MS = 500;
   var EVERY_WORD = "a b c d e f g h i j k l m n o p q r s t u v w x y z 0 1 2 3 4 5 6 7 8 9";
@@ -44,18 +47,25 @@
   var root = new URL(box.getAttribute("data-tw-root").replace(/\/?$/, "/"), location.href);
   var bundle = new URL("pagefind/", root);
 
-  var pagefind = null; // the promise of the loaded index (all its parts)
-  var atOnceFrom = AT_ONCE_FROM;
-  var wholeWords = null; // fetches every word chunk of a small index
-  var timer = 0;
-  var latest = 0; // the number of the newest query
-  var running = false; // a search is under way (until its first page is drawn)
-  var waiting = 0; // the newest query asked meanwhile
-  var shown = { results: [], next: 0, query: 0, placed: 0 }; // the list on screen
-  // The address of the result the reader moved to (arrow keys, Tab): a redraw
-  // gives its new link the focus, so Enter opens what the reader chose.
-  var highlight = null;
-  var counted = null; // the principles' counts for the words in the box
+  var state = {
+    pagefind: null, // the promise of the loaded index (all its parts)
+    atOnceFrom: AT_ONCE_FROM,
+    wholeWords: null, // fetches every word chunk of a small index
+    timer: 0, // the pause before a short word is searched
+    latest: 0, // the number of the newest query
+    running: false, // a search is under way (until its first page is drawn)
+    waiting: 0, // the newest query asked meanwhile
+    shown: { results: [], next: 0, query: 0, placed: 0 }, // the list on screen
+    // The address of the result the reader moved to (arrow keys, Tab): a redraw
+    // gives its new link the focus, so Enter opens what the reader chose.
+    highlight: null,
+    counted: null // the principles' counts for the words in the box
+  };
+
+  /* A failure the box can live with, logged with what was tried. */
+  function warn(what) {
+    return function (error) { console.warn("tipweek search: " + what + " failed:", error); };
+  }
 
   function say(text) {
     status.textContent = text;
@@ -68,34 +78,35 @@
   }
 
   function load() {
-    if (!pagefind) {
+    if (!state.pagefind) {
       // The list of parts and the first part's script are fetched together.
       // Never an old list from the browser's cache with new parts (Pagefind does the same for its entry).
       var manifest = fetch(new URL("tipweek-parts.json?ts=" + Date.now(), bundle)).then(function (response) {
         return response.ok ? response.json() : {};
-      }).catch(function () { return {}; });
+      }).catch(function (error) { warn("fetching the list of the index's parts")(error); return {}; });
       var first = part(bundle, manifest);
       first.catch(function () {}); // answered below, with the others
-      pagefind = manifest.then(function (found) {
-        if (found.pages <= SMALL_INDEX) atOnceFrom = 1;
+      state.pagefind = manifest.then(function (found) {
+        if (found.pages <= SMALL_INDEX) state.atOnceFrom = 1;
         var others = (found.parts || []).map(function (path) { return part(new URL(path, bundle), manifest); });
         return Promise.all([first].concat(others)).then(index).then(function (pf) {
           if (found.index_bytes + found.fragment_bytes <= WHOLE_INDEX_BYTES) {
-            wholeWords = function () { return pf.preload(EVERY_WORD); };
-            if (document.activeElement === input) wholeWords().catch(function () {});
+            state.wholeWords = function () { return pf.preload(EVERY_WORD); };
+            if (document.activeElement === input) state.wholeWords().catch(warn("fetching the whole index"));
             idle(function () { warm(pf); });
           }
           return pf;
         });
       });
-      pagefind.then(function (pf) {
+      state.pagefind.then(function (pf) {
         // The principles fill in when they come; a search never waits for them.
-        pf.filters().then(function (filters) { fillFilter(filters.principle || {}); }).catch(function () {});
-      }, function () {
+        pf.filters().then(function (filters) { fillFilter(filters.principle || {}); }).catch(warn("reading the principles"));
+      }, function (error) {
+        warn("loading the index")(error);
         say("Search is not available: its index was not found.");
       });
     }
-    return pagefind;
+    return state.pagefind;
   }
 
   /* One part: its own module, started at once, in a worker of its own; a
@@ -108,7 +119,7 @@
       var small = found.pages <= MAIN_THREAD_PAGES && !(found.parts || []).length;
       var options = { baseUrl: root.pathname, excerptLength: 24, noWorker: small };
       return module.options(options).then(function () {
-        module.init().catch(function () {}); // the WebAssembly and the page list, while the words are typed
+        module.init().catch(warn("starting Pagefind")); // the WebAssembly and the page list, while the words are typed
         return module;
       });
     });
@@ -128,16 +139,16 @@
      a few at a time, so a search answers without a download. Not once the
      reader is in the box: their own search goes first. */
   function warm(pf) {
-    if (latest || document.activeElement === input) return;
-    wholeWords().then(function () {
+    if (state.latest || document.activeElement === input) return;
+    state.wholeWords().then(function () {
       return pf.search(null, {});
     }).then(function (all) {
       var rest = all.results.slice();
       (function next() {
-        if (latest || !rest.length) return;
-        Promise.all(rest.splice(0, 6).map(function (r) { return r.data(); })).then(next, function () {});
+        if (state.latest || !rest.length) return;
+        Promise.all(rest.splice(0, 6).map(function (r) { return r.data(); })).then(next, warn("fetching page texts"));
       })();
-    }).catch(function () {});
+    }).catch(warn("fetching the whole index"));
   }
 
   /* The parts as one index: each searched at once, the answers merged by score. */
@@ -180,13 +191,13 @@
       option.textContent = name;
       filter.appendChild(option);
     });
-    countFilter(counted); // an answer that came before the principles
+    countFilter(state.counted); // an answer that came before the principles
   }
 
   /* Beside each principle, how many of the results for the words in the box
      it holds (what choosing it would leave); no numbers without words. */
   function countFilter(counts) {
-    counted = counts;
+    state.counted = counts;
     Array.prototype.forEach.call(filter.options, function (option) {
       if (!option.value) return;
       option.textContent = option.value + (counts ? " (" + (counts[option.value] || 0) + ")" : "");
@@ -194,19 +205,19 @@
   }
 
   function schedule() {
-    clearTimeout(timer);
-    var query = ++latest;
+    clearTimeout(state.timer);
+    var query = ++state.latest;
     var term = input.value.trim();
-    // Results while typing, as the old search gave them: once enough letters
-    // are in, a keystroke searches at once; shorter words wait for a pause.
-    if (term.length >= atOnceFrom) {
+    // Results while typing: once enough letters are in, a keystroke searches
+    // at once; shorter words wait for a pause.
+    if (term.length >= state.atOnceFrom) {
       ask(query);
       return;
     }
-    if (pagefind && term) { // the index chunks for the word, while the pause comes
-      pagefind.then(function (pf) { return pf.preload(term); }).catch(function () {});
+    if (state.pagefind && term) { // the index chunks for the word, while the pause comes
+      state.pagefind.then(function (pf) { return pf.preload(term); }).catch(warn("preloading \u201c" + term + "\u201d"));
     }
-    timer = setTimeout(function () { ask(query); }, DEBOUNCE_MS);
+    state.timer = setTimeout(function () { ask(query); }, DEBOUNCE_MS);
   }
 
   /* One search at a time, until its first page is drawn: a newer one waits
@@ -214,7 +225,7 @@
      are skipped and Pagefind's workers never fetch an old list's results
      while a newer search waits behind them. */
   function ask(query) {
-    if (running) waiting = Math.max(waiting, query);
+    if (state.running) state.waiting = Math.max(state.waiting, query);
     else run(query);
   }
 
@@ -225,12 +236,12 @@
       show(query, [], "Type a word to search the tips.", null);
       return;
     }
-    running = true;
+    state.running = true;
     load().then(function (pf) {
       var options = principle ? { filters: { principle: principle } } : {};
       return pf.search(term || null, options);
     }).then(function (search) {
-      if (query < shown.query) return null; // a newer list is on screen already
+      if (query < state.shown.query) return null; // a newer list is on screen already
       var count = search.results.length;
       var within = principle ? " in " + principle : "";
       var found = count === 0
@@ -240,11 +251,11 @@
       // if a fragment is slow to come.
       var counts = term ? (search.totalFilters || {}).principle || {} : null;
       return Promise.race([show(query, search.results, found, counts), delay(1000)]);
-    }).catch(function () {}).then(function () {
-      running = false;
-      if (waiting) {
-        var next = waiting;
-        waiting = 0;
+    }).catch(warn("searching for \u201c" + term + "\u201d")).then(function () {
+      state.running = false;
+      if (state.waiting) {
+        var next = state.waiting;
+        state.waiting = 0;
         run(next);
       }
     });
@@ -257,9 +268,9 @@
      announce only the answer to what is in the box now, once its first page
      is drawn. */
   function show(query, results, text, counts) {
-    if (query < shown.query) return Promise.resolve();
+    if (query < state.shown.query) return Promise.resolve();
     return draw({ results: results, next: 0, query: query, placed: 0 }, true).then(function () {
-      if (shown.query === query && query === latest) {
+      if (state.shown.query === query && query === state.latest) {
         say(text);
         countFilter(counts);
       }
@@ -280,9 +291,9 @@
     of.next += batch.length;
     var drawn = 0;
     function ours() {
-      if (!fresh || drawn > 0) return shown === of;
-      if (of.query < shown.query) return false; // a newer list is on screen
-      shown = of;
+      if (!fresh || drawn > 0) return state.shown === of;
+      if (of.query < state.shown.query) return false; // a newer list is on screen
+      state.shown = of;
       more.hidden = true;
       return true;
     }
@@ -301,13 +312,13 @@
       });
     });
     return chain.then(function (whole) {
-      if (shown === of) {
+      if (state.shown === of) {
         trim(of);
         more.hidden = of.next >= of.results.length;
       }
       return whole;
     }, function () {
-      if (shown === of) trim(of);
+      if (state.shown === of) trim(of);
       return false;
     });
   }
@@ -321,7 +332,7 @@
     var focused = list.contains(document.activeElement) ? document.activeElement.closest("li") : null;
     var old = list.children[of.placed] || null;
     var link = li.querySelector("a");
-    if (focused && link.href === highlight && Array.prototype.indexOf.call(list.children, focused) >= of.placed) {
+    if (focused && link.href === state.highlight && Array.prototype.indexOf.call(list.children, focused) >= of.placed) {
       list.insertBefore(li, old);
       link.focus();
       focused.remove();
@@ -343,7 +354,7 @@
       last.remove();
     }
     if (lost) {
-      highlight = null;
+      state.highlight = null;
       input.focus();
     }
   }
@@ -427,23 +438,22 @@
   input.addEventListener("focus", function () {
     setOpen(true);
     // A small index: every word chunk at once (Pagefind fetches each once), before the first letter.
-    if (wholeWords) wholeWords().catch(function () {});
+    if (state.wholeWords) state.wholeWords().catch(warn("fetching the whole index"));
   });
-  // Started with the page, as the old search started its index: a first
-  // visit fetches Pagefind (about 160 KB, less than the old index of even a
-  // small library), and a reader who clicks into the box finds it ready.
+  // Started with the page: a first visit fetches Pagefind (about 160 KB),
+  // and a reader who clicks into the box finds it ready.
   load();
   input.addEventListener("input", schedule);
   filter.addEventListener("change", function () {
-    clearTimeout(timer);
-    ask(++latest);
+    clearTimeout(state.timer);
+    ask(++state.latest);
   });
-  more.addEventListener("click", function () { draw(shown, false); });
+  more.addEventListener("click", function () { draw(state.shown, false); });
   list.addEventListener("focusin", function (event) {
     var link = event.target.closest("a");
-    if (link) highlight = link.href;
+    if (link) state.highlight = link.href;
   });
-  input.addEventListener("focusin", function () { highlight = null; });
+  input.addEventListener("focusin", function () { state.highlight = null; });
   clear.addEventListener("click", function () { input.value = ""; schedule(); input.focus(); });
   box.addEventListener("keydown", onKey);
   box.addEventListener("focusout", function (event) {
