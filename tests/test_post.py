@@ -404,6 +404,28 @@ def test_a_webhook_in_clear_text_to_another_machine_is_refused_unquoted(post, pr
     assert_no_secret(project, result)
 
 
+def test_a_webhook_url_with_a_character_that_is_not_ascii_is_refused_up_front(post, project, hooks):
+    result = post("--slack", hooks.url(SLACK_A), "--slack", hooks.url(SLACK_B) + "\u00e9")
+    assert result.exit_code == 2
+    assert "error: --slack #2: the webhook URL has a character that is not ASCII in it" in result.stderr
+    assert "Traceback" not in result.output and hooks.requests == []
+    assert not (project / ".tipweek" / "ledger" / "chat").exists()  # nothing recorded as attempted
+    assert_no_secret(project, result)
+
+
+def test_a_url_http_client_cannot_send_fails_for_good_and_the_next_channel_is_posted(tmp_path, hooks):
+    # A channel made without channel()'s checks: http.client raises UnicodeEncodeError, a ValueError.
+    report = PostReport()
+    with Ledger(tmp_path, WEEK) as ledger:
+        post_all([Channel("slack", hooks.url(SLACK_A) + "\u00e9"), Channel("slack", hooks.url(SLACK_B))],
+                 lambda c: b'{"text": "hi"}', ledger, report, retries=2, backoff=0, timeout=10)
+    assert report.sent == 1 and not report.uncertain and len(hooks.shown(SLACK_B)) == 1
+    assert [why for _, why in report.failed] == [
+        "the webhook URL cannot be used: UnicodeEncodeError (nothing was sent)"]
+    statuses = [json.loads(line)["status"] for line in (tmp_path / f"{WEEK}.jsonl").read_text().splitlines()]
+    assert statuses == ["attempt", "failed", "attempt", "sent"]  # failed for good, not uncertain, not retried
+
+
 def test_post_needs_a_webhook(post):
     result = post()
     assert result.exit_code == 2 and "no webhook to post to" in result.output
