@@ -76,14 +76,18 @@ def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | 
     """
     project = load_project(config_file)
     library, errors = scan(project, today)
+    from .rules import heading_warnings, unloaded_heading_warnings
+
+    # Advice: printed, but the check passes; shown beside the errors, a tip that did not load included.
+    loaded = {tip.path for tip in library.tips}
+    unloaded = sorted({e.path for e in errors if e.path.endswith(".md") and e.path not in loaded})
+    warnings = sorted(heading_warnings(library.tips, project.root) +
+                      unloaded_heading_warnings(unloaded, project.root), key=lambda w: (w.path, w.line))
     site = None
     if site_dir and not errors:
         from .built_site import check_site
 
         errors, site = check_site(project.edition(today_of(project, today)), Path(site_dir))
-    from .rules import heading_warnings
-
-    warnings = heading_warnings(library.tips, project.root)  # advice: printed, but the check passes
     print_errors(errors, fmt, warnings)
     if errors:
         sys.exit(1)
