@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from . import schedule
-from .cli_common import (config_option, edition_or_exit, library_or_exit, load_project, parse_today,
+from . import collector, schedule
+from .cli_common import (config_option, edition_or_exit, load_project, parse_today,
                          print_errors, scan, today_of, today_option, week_tip)
 from .loader import dated_files
 from .project import ProjectError
@@ -148,19 +148,28 @@ def _rel(path: Path) -> str:
 def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: str | None) -> None:
     """Show the calendar: published, scheduled, empty weeks, when the queue runs dry.
 
+    A tip with a problem is left out: the problems are printed to standard
+    error, the calendar of the tips that loaded is still shown, and the exit
+    status is 1 (two tips in one week are both shown, in their week).
+
     \b
     Example:
         tipweek schedule
         tipweek schedule --weeks 26 --json
     """
     project = load_project(config_file)
-    library = library_or_exit(project)
+    day = today_of(project, today)
+    with collector.made_to_last():
+        library, errors = project.scan(day)
     import json
 
     from . import agenda
 
-    found = agenda.Agenda.of(library, today_of(project, today), weeks, project.options.weekday)
+    print_errors(errors, "text")
+    found = agenda.Agenda.of(library, day, weeks, project.options.weekday)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
+    if errors:
+        sys.exit(1)
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)
