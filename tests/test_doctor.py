@@ -22,21 +22,8 @@ from tipweek.cli import main
 HOST = "127.0.0.1"
 
 
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch):
-    """No web or SMTP connection past 127.0.0.1: a one-click POST to a real host fails the test."""
-    real = socket.create_connection
-    elsewhere: list = []
-
-    def guarded(address, *args, **kwargs):
-        if address[0] != HOST:
-            elsewhere.append(address)
-            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
-    yield
-    assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
+# conftest's guard: no web or SMTP connection past 127.0.0.1 (a one-click POST to a real host fails the test).
+pytestmark = pytest.mark.usefixtures("only_loopback")
 
 
 # A DNS server the tests start ----------------------------------------------------------------------
@@ -507,7 +494,11 @@ def test_a_bad_dns_option_is_exit_2(project, value):
     assert "Invalid value for --dns: expected HOST:PORT, e.g. 127.0.0.1:53" in result.output
 
 
-def test_a_resolver_whose_name_cannot_be_found_is_exit_2(project):
+def test_a_resolver_whose_name_cannot_be_found_is_exit_2(project, monkeypatch):
+    def not_found(host, *args, **kwargs):  # as the system's resolver answers for a name nobody has
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", not_found)  # the machine's resolver is not asked
     result = CliRunner().invoke(main, ["doctor", "--dns", "resolver.invalid:53", "-f", str(project / "mkdocs.yml")])
     assert result.exit_code == 2
     assert "Invalid value for --dns: cannot find the address of 'resolver.invalid'; give the resolver's IP " \
