@@ -77,6 +77,21 @@ def test_help_shows_examples(tipweek):
         assert "Example:" in result.output and f"tipweek {command}" in result.output
 
 
+def test_the_readme_names_the_commands_that_take_today():
+    import re
+    from pathlib import Path
+
+    from click.testing import CliRunner
+    from tipweek.cli import main
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    said = re.search(r"The commands that depend on the day \((.*?)\) take `--today", readme, re.S).group(1)
+    named = re.findall(r"`(\w+)`", said)
+    for command in main.commands:
+        takes = "--today" in CliRunner().invoke(main, [command, "--help"]).output
+        assert takes == (command in named), command
+
+
 def test_schedule_text(tipweek):
     result = tipweek("schedule", "--weeks", "4")
     assert result.exit_code == 0, result.output
