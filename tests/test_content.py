@@ -101,3 +101,19 @@ def test_tips_use_uk_spelling():
              for path in sorted((ROOT / "tips").rglob("*")) if path.suffix in (".md", ".yml")
              for line, word in us_spellings(path.read_text("utf-8"))]
     assert found == [], "US spellings (write the UK form):\n" + "\n".join(found)
+
+
+def test_the_editors_guide_lists_every_plugin_option_with_its_default():
+    from tipweek.config import TipweekConfig
+
+    guide = (ROOT / "docs" / "editors-guide.md").read_text("utf-8")
+    table = guide.split("## Plugin options", 1)[1]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", table, re.M)}
+    options = dict(TipweekConfig._schema)
+    assert set(rows) == set(options)
+    for name, option in options.items():
+        default = option.default
+        assert rows[name].strip() == (f"`{default}`" if default not in ("", None) else rows[name].strip()), name
+        if default in ("", None):
+            assert rows[name].strip() in ("empty", "none"), name
+    assert "docs/editors-guide.md" in (ROOT / "mkdocs.yml").read_text("utf-8").split("\n", 2)[1]
