@@ -543,8 +543,11 @@ def test_make_lists_development_secret_is_readable_by_its_owner_alone(tmp_path):
     subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     secret = tmp_path / ".tipweek" / "list-secret"
     assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700  # the list's database and ledgers go there
     made = secret.read_text().strip()
     assert len(made) >= 43
     secret.chmod(0o644)  # one made by an older Makefile
+    secret.parent.chmod(0o755)
     subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600 and secret.read_text().strip() == made
+    assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700
