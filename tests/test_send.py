@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import TODAY
-from smtp_servers import (HOST, WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
+from smtp_servers import (WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
                           Recorder)
 
 WEEK = "2026-W47"  # the week of the tip of 2026-11-17
