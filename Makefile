@@ -32,9 +32,11 @@ list: $(STAMP) list-secret
 		$(BIN)/tipweek list serve & trap 'kill $$!' EXIT INT TERM; \
 		$(BIN)/tipweek serve --list-url http://127.0.0.1:8025
 
-# The development secret, made once and readable by its owner alone (an older one is made so too).
+# The development secret, made once and readable by its owner alone (an older one is made so too);
+# .tipweek/ too, as the list's database, ledgers and outbox in it hold addresses.
 list-secret:
-	@mkdir -p .tipweek && test -s .tipweek/list-secret || (umask 077 && \
+	@mkdir -p -m 700 .tipweek && chmod 700 .tipweek
+	@test -s .tipweek/list-secret || (umask 077 && \
 		$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(32))" > .tipweek/list-secret)
 	@chmod 600 .tipweek/list-secret
 

@@ -20,6 +20,27 @@ def fixed_today(monkeypatch):
 
 
 @pytest.fixture
+def only_loopback(monkeypatch):
+    """Nothing in the test may reach past 127.0.0.1: any other connection is
+    refused, and the test fails. Yields the addresses it tried (a test may
+    look at them). Made autouse by a module's ``pytestmark``."""
+    import socket
+
+    real = socket.create_connection
+    elsewhere: list = []
+
+    def guarded(address, *args, **kwargs):
+        if address[0] != "127.0.0.1":
+            elsewhere.append(address)
+            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", guarded)
+    yield elsewhere
+    assert not elsewhere, f"a test tried to connect beyond 127.0.0.1: {elsewhere}"
+
+
+@pytest.fixture
 def project(tmp_path) -> Path:
     """A writable copy of tests/fixtures/library; returns its folder."""
     dest = tmp_path / "proj"

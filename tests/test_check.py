@@ -330,3 +330,28 @@ def test_a_level_one_heading_in_a_tip_is_a_warning_with_its_line_and_fix(project
     assert lines[0].startswith("tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading")
     assert "tips/2026/2026-12-08-y.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)" in lines
     assert lines[-1] == "1 problem in 1 file"
+
+
+def test_a_warning_in_a_tip_with_an_error_is_shown_with_the_error_in_every_format(project, tipweek):
+    import json
+
+    (project / "tips/2026/2026-12-01-x.md").write_text(
+        tip(GOOD_FRONT.replace("[ownership]", "[ownershp]"), "A first paragraph.\n\n# What to say\n\nSay it.\n"),
+        encoding="utf-8")
+    warning = ("tips/2026/2026-12-01-x.md:9: warning: 'What to say' is a level-1 heading; in a tip only the title "
+               "is one, and the tip's headings go below it (write it '## What to say')")
+    error = "tips/2026/2026-12-01-x.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)"
+    text = tipweek("check")
+    assert text.exit_code == 1
+    assert text.output.splitlines() == [warning, error, "1 problem in 1 file"]
+    github = tipweek("check", "--format", "github")
+    assert github.exit_code == 1
+    assert [line.split("::")[1] for line in github.output.splitlines()] == [
+        "warning file=tips/2026/2026-12-01-x.md,line=9,title=tipweek check",
+        "error file=tips/2026/2026-12-01-x.md,line=4,title=tipweek check"]
+    result = tipweek("check", "--format", "json")
+    report = json.loads(result.output)
+    assert result.exit_code == 1 and report["ok"] is False
+    assert [(e["line"], e["message"]) for e in report["errors"]] == [(4, "unknown tag 'ownershp'")]
+    assert [(w["path"], w["line"], w["hint"]) for w in report["warnings"]] == [
+        ("tips/2026/2026-12-01-x.md", 9, "write it '## What to say'")]

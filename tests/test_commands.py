@@ -78,6 +78,21 @@ def test_help_shows_examples(tipweek):
         assert "Example:" in result.output and f"tipweek {command}" in result.output
 
 
+def test_the_readme_names_the_commands_that_take_today():
+    import re
+    from pathlib import Path
+
+    from click.testing import CliRunner
+    from tipweek.cli.main import main
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    said = re.search(r"The commands that depend on the day \((.*?)\) take `--today", readme, re.S).group(1)
+    named = re.findall(r"`(\w+)`", said)
+    for command in main.commands:
+        takes = "--today" in CliRunner().invoke(main, [command, "--help"]).output
+        assert takes == (command in named), command
+
+
 def test_schedule_text(tipweek):
     result = tipweek("schedule", "--weeks", "4")
     assert result.exit_code == 0, result.output
@@ -88,6 +103,28 @@ def test_schedule_text(tipweek):
     assert "drafts      1" in out
     assert "empty weeks 2026-12-01, 2026-12-08, 2026-12-15" in out
     assert "runs dry    2026-12-01" in out
+
+
+def test_schedule_shows_the_calendar_when_a_tip_has_a_problem(project, tipweek):
+    # The checker's hint for two tips in one week says "tipweek schedule shows them" (the free weeks).
+    front = "---\ntitle: {}\ndate: 2026-12-01\ntags: [ownership]\nsummary: One sentence.\n---\nA body.\n"
+    (project / "tips/2026/2026-12-01-first-of-two.md").write_text(front.format("First of two"), "utf-8")
+    (project / "tips/2026/2026-12-01-second-of-two.md").write_text(front.format("Second of two"), "utf-8")
+    (project / "tips/2026/2026-12-08-bad-tag.md").write_text(
+        front.format("Bad tag").replace("2026-12-01", "2026-12-08").replace("[ownership]", "[ownershp]"), "utf-8")
+    result = tipweek("schedule", "--weeks", "4")
+    assert result.exit_code == 1
+    assert ("tips/2026/2026-12-01-first-of-two.md:1: the week of 1 December 2026 already has a tip: "
+            "tips/2026/2026-12-01-second-of-two.md (move one to a free week (tipweek schedule shows them) "
+            "or mark it draft: true)") in result.stderr.splitlines()
+    assert "tips/2026/2026-12-08-bad-tag.md:4: unknown tag 'ownershp' (did you mean 'ownership'?)" in result.stderr
+    assert result.stderr.splitlines()[-1] == "3 problems in 3 files"
+    out = result.stdout
+    assert "this week   2026-11-17  Own the mistake" in out
+    assert "2026-12-01  First of two  [first-of-two]" in out and "2026-12-01  Second of two  [second-of-two]" in out
+    assert "empty weeks 2026-12-08, 2026-12-15" in out  # the bad-tag tip did not load: its week is free
+    data = json.loads(tipweek("schedule", "--json").stdout)
+    assert [t["slug"] for t in data["scheduled"]] == ["scheduled-secret-tip", "first-of-two", "second-of-two"]
 
 
 def test_schedule_json(tipweek):

@@ -101,3 +101,46 @@ def test_tips_use_uk_spelling():
              for path in sorted((ROOT / "tips").rglob("*")) if path.suffix in (".md", ".yml")
              for line, word in us_spellings(path.read_text("utf-8"))]
     assert found == [], "US spellings (write the UK form):\n" + "\n".join(found)
+
+
+def test_the_editors_guide_lists_every_plugin_option_with_its_default():
+    from tipweek.site.options import TipweekConfig
+
+    guide = (ROOT / "docs" / "editors-guide.md").read_text("utf-8")
+    table = guide.split("## Plugin options", 1)[1]
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| `(\w+)` \| ([^|]+) \|", table, re.M)}
+    options = dict(TipweekConfig._schema)
+    assert set(rows) == set(options)
+    for name, option in options.items():
+        default = option.default
+        assert rows[name].strip() == (f"`{default}`" if default not in ("", None) else rows[name].strip()), name
+        if default in ("", None):
+            assert rows[name].strip() in ("empty", "none"), name
+    assert "docs/editors-guide.md" in (ROOT / "mkdocs.yml").read_text("utf-8").split("\n", 2)[1]
+
+
+def test_the_editors_guides_examples_work_on_this_library(tmp_path, monkeypatch):
+    import shlex
+    import shutil
+
+    from click.testing import CliRunner
+
+    from tipweek.cli.main import main
+
+    guide = (ROOT / "docs" / "editors-guide.md").read_text("utf-8")
+    for folder in ("tips", "docs"):
+        shutil.copytree(ROOT / folder, tmp_path / folder)
+    shutil.copy(ROOT / "mkdocs.yml", tmp_path / "mkdocs.yml")
+    monkeypatch.chdir(tmp_path)
+    command = re.search(r'\.venv/bin/tipweek new ("[^"]+"[^\n]*)', guide).group(1)
+    result = CliRunner().invoke(main, ["new", *shlex.split(command), "--today", "2026-12-02"])
+    assert result.exit_code == 0, result.output
+    made = result.output.strip()
+    assert f"This creates a file such as `{made}`" in guide
+    slugs = {t.slug for t in library().tips}
+    for linked in set(re.findall(r"`\[[^\]]*\]\(([a-z0-9-]+)\.md(?:#[a-z-]+)?\)`", guide)):
+        assert linked in slugs, linked
+    named = re.findall(r"`(tips/\d{4}/\d{4}-\d\d-\d\d-[a-z0-9-]+\.md)`", guide)
+    named += re.findall(r"not by its file name\s+\(`(\d{4})(-\d\d-\d\d-[a-z0-9-]+\.md)`\)", guide)
+    for path in [p if isinstance(p, str) else f"tips/{p[0]}/{p[0]}{p[1]}" for p in named]:
+        assert path == made or (ROOT / path).is_file(), path

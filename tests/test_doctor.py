@@ -22,21 +22,8 @@ from tipweek.cli.main import main
 HOST = "127.0.0.1"
 
 
-@pytest.fixture(autouse=True)
-def only_loopback(monkeypatch):
-    """No web or SMTP connection past 127.0.0.1: a one-click POST to a real host fails the test."""
-    real = socket.create_connection
-    elsewhere: list = []
-
-    def guarded(address, *args, **kwargs):
-        if address[0] != HOST:
-            elsewhere.append(address)
-            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
-    yield
-    assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
+# conftest's guard: no web or SMTP connection past 127.0.0.1 (a one-click POST to a real host fails the test).
+pytestmark = pytest.mark.usefixtures("only_loopback")
 
 
 # A DNS server the tests start ----------------------------------------------------------------------
@@ -143,7 +130,7 @@ def lines(result) -> dict[str, str]:
     found = {}
     for line in result.output.splitlines():
         parts = line.split()
-        if len(parts) > 2 and parts[0] in ("ok", "missing", "wrong", "error"):
+        if len(parts) > 2 and parts[0] in ("ok", "missing", "wrong", "error", "skipped"):
             found[parts[1]] = line
     return found
 
@@ -365,6 +352,48 @@ def test_no_list_service_at_all(project, dns_server):
     assert lines(result)["list_url"].startswith("missing  list_url    neither list_url nor unsubscribe_url is set")
 
 
+def test_only_the_list_services_own_endpoint_is_posted_to(project, tmp_path, dns_server):
+    """An unsubscribe_url template is the site's or a third party's: no POST (a real one could unsubscribe
+    someone, and its host would be looked up past --dns); it is named as not checked."""
+    dns_server.text = mail_domain("example.org")
+    template = "https://tips.example.org/unsubscribe?email={email}"
+    configure(project, "tips@example.org")
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text("utf-8").replace(
+        "  - tipweek:\n", f"  - tipweek:\n      unsubscribe_url: {template}\n", 1), "utf-8")
+    result = doctor(project, dns_server, "--dkim-selector", "s1")
+    found = lines(result)
+    assert result.exit_code == 0, result.output  # only_loopback: nothing went to tips.example.org
+    assert found["list_url"] == (f"ok       list_url    not set: the email's one-click link is unsubscribe_url "
+                                 f"({template}); `tipweek send --list --smtp` needs list_url (a trial into the "
+                                 "outbox links to the local list service)")
+    assert found["one-click"] == (f"skipped  one-click   unsubscribe_url ({template}) not checked (not the list "
+                                  "service): make sure it takes a one-click POST (RFC 8058) without a login")
+    assert result.output.splitlines()[-1] == "5 of 6 checks ok for example.org (1 skipped)"
+    # With the list service as well: its own endpoint is POSTed to, the template still is not.
+    thread, store, reader = list_service(tmp_path, project)
+    with thread:
+        config.write_text(config.read_text("utf-8").replace(
+            "  - tipweek:\n", f"  - tipweek:\n      list_url: {thread.url}\n", 1), "utf-8")
+        result = doctor(project, dns_server, "--dkim-selector", "s1")
+    posted = [line for line in result.output.splitlines() if " one-click " in line]
+    assert posted[0].startswith(f"ok       one-click   {thread.url}/unsubscribe/<made-up token> answers")
+    assert posted[1].startswith(f"skipped  one-click   unsubscribe_url ({template}) not checked")
+    assert store.get(reader).state == "confirmed"
+
+
+def test_plain_http_is_on_this_machine_only_for_a_loopback_list_url():
+    from tipweek.sending.doctor import check_list_url
+
+    assert check_list_url("http://list.example.org", "").line() == (
+        "wrong    list_url    http://list.example.org is plain http: readers' unsubscribe links and mail "
+        "providers' one-click POSTs would cross the network in clear text: serve the list over https and set "
+        "list_url to that address (see docs/running-the-list.md)")
+    for local in ("http://127.0.0.1:8025", "http://localhost:8025", "http://[::1]:8025"):
+        assert f"{local} is plain http on this machine: fine for a trial" in check_list_url(local, "").line()
+    assert check_list_url("https://[::1]:8443", "").line().endswith("is https (on this machine: for a trial)")
+
+
 def test_a_redirect_that_turns_the_post_into_a_get(project, dns_server):
     from starlette.applications import Starlette
     from starlette.responses import RedirectResponse
@@ -465,7 +494,11 @@ def test_a_bad_dns_option_is_exit_2(project, value):
     assert "Invalid value for --dns: expected HOST:PORT, e.g. 127.0.0.1:53" in result.output
 
 
-def test_a_resolver_whose_name_cannot_be_found_is_exit_2(project):
+def test_a_resolver_whose_name_cannot_be_found_is_exit_2(project, monkeypatch):
+    def not_found(host, *args, **kwargs):  # as the system's resolver answers for a name nobody has
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", not_found)  # the machine's resolver is not asked
     result = CliRunner().invoke(main, ["doctor", "--dns", "resolver.invalid:53", "-f", str(project / "mkdocs.yml")])
     assert result.exit_code == 2
     assert "Invalid value for --dns: cannot find the address of 'resolver.invalid'; give the resolver's IP " \

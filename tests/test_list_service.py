@@ -414,6 +414,7 @@ def test_wrong_method(service, method, path):
 
 def test_serve_refuses_to_start_without_a_secret(project, monkeypatch):
     monkeypatch.delenv("TIPWEEK_LIST_SECRET", raising=False)
+    monkeypatch.chdir(project)  # no .tipweek/list-secret here (a checkout after `make list` has one)
     result = CliRunner(catch_exceptions=False).invoke(main, ["list", "serve", "-f", str(project / "mkdocs.yml")])
     assert result.exit_code == 1
     assert result.output.startswith("Error: TIPWEEK_LIST_SECRET is not set; make one with python -c "
@@ -463,10 +464,25 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     config.write_text(config.read_text().replace("list_id: tips.example.org",
                                                  "list_id: tips.example.org\n      list_url: https://list.example.org"))
     monkeypatch.delenv("TIPWEEK_LIST_SECRET")
+    monkeypatch.chdir(project)  # no .tipweek/list-secret here (a checkout after `make list` has one)
     result = runner.invoke(main, args)
     assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
     result = runner.invoke(main, ["send", "-f", str(config)])
     assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
+
+
+def test_send_list_without_the_secret_points_at_the_one_make_list_made(project, monkeypatch, tmp_path):
+    # A new secret would break the unsubscribe links the running `make list` service signed.
+    monkeypatch.delenv("TIPWEEK_LIST_SECRET", raising=False)
+    (project / ".tipweek").mkdir(exist_ok=True)
+    (project / ".tipweek" / "list-secret").write_text(SECRET + "\n")
+    monkeypatch.chdir(project)
+    result = CliRunner(catch_exceptions=False).invoke(main, ["send", "--list", f"sqlite:///{tmp_path}/list.sqlite3"])
+    assert result.exit_code == 2
+    assert ("error: TIPWEEK_LIST_SECRET is not set; use the one `make list` made, on the same line: "
+            "TIPWEEK_LIST_SECRET=$(cat .tipweek/list-secret) before the command (a new secret would break the "
+            "links the running list service signed)") in result.output
+    assert "make one with" not in result.output
 
 
 def test_the_readmes_walk_through_sends_to_the_outbox_without_list_url(service, project, monkeypatch):
@@ -527,8 +543,11 @@ def test_make_lists_development_secret_is_readable_by_its_owner_alone(tmp_path):
     subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     secret = tmp_path / ".tipweek" / "list-secret"
     assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700  # the list's database and ledgers go there
     made = secret.read_text().strip()
     assert len(made) >= 43
     secret.chmod(0o644)  # one made by an older Makefile
+    secret.parent.chmod(0o755)
     subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600 and secret.read_text().strip() == made
+    assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700

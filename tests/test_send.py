@@ -9,7 +9,6 @@ import fcntl
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from email import policy
@@ -21,7 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import TODAY
-from smtp_servers import (HOST, WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
+from smtp_servers import (WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
                           Recorder)
 
 WEEK = "2026-W47"  # the week of the tip of 2026-11-17
@@ -35,23 +34,12 @@ PEOPLE = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("
 
 # ------------------------------------------------------------------ set-up
 
+pytestmark = pytest.mark.usefixtures("only_loopback")  # conftest: nothing in these tests may reach past 127.0.0.1
+
+
 @pytest.fixture(autouse=True)
-def only_loopback(monkeypatch):
-    """Nothing in these tests may reach past 127.0.0.1: any other connection
-    is refused, and the test fails."""
-    real = socket.create_connection
-    elsewhere: list = []
-
-    def guarded(address, *args, **kwargs):
-        if address[0] != HOST:
-            elsewhere.append(address)
-            raise ConnectionRefusedError(111, f"test guard: no connection to {address[0]}")
-        return real(address, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "create_connection", guarded)
+def no_password_from_outside(monkeypatch):
     monkeypatch.delenv("TIPWEEK_SMTP_PASSWORD", raising=False)
-    yield elsewhere
-    assert not elsewhere, f"a test tried to connect beyond {HOST}: {elsewhere}"
 
 
 @pytest.fixture

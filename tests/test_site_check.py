@@ -145,6 +145,26 @@ def test_a_title_inside_a_sentence_is_not_a_leak(tipweek, site):
     assert result.exit_code == 0, result.output
 
 
+def test_a_docs_page_may_quote_a_scheduled_tips_title_but_not_link_to_it(tipweek, site):
+    # The editors' guide shows `tipweek new "..."` with a title that may be scheduled: a hand-written page.
+    guide = site / "editors-guide" / "index.html"
+    guide.parent.mkdir()
+    guide.write_text('<html><body><pre><code>tipweek new "A scheduled tip"</code></pre>\n'
+                     "<p><code>A scheduled tip</code></p>\n</body></html>\n", "utf-8")
+    result = tipweek("check", "--site", str(site))
+    assert result.exit_code == 0, result.output
+    # The same title in a page tipweek writes is still a leak, and so is the tip's URL in the docs page.
+    archive = inject(site / "archive/index.html", "</article>", "<p><strong>A scheduled tip</strong></p>")
+    link = inject(guide, "</body>", f'<a href="../tips/{SCHEDULED}/">next week</a>')
+    result = tipweek("check", "--site", str(site))
+    assert result.exit_code == 1
+    assert problems(result) == [
+        f"{site}/archive/index.html:{archive}: scheduled tip 'A scheduled tip' is in it (its title) "
+        f"({HINT_SCHEDULED})",
+        f"{site}/editors-guide/index.html:{link}: scheduled tip 'A scheduled tip' is in it "
+        f"(its URL tips/{SCHEDULED}/) ({HINT_SCHEDULED})"]
+
+
 def test_json_and_github_formats(tipweek, site):
     (site / "atom.xml").unlink()
     result = tipweek("check", "--site", str(site), "--format", "json")

@@ -518,3 +518,24 @@ def test_pre_commit_local_hook_runs_the_check():
                             env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("ok: ")
+
+
+@pytest.mark.parametrize("npm_there", [False, True])
+def test_ci_run_installs_npm_only_when_it_is_missing(tmp_path, npm_there):
+    # .ci/run on a stand-in machine: apt-get and make only say what they were asked.
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    for tool in ("bash", "dirname"):
+        (bin_ / tool).symlink_to(subprocess.run(["bash", "-c", f"command -v {tool}"], capture_output=True,
+                                                text=True, check=True).stdout.strip())
+    said = tmp_path / "said"
+    for tool in ["apt-get", "make"] + (["npm"] if npm_there else []):
+        (bin_ / tool).write_text(f'#!{bin_}/bash\necho "{tool} $*" >> {said}\n')
+        (bin_ / tool).chmod(0o755)
+    result = subprocess.run([str(bin_ / "bash"), str(ROOT / ".ci" / "run")], env={"PATH": str(bin_)},
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    lines = said.read_text().splitlines()
+    assert lines[0] == "apt-get update" and lines[-1] == "make test"
+    assert ("apt-get install -y nodejs npm" in lines) is not npm_there
+    assert not any(line.startswith("npm") for line in lines)  # never run, never replaced

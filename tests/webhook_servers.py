@@ -78,6 +78,7 @@ class WebhookServer:
         self._lock = threading.Lock()
         self._server = None
         self.released = threading.Event()
+        self.recorded = threading.Event()  # set at each request recorded: wait on it, never sleep
 
     def start(self) -> "WebhookServer":
         self._server = self._Server((HOST, self.port), _Handler)
@@ -107,6 +108,7 @@ class WebhookServer:
     def record(self, path: str, answer: str, body: bytes, content_type: str) -> None:
         with self._lock:
             self.requests.append((path, answer, body, content_type))
+        self.recorded.set()
 
     def shown(self, path: str) -> list[dict]:
         """The messages the channel at ``path`` shows, in order."""

@@ -53,14 +53,16 @@ def address_of(host: str) -> str:
 @config_option
 def doctor(dkim_selector, dkim_domain, return_path, dns_server, smtp, timeout, as_json, config_file) -> None:
     """Check that the weekly email can be delivered: SPF, DKIM and DMARC for
-    the domain of email_from, an MX for bounces, list_url on https and its
-    one-click unsubscribe answering a POST.
+    the domain of email_from, an MX for bounces, list_url on https and the
+    list service's one-click unsubscribe answering a POST (an unsubscribe_url
+    template is another site's: not checked, and said so).
 
-    Prints one line per check, ok / missing / wrong, with what it found and
-    the record or setting to add. Exit 0 when all is well, 1 when something
-    is missing or wrong, 2 when a check could not be made (no resolver, a
-    timeout, a bad option). Nothing is changed anywhere: the one-click POST
-    carries a token that matches nobody.
+    Prints one line per check, ok / missing / wrong / skipped, with what it
+    found and the record or setting to add. Exit 0 when all is well, 1 when
+    something is missing or wrong (a web or SMTP check that gets no answer
+    too), 2 only when the DNS checks could not be made (no resolver, or it
+    did not answer) or an option is wrong. Nothing is changed anywhere: the
+    one-click POST carries a token that matches nobody.
 
     \b
     Example:
@@ -97,7 +99,8 @@ def doctor(dkim_selector, dkim_domain, return_path, dns_server, smtp, timeout, a
             click.echo(finding.line())
         counts = Counter(f.status for f in findings)
         others = ", ".join(f"{counts[s]} {w}" for s, w in (("missing", "missing"), ("wrong", "wrong"),
-                                                            ("error", "not checked")) if counts[s])
+                                                            ("error", "not checked"), ("skipped", "skipped"))
+                           if counts[s])
         click.echo(f"{counts['ok']} of {len(findings)} checks ok for {from_domain}"
                    + (f" ({others})" if others else ""))
     sys.exit(code)

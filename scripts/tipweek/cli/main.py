@@ -8,8 +8,9 @@ from pathlib import Path
 
 import click
 
+from . import gc_freeze as collector
 from ..library import dates
-from .common import config_option, edition_or_exit, library_or_exit, load_project, parse_today, print_errors, scan, today_of, today_option, week_tip
+from .common import config_option, edition_or_exit, load_project, parse_today, print_errors, scan, today_of, today_option, week_tip
 from ..library.loader import dated_files
 from ..project import ProjectError
 from ..calendar.scaffold import ScaffoldError, new_tip, pick_day
@@ -75,14 +76,18 @@ def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | 
     """
     project = load_project(config_file)
     library, errors = scan(project, today)
+    from ..library.rules import heading_warnings, unloaded_heading_warnings
+
+    # Advice: printed, but the check passes; shown beside the errors, a tip that did not load included.
+    loaded = {tip.path for tip in library.tips}
+    unloaded = sorted({e.path for e in errors if e.path.endswith(".md") and e.path not in loaded})
+    warnings = sorted(heading_warnings(library.tips, project.root) +
+                      unloaded_heading_warnings(unloaded, project.root), key=lambda w: (w.path, w.line))
     site = None
     if site_dir and not errors:
         from ..site.built_site import check_site
 
         errors, site = check_site(project.edition(today_of(project, today)), Path(site_dir))
-    from ..library.rules import heading_warnings
-
-    warnings = heading_warnings(library.tips, project.root)  # advice: printed, but the check passes
     print_errors(errors, fmt, warnings)
     if errors:
         sys.exit(1)
@@ -143,19 +148,28 @@ def _rel(path: Path) -> str:
 def schedule_command(weeks: int, as_json: bool, config_file: str | None, today: str | None) -> None:
     """Show the calendar: published, scheduled, empty weeks, when the queue runs dry.
 
+    A tip with a problem is left out: the problems are printed to standard
+    error, the calendar of the tips that loaded is still shown, and the exit
+    status is 1 (two tips in one week are both shown, in their week).
+
     \b
     Example:
         tipweek schedule
         tipweek schedule --weeks 26 --json
     """
     project = load_project(config_file)
-    library = library_or_exit(project)
+    day = today_of(project, today)
+    with collector.made_to_last():
+        library, errors = project.scan(day)
     import json
 
     from ..calendar import report
 
-    found = report.Agenda.of(library, today_of(project, today), weeks, project.options.weekday)
+    print_errors(errors, "text")
+    found = report.Agenda.of(library, day, weeks, project.options.weekday)
     click.echo(json.dumps(found.as_dict(), indent=2) if as_json else "\n".join(found.lines()))
+    if errors:
+        sys.exit(1)
 
 
 mkdocs_passthrough = click.argument("mkdocs_args", nargs=-1, type=click.UNPROCESSED)

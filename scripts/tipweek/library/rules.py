@@ -325,6 +325,26 @@ def heading_warnings(tips: Iterable[Tip], root) -> list[TipError]:
     return found
 
 
+def unloaded_heading_warnings(paths: Iterable[str], root) -> list[TipError]:
+    """:func:`heading_warnings` for tip files that did not load (an error in
+    their front matter, say): read from the body after the front matter, so
+    an error does not hide a warning of the same file."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import frontmatter
+
+    found = []
+    for where in paths:
+        try:
+            text = (Path(root) / where).read_text(encoding="utf-8").replace("\r\n", "\n")
+            _, body = frontmatter.YAMLHandler().split(text)
+        except (OSError, UnicodeDecodeError, ValueError):  # no body to look in: the error says why
+            continue
+        found += heading_warnings([SimpleNamespace(path=where, body=body.removeprefix("\n"))], root)
+    return found
+
+
 def _tags(src: TipSource, known: dict[str, Principle] | None, errors: list[TipError]) -> tuple[str, ...]:
     raw = src.meta.get("tags")
     if raw is None or raw == "":

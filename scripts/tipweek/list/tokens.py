@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
@@ -18,6 +19,7 @@ from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSeri
 CONFIRM_FOR = dt.timedelta(days=7)
 SECRET_VARIABLE = "TIPWEEK_LIST_SECRET"
 MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+DEVELOPMENT_SECRET = ".tipweek/list-secret"  # made by `make list` in the project folder, for the local service
 
 
 class TokenError(Exception):
@@ -31,6 +33,10 @@ class TokenExpired(TokenError):
 def secret_from_environment() -> str:
     """The signing secret, or a one-line message saying how to make one."""
     secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret and Path(DEVELOPMENT_SECRET).is_file():  # run in the project folder, after `make list`
+        raise TokenError(f"{SECRET_VARIABLE} is not set; use the one `make list` made, on the same line: "
+                         f"{SECRET_VARIABLE}=$(cat {DEVELOPMENT_SECRET}) before the command (a new secret would "
+                         "break the links the running list service signed)")
     if len(secret) < 16:
         problem = "is not set" if not secret else "is shorter than 16 characters"
         raise TokenError(f"{SECRET_VARIABLE} {problem}; make one with {MAKE_A_SECRET} "

@@ -85,7 +85,7 @@ def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str 
 
 
 def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name: str | None = None,
-             rerun_on: dt.date | None = None) -> dict:
+             rerun_on: dt.date | None = None, one_button: bool = False) -> dict:
     site = edition.site
     return {
         "site": site,
@@ -106,6 +106,9 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
                     for r in edition.related(tip)],
         "unsubscribe_url": unsubscribe_url,
         "unsubscribe_by_mail": bool(unsubscribe_url and unsubscribe_url.startswith("mailto:")),
+        # Only the list service's own link is known to open a page with one button to press;
+        # a site's unsubscribe_url template may lead anywhere, so its footer says no more than "Unsubscribe".
+        "unsubscribe_one_button": one_button,
         "body": body,
         "name": one_line(name) if name else None,
     }
@@ -116,16 +119,17 @@ def subject(tip: Tip, rerun_on: dt.date | None = None) -> str:
 
 
 def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
-                rerun_on: dt.date | None = None) -> str:
-    """The HTML part (also the web version, when ``unsubscribe_url`` is None)."""
+                rerun_on: dt.date | None = None, one_button: bool = False) -> str:
+    """The HTML part (also the web version, when ``unsubscribe_url`` is None);
+    ``one_button``: the link is the list service's own (a page with one button)."""
     body = Markup(edition.bodies.away(tip))
-    context = _context(edition, tip, body, unsubscribe_url, name, rerun_on)
+    context = _context(edition, tip, body, unsubscribe_url, name, rerun_on, one_button)
     return inline_css(_templates().get_template("weekly.html").render(context))
 
 
 def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
-                rerun_on: dt.date | None = None) -> str:
-    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name, rerun_on)
+                rerun_on: dt.date | None = None, one_button: bool = False) -> str:
+    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name, rerun_on, one_button)
     return _templates().get_template("weekly.txt").render(context)
 
 
@@ -168,9 +172,10 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_text(edition, tip, https or mailto, name, rerun_on), charset="utf-8",
+    own = bool(unsubscribe_url)  # the list service's own signed link, not the site's template
+    msg.set_content(render_text(edition, tip, https or mailto, name, rerun_on, own), charset="utf-8",
                     cte="quoted-printable")
-    html = render_html(edition, tip, https or mailto, name, rerun_on)
+    html = render_html(edition, tip, https or mailto, name, rerun_on, own)
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # A boundary from the content, not from random(): the same week gives the same bytes.
     msg.set_boundary("==tipweek-" + hashlib.sha256(html.encode()).hexdigest()[:32])

@@ -7,13 +7,17 @@ something is missing or wrong, the record or setting to add.
   DMARC for the From domain and its alignment (RFC 7489; the policy record and
   the organisational domain found by the DNS tree walk of its revision,
   RFC 9989, rather than a public suffix list), MX or A/AAAA for bounces.
-- HTTP: ``list_url`` is https, and the one-click unsubscribe endpoint answers a
-  POST (RFC 8058) made with a token that cannot be valid, so nothing changes.
+- HTTP: ``list_url`` is https, and the list service's one-click unsubscribe
+  endpoint (``{list_url}/unsubscribe/<token>``) answers a POST (RFC 8058) made
+  with a token that cannot be valid, so nothing changes. An ``unsubscribe_url``
+  template (the site's own or a third party's) is not the list service: it is
+  reported as not checked, never POSTed to.
 - SMTP (``--smtp``): the relay answers EHLO and offers STARTTLS with a
   certificate this machine trusts.
 
-Nothing here raises for a network failure: a check that could not be made is
-a finding with status ``error``.
+Nothing here raises for a network failure: a DNS check that could not be made
+is a finding with status ``error``; a web or SMTP check that gets no answer is
+``wrong`` (the service or relay must answer).
 """
 
 from __future__ import annotations
@@ -27,7 +31,10 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
+from .webhooks import NoRedirects
+
 OK, MISSING, WRONG, ERROR = "ok", "missing", "wrong", "error"
+SKIPPED = "skipped"  # not checked, on purpose (not the list service's endpoint); no effect on the exit status
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4: DNS-querying terms, includes followed
 SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
 DMARC_WALK_LIMIT = 8  # RFC 9989's tree walk asks for at most 8 _dmarc records
@@ -38,7 +45,6 @@ COMMON_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "
 BAD_TOKEN = "tipweek-doctor-not-a-real-token"  # fails the signature check: unsubscribes nobody
 # The answers of an endpoint that read the POST and refused the token or address (the list service: 400).
 TOKEN_REFUSED = (400, 410, 422)
-NOBODY = "tipweek-doctor@example.invalid"  # for an unsubscribe_url template's {email} (RFC 2606: .invalid)
 
 
 @dataclass
@@ -57,7 +63,7 @@ class Finding:
 
 
 def exit_code(findings: list[Finding]) -> int:
-    """2 when a check could not be made, 1 when something is missing or wrong, else 0."""
+    """2 when a DNS check could not be made, 1 when something is missing or wrong, else 0."""
     if any(f.status == ERROR for f in findings):
         return 2
     return 1 if any(f.status in (MISSING, WRONG) for f in findings) else 0
@@ -334,40 +340,39 @@ def check_return_path(dns: Dns, domain: str) -> Finding:
 
 # The list service ------------------------------------------------------------------------------------
 
-def is_local(url: str) -> bool:
-    return urlsplit(url).hostname in ("localhost", "127.0.0.1")
-
-
 def check_list_url(list_url: str, unsubscribe_url: str) -> Finding:
+    from .transports import is_loopback
+
     if not list_url:
         if unsubscribe_url:
             return Finding("list_url", OK, "not set: the email's one-click link is unsubscribe_url "
-                           f"({unsubscribe_url}); `tipweek send --list` needs list_url")
+                           f"({unsubscribe_url}); `tipweek send --list --smtp` needs list_url (a trial into "
+                           "the outbox links to the local list service)")
         return Finding("list_url", MISSING, "neither list_url nor unsubscribe_url is set in mkdocs.yml, so the "
                        "email has no one-click unsubscribe (Gmail and Outlook require one for bulk mail)",
                        "set list_url: https://list.example.org (the list service) under the tipweek plugin")
+    local = is_loopback(urlsplit(list_url).hostname or "")
     if urlsplit(list_url).scheme != "https":
-        return Finding("list_url", WRONG, f"{list_url} is plain http on this machine: fine for a trial, but "
-                       "nobody else can reach it, so it will not do for sending",
-                       "set list_url to the service's public https address (see docs/running-the-list.md)")
-    return Finding("list_url", OK, f"{list_url} is https" + (" (on this machine: for a trial)" if is_local(list_url)
-                                                              else ""))
+        if local:
+            return Finding("list_url", WRONG, f"{list_url} is plain http on this machine: fine for a trial, but "
+                           "nobody else can reach it, so it will not do for sending",
+                           "set list_url to the service's public https address (see docs/running-the-list.md)")
+        return Finding("list_url", WRONG, f"{list_url} is plain http: readers' unsubscribe links and mail "
+                       "providers' one-click POSTs would cross the network in clear text",
+                       "serve the list over https and set list_url to that address (see docs/running-the-list.md)")
+    return Finding("list_url", OK, f"{list_url} is https" + (" (on this machine: for a trial)" if local else ""))
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # a redirect is an answer to judge, not to follow
+def one_click_url(list_url: str) -> str | None:
+    """The list service's one-click endpoint, with a token that matches nobody."""
+    return f"{list_url.rstrip('/')}/unsubscribe/{BAD_TOKEN}" if list_url else None
 
 
-def one_click_urls(list_url: str, unsubscribe_url: str, list_id: str) -> list[str]:
-    """The one-click URLs to try, each with a token or address that matches nobody."""
-    from urllib.parse import quote
-
-    urls = [f"{list_url.rstrip('/')}/unsubscribe/{BAD_TOKEN}"] if list_url else []
-    if unsubscribe_url:
-        urls.append(unsubscribe_url.replace("{email}", quote(NOBODY, safe=""))
-                    .replace("{list}", quote(list_id, safe="")))
-    return urls
+def unsubscribe_template_not_checked(unsubscribe_url: str) -> Finding:
+    """An unsubscribe_url template leads to the site or a third party, not to the list service: a POST
+    there could change something, so it is named and left alone."""
+    return Finding("one-click", SKIPPED, f"unsubscribe_url ({unsubscribe_url}) not checked (not the list "
+                   "service): make sure it takes a one-click POST (RFC 8058) without a login")
 
 
 def check_one_click(url: str, timeout: float = 10.0) -> Finding:
@@ -379,7 +384,7 @@ def check_one_click(url: str, timeout: float = 10.0) -> Finding:
     request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded",
                                               "User-Agent": "tipweek-doctor"})
-    opener = urllib.request.build_opener(_NoRedirects)
+    opener = urllib.request.build_opener(NoRedirects)
     try:
         with opener.open(request, timeout=timeout) as answer:
             status, location = answer.status, None
@@ -476,8 +481,10 @@ def dns_checks(dns: Dns, setup: Setup) -> list[Finding]:
 def examine(dns: Dns, setup: Setup, timeout: float = 10.0) -> list[Finding]:
     findings = dns_checks(dns, setup)
     findings.append(check_list_url(setup.list_url, setup.unsubscribe_url))
-    for url in one_click_urls(setup.list_url, setup.unsubscribe_url, setup.list_id):
-        findings.append(check_one_click(url, timeout))
+    if setup.list_url:
+        findings.append(check_one_click(one_click_url(setup.list_url), timeout))
+    if setup.unsubscribe_url:
+        findings.append(unsubscribe_template_not_checked(setup.unsubscribe_url))
     if setup.smtp:
         findings.append(check_smtp(*setup.smtp, timeout=timeout))
     return findings

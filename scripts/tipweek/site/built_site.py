@@ -14,6 +14,9 @@ anything the build would not write. Two questions:
 - *leaked*: no scheduled or draft tip is in any page, feed, sitemap or the
   search index: not its URL (``tips/<slug>/``, or ``../<slug>/`` from a
   sibling tip page), nor its title as the text of an element or a value.
+  Titles are looked for only in what tipweek writes (its pages, feeds,
+  sitemap, search index): a hand-written docs page may quote one as an
+  example (the editors' guide's ``tipweek new "..."``); URLs everywhere.
 
 A site is read once, file by file, and each file searched with one pattern
 for the URLs and one for the titles of all hidden tips: about a second of CPU
@@ -49,6 +52,13 @@ FRAGMENT_SIGNATURE = b"pagefind_dcd"  # Pagefind's gzipped files start with it, 
 READ = (".html", ".xml", ".json", ".xml.gz")
 SKIP_FOLDERS = {"assets", SEARCH_BUNDLE}
 FEED, EMAIL = "a feed", "the email's web version"
+# What tipweek writes itself, where a hidden tip's title is a sign of it: its pages (tips and their
+# huddle cards, principles, archive, handbook and its print edition, home, email web versions), feeds
+# (principle feeds are under principles/) and the sitemap. Hand-written docs pages are not among them.
+GENERATED_FILES = {urls.HOME + "index.html", urls.RSS, urls.ATOM, urls.JSON_FEED,
+                   "sitemap.xml", "sitemap.xml.gz"}
+GENERATED_FOLDERS = ("tips/", urls.PRINCIPLES, urls.ARCHIVE, urls.HANDBOOK,
+                     os.path.dirname(urls.EMAIL_LATEST) + "/")
 REBUILD = "build the site again with tipweek build, for the day this check is for"
 
 
@@ -154,7 +164,8 @@ def check_site(edition: Edition, site: Path) -> tuple[list[SiteProblem], Summary
             tip = own_pages[rel]
             problems.append(SiteProblem(prefix + rel, None, f"{hidden.label(tip)} has a page", hidden.hint(tip)))
             continue
-        for tip, line, what in hidden.find(data, in_tip_page=rel.startswith("tips/")):
+        for tip, line, what in hidden.find(data, in_tip_page=rel.startswith("tips/"),
+                                           titles=rel in GENERATED_FILES or rel.startswith(GENERATED_FOLDERS)):
             problems.append(SiteProblem(prefix + rel, line, f"{hidden.label(tip)} is in it ({what})",
                                         hidden.hint(tip)))
     summary = Summary(tips=len(edition.published), principles=len(edition.principles),
@@ -296,9 +307,10 @@ class _Hidden:
                 else f"it is out on {tip.date.isoformat()}")
         return f"{tip.path}: {when}; the build must leave it out"
 
-    def find(self, data: bytes, *, in_tip_page: bool) -> list[tuple[Tip, int, str]]:
+    def find(self, data: bytes, *, in_tip_page: bool, titles: bool = True) -> list[tuple[Tip, int, str]]:
         """Each hidden tip in ``data`` with the line of its first sign and what
-        that sign is (its URL before its title), in line order."""
+        that sign is (its URL before its title), in line order; its title
+        only with ``titles`` (a file tipweek writes)."""
         if self._url is None:
             return []
         first: dict[str, tuple[int, Tip, str]] = {}
@@ -307,7 +319,7 @@ class _Hidden:
                 tip = self._by_slug[match.group(1)]
                 if tip.slug not in first or match.start() < first[tip.slug][0]:
                     first[tip.slug] = (match.start(), tip, f"its URL {urls.tip(tip.slug)}")
-        if self._title is not None:
+        if self._title is not None and titles:
             for match in self._title.finditer(data):
                 tip = self._by_title[match.group()]
                 if tip.slug not in first and _stands_alone(data, match.start(), match.end()):
