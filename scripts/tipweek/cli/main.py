@@ -76,7 +76,7 @@ def check(config_file: str | None, today: str | None, fmt: str, site_dir: str | 
     """
     project = load_project(config_file)
     library, errors = scan(project, today)
-    from ..library.rules import heading_warnings, unloaded_heading_warnings
+    from ..library.advice import heading_warnings, unloaded_heading_warnings
 
     # Advice: printed, but the check passes; shown beside the errors, a tip that did not load included.
     loaded = {tip.path for tip in library.tips}

@@ -38,7 +38,8 @@ FORMAT = 5  # 2: the vocabulary too; 3: each tip's ISO week kept with it; 4: and
 RACY_NS = 2_000_000_000  # a file changed this close to its reading is read again next time
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
-_CODE = ("library/loader.py", "library/front_matter.py", "library/rules.py", "library/model.py", "library/dates.py", "library/starter.py", "library/tip_cache.py", "library/local_links.py")
+_CODE = ("library/loader.py", "library/front_matter.py", "library/rules.py", "library/model.py", "library/dates.py",
+         "library/starter.py", "library/tip_cache.py", "library/local_links.py")
 
 Stamp = tuple[int, int, int, int]
 Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]
