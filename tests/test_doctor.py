@@ -383,7 +383,7 @@ def test_only_the_list_services_own_endpoint_is_posted_to(project, tmp_path, dns
 
 
 def test_plain_http_is_on_this_machine_only_for_a_loopback_list_url():
-    from tipweek.sending.doctor import check_list_url
+    from tipweek.sending.doctor.endpoints import check_list_url
 
     assert check_list_url("http://list.example.org", "").line() == (
         "wrong    list_url    http://list.example.org is plain http: readers' unsubscribe links and mail "

@@ -11,7 +11,9 @@ from email.utils import parseaddr
 import click
 
 from .common import config_option, load_project
-from ..sending.doctor import Dns, Setup, domain_of, examine, exit_code
+from ..sending.doctor import Setup, examine
+from ..sending.doctor.dns import Dns, domain_of
+from ..sending.doctor.findings import exit_code
 
 
 def host_port(value: str | None, option: str, example: str) -> tuple[str, int] | None:

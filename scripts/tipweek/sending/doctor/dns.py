@@ -1,40 +1,15 @@
-"""``tipweek doctor``: is the sending set-up what Gmail and Outlook now ask
-of bulk mail? Each check gives one :class:`Finding`: what was found and, when
-something is missing or wrong, the record or setting to add.
-
-- DNS (through dnspython, at the system's resolver or ``--dns``): SPF for the
-  envelope sender's domain (RFC 7208), the DKIM key at a selector (RFC 6376),
-  DMARC for the From domain and its alignment (RFC 7489; the policy record and
-  the organisational domain found by the DNS tree walk of its revision,
-  RFC 9989, rather than a public suffix list), MX or A/AAAA for bounces.
-- HTTP: ``list_url`` is https, and the list service's one-click unsubscribe
-  endpoint (``{list_url}/unsubscribe/<token>``) answers a POST (RFC 8058) made
-  with a token that cannot be valid, so nothing changes. An ``unsubscribe_url``
-  template (the site's own or a third party's) is not the list service: it is
-  reported as not checked, never POSTed to.
-- SMTP (``--smtp``): the relay answers EHLO and offers STARTTLS with a
-  certificate this machine trusts.
-
-Nothing here raises for a network failure: a DNS check that could not be made
-is a finding with status ``error``; a web or SMTP check that gets no answer is
-``wrong`` (the service or relay must answer).
-"""
+"""The checks of the sending domain in the DNS: SPF (RFC 7208), the DKIM key at a selector
+(RFC 6376), DMARC and its alignment (RFC 7489; the organisational domain by the tree walk
+of RFC 9989), and MX or A/AAAA for bounces."""
 
 from __future__ import annotations
 
 import base64
 import re
-import smtplib
-import ssl
-import urllib.error
-import urllib.request
-from dataclasses import asdict, dataclass
-from urllib.parse import urlsplit
 
-from .webhooks import NoRedirects
 
-OK, MISSING, WRONG, ERROR = "ok", "missing", "wrong", "error"
-SKIPPED = "skipped"  # not checked, on purpose (not the list service's endpoint); no effect on the exit status
+from .findings import MISSING, OK, WRONG, Finding
+
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4: DNS-querying terms, includes followed
 SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
 DMARC_WALK_LIMIT = 8  # RFC 9989's tree walk asks for at most 8 _dmarc records
@@ -42,31 +17,6 @@ DMARC_WALK_LIMIT = 8  # RFC 9989's tree walk asks for at most 8 _dmarc records
 RSA_1024_DER = 160
 # Tried in turn when no --dkim-selector is given: the names relays and mail hosts use most.
 COMMON_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail")
-BAD_TOKEN = "tipweek-doctor-not-a-real-token"  # fails the signature check: unsubscribes nobody
-# The answers of an endpoint that read the POST and refused the token or address (the list service: 400).
-TOKEN_REFUSED = (400, 410, 422)
-
-
-@dataclass
-class Finding:
-    check: str  # SPF, DKIM, DMARC, return-path, list_url, one-click, SMTP
-    status: str  # ok, missing, wrong, error (the check could not be made)
-    found: str  # what was found, in a sentence
-    fix: str = ""  # what to do: the record or setting to add
-
-    def line(self) -> str:
-        text = f"{self.found}: {self.fix}" if self.fix else self.found
-        return f"{self.status:<8} {self.check:<11} {text}"
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def exit_code(findings: list[Finding]) -> int:
-    """2 when a DNS check could not be made, 1 when something is missing or wrong, else 0."""
-    if any(f.status == ERROR for f in findings):
-        return 2
-    return 1 if any(f.status in (MISSING, WRONG) for f in findings) else 0
 
 
 class DnsTrouble(Exception):
@@ -339,152 +289,3 @@ def check_return_path(dns: Dns, domain: str) -> Finding:
 
 
 # The list service ------------------------------------------------------------------------------------
-
-def check_list_url(list_url: str, unsubscribe_url: str) -> Finding:
-    from .transports import is_loopback
-
-    if not list_url:
-        if unsubscribe_url:
-            return Finding("list_url", OK, "not set: the email's one-click link is unsubscribe_url "
-                           f"({unsubscribe_url}); `tipweek send --list --smtp` needs list_url (a trial into "
-                           "the outbox links to the local list service)")
-        return Finding("list_url", MISSING, "neither list_url nor unsubscribe_url is set in mkdocs.yml, so the "
-                       "email has no one-click unsubscribe (Gmail and Outlook require one for bulk mail)",
-                       "set list_url: https://list.example.org (the list service) under the tipweek plugin")
-    local = is_loopback(urlsplit(list_url).hostname or "")
-    if urlsplit(list_url).scheme != "https":
-        if local:
-            return Finding("list_url", WRONG, f"{list_url} is plain http on this machine: fine for a trial, but "
-                           "nobody else can reach it, so it will not do for sending",
-                           "set list_url to the service's public https address (see docs/running-the-list.md)")
-        return Finding("list_url", WRONG, f"{list_url} is plain http: readers' unsubscribe links and mail "
-                       "providers' one-click POSTs would cross the network in clear text",
-                       "serve the list over https and set list_url to that address (see docs/running-the-list.md)")
-    return Finding("list_url", OK, f"{list_url} is https" + (" (on this machine: for a trial)" if local else ""))
-
-
-def one_click_url(list_url: str) -> str | None:
-    """The list service's one-click endpoint, with a token that matches nobody."""
-    return f"{list_url.rstrip('/')}/unsubscribe/{BAD_TOKEN}" if list_url else None
-
-
-def unsubscribe_template_not_checked(unsubscribe_url: str) -> Finding:
-    """An unsubscribe_url template leads to the site or a third party, not to the list service: a POST
-    there could change something, so it is named and left alone."""
-    return Finding("one-click", SKIPPED, f"unsubscribe_url ({unsubscribe_url}) not checked (not the list "
-                   "service): make sure it takes a one-click POST (RFC 8058) without a login")
-
-
-def check_one_click(url: str, timeout: float = 10.0) -> Finding:
-    """POST ``List-Unsubscribe=One-Click`` as a mail provider does (RFC 8058 3.2)
-    to a URL that can match nobody: a 2xx, or a 400, 410 or 422 for the token,
-    shows the endpoint takes the POST; a 404, a 405, a login, a refusal, a 5xx
-    or a redirect that turns the POST into a GET or leaves https does not."""
-    shown = url.replace(BAD_TOKEN, "<made-up token>")
-    request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded",
-                                              "User-Agent": "tipweek-doctor"})
-    opener = urllib.request.build_opener(NoRedirects)
-    try:
-        with opener.open(request, timeout=timeout) as answer:
-            status, location = answer.status, None
-    except urllib.error.HTTPError as exc:
-        status, location = exc.code, exc.headers.get("Location")
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, ssl.SSLCertVerificationError):
-            return Finding("one-click", WRONG, f"{shown}: the certificate is not trusted "
-                           f"({reason.verify_message})", "give the service a certificate from a public authority")
-        return Finding("one-click", WRONG, f"a POST to {shown} got no answer ({reason})",
-                       "start the list service and check the web server in front of it")
-    except (OSError, ValueError) as exc:  # timeouts, a dropped connection, a bad URL
-        return Finding("one-click", WRONG, f"a POST to {shown} got no answer ({exc})",
-                       "start the list service and check the web server in front of it")
-    if 300 <= status < 400:
-        location = location and location.replace(BAD_TOKEN, "<made-up token>")
-        if location and urlsplit(location).scheme == "https" and status in (307, 308):
-            return Finding("one-click", OK, f"a one-click POST to {shown} is redirected with {status} to "
-                           f"{location}, which keeps the POST")
-        return Finding("one-click", WRONG, f"a one-click POST to {shown} is redirected ({status}) to "
-                       f"{location or 'nowhere'}, and mail providers do not follow that",
-                       "point list_url at the address that answers the POST itself (https)")
-    if not (200 <= status < 300 or status in TOKEN_REFUSED):
-        what = {404: "404: nothing is there", 405: "405: that address does not take a POST",
-                401: "401: it asks for a login", 403: "403: something in front of the service refuses it",
-                429: "429: too many requests"}.get(status, f"{status}: the server failed" if status >= 500
-                                                   else str(status))
-        return Finding("one-click", WRONG, f"a one-click POST to {shown} got {what}",
-                       "point list_url (or unsubscribe_url) at the list service, check that it runs, and let "
-                       "mail providers' POSTs through")
-    return Finding("one-click", OK, f"{shown} answers a one-click POST ({status} for a token that matches "
-                   "nobody, as it should; nothing was changed)")
-
-
-# The relay -------------------------------------------------------------------------------------------
-
-def check_smtp(host: str, port: int, timeout: float = 10.0) -> Finding:
-    from .transports import is_loopback
-
-    where = f"{host}:{port}"
-    try:
-        with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-            code, _ = smtp.ehlo()
-            if code != 250:
-                return Finding("SMTP", WRONG, f"{where} refused EHLO ({code})", "check the relay's address")
-            if not smtp.has_extn("starttls"):
-                if is_loopback(host):
-                    return Finding("SMTP", OK, f"{where} answers EHLO; it offers no STARTTLS, which a relay on "
-                                   "this machine does not need")
-                return Finding("SMTP", WRONG, f"{where} answers EHLO but offers no STARTTLS, so the mail and "
-                               "the login would cross the network in clear text",
-                               "use the relay's submission port (587) with STARTTLS")
-            smtp.starttls(context=ssl.create_default_context())
-            smtp.ehlo()
-    except ssl.SSLCertVerificationError as exc:
-        return Finding("SMTP", WRONG, f"{where} offers STARTTLS, but its certificate is not trusted "
-                       f"({exc.verify_message})", "use the relay's own host name, the one its certificate names")
-    except (OSError, smtplib.SMTPException) as exc:
-        return Finding("SMTP", WRONG, f"{where} does not answer as an SMTP relay ({exc or type(exc).__name__})",
-                       "check the relay's host and port (587 for submission with STARTTLS)")
-    return Finding("SMTP", OK, f"{where} answers EHLO and STARTTLS, with a certificate this machine trusts")
-
-
-# All of it ---------------------------------------------------------------------------------------------
-
-@dataclass
-class Setup:
-    from_domain: str
-    return_domain: str  # the envelope sender's (MAIL FROM) domain
-    dkim_domain: str  # the d= of the relay's DKIM signature
-    dkim_selector: str | None
-    list_url: str
-    unsubscribe_url: str
-    list_id: str
-    smtp: tuple[str, int] | None = None
-
-
-def dns_checks(dns: Dns, setup: Setup) -> list[Finding]:
-    checks = [("SPF", lambda: check_spf(dns, setup.return_domain)),
-              ("DKIM", lambda: check_dkim(dns, setup.dkim_domain, setup.dkim_selector)),
-              ("DMARC", lambda: check_dmarc(dns, setup.from_domain, setup.return_domain, setup.dkim_domain)),
-              ("return-path", lambda: check_return_path(dns, setup.return_domain))]
-    findings = []
-    for name, check in checks:
-        try:
-            findings.append(check())
-        except DnsTrouble as exc:
-            findings.append(Finding(name, ERROR, f"could not check: {exc}",
-                                    "try again, or give another resolver with --dns HOST:PORT"))
-    return findings
-
-
-def examine(dns: Dns, setup: Setup, timeout: float = 10.0) -> list[Finding]:
-    findings = dns_checks(dns, setup)
-    findings.append(check_list_url(setup.list_url, setup.unsubscribe_url))
-    if setup.list_url:
-        findings.append(check_one_click(one_click_url(setup.list_url), timeout))
-    if setup.unsubscribe_url:
-        findings.append(unsubscribe_template_not_checked(setup.unsubscribe_url))
-    if setup.smtp:
-        findings.append(check_smtp(*setup.smtp, timeout=timeout))
-    return findings
