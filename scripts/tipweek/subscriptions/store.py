@@ -17,22 +17,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
-STATES = (PENDING, CONFIRMED, UNSUBSCRIBED)
-HOWS = ("form", "import", "one-click", "page", "operator")
+PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
+STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce).
+HOWS = ("form", "import", "one-click", "page", "operator", "send")
 CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # at most one confirmation email per address
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
 
 
-# The tables, the same on every database but for how an id is made:
-# schema(id=..., ref=...) fills in the dialect's column types.
+# The tables at the newest schema version (``migrations`` upgrades an older store), the same
+# on every database but for how an id is made: schema(id=..., ref=...) fills in the dialect's
+# column types.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
     id {id},
     email TEXT NOT NULL,
     email_key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed', 'bounced')),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     confirmation_sent_at TEXT
@@ -72,7 +74,7 @@ class Subscriber:
 class Event:
     subscriber_id: int
     at: str
-    action: str  # joined | confirmed | left
+    action: str  # joined | confirmed | left | bounced | complained
     how: str
 
 
@@ -184,7 +186,7 @@ class SqlStore:
             if sub is None:
                 sub = self._insert(cur, email, name, PENDING, at)
                 self._event(cur, sub.id, at, "joined", "form")
-            elif sub.state == UNSUBSCRIBED:
+            elif sub.state in (UNSUBSCRIBED, BOUNCED):  # a new confirmation also shows the mailbox works
                 sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
                 self._event(cur, sub.id, at, "joined", "form")
             elif sub.state == PENDING and name and name != sub.name:
@@ -221,6 +223,54 @@ class SqlStore:
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
                 self._event(cur, sub.id, at, "left", how)
             return sub
+
+    # ------------------------------------------------------------ the sender
+    def record_outcome(self, subscriber_id: int, action: str, now: dt.datetime, how: str = "send",
+                       ) -> Subscriber | None:
+        """What a send learnt about a subscriber, written to where they live: ``bounced`` (a hard
+        bounce) makes them bounced, ``complained`` and ``left`` make them unsubscribed; each with
+        its event in the consent record. Someone who left already stays as they are."""
+        state = {"bounced": BOUNCED, "complained": UNSUBSCRIBED, "left": UNSUBSCRIBED}[action]
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state in (PENDING, CONFIRMED) or \
+                    sub is not None and sub.state == BOUNCED and state == UNSUBSCRIBED:
+                sub = self._set(cur, sub, at, state=state)
+                self._event(cur, sub.id, at, action, how)
+            return sub
+
+    def lift_bounce(self, email: str, now: dt.datetime) -> Subscriber | None:
+        """The operator's word that a bounced address works again: it is confirmed as before (its
+        consent is the confirmation already in its record; the event says who lifted it).
+        None when the address is not bounced here."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._locked(cur, email)
+            if sub is None or sub.state != BOUNCED:
+                return None
+            sub = self._set(cur, sub, at, state=CONFIRMED)
+            self._event(cur, sub.id, at, "confirmed", "operator")
+            return sub
+
+    def recipients_after(self, last_id: int, limit: int) -> list[Subscriber]:
+        """The next ``limit`` subscribers after id ``last_id`` that a send meets: confirmed ones to
+        mail, and those who left or bounced (counted, not mailed); pending ones are not on the list yet.
+        Read as the send goes, so someone who leaves during a run is not mailed by it."""
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT {_COLUMNS} FROM subscribers WHERE id > ? AND state <> ? "
+                                  "ORDER BY id LIMIT ?"), (last_id, PENDING, limit))
+            return [Subscriber(*row) for row in cur.fetchall()]
+
+    def history(self, email: str) -> tuple[Subscriber, list[Event]] | None:
+        """One address with its whole consent record, oldest first; None when unknown."""
+        with self._read() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", key(email))
+            if sub is None:
+                return None
+            cur.execute(self._sql("SELECT subscriber_id, at, action, how FROM events WHERE subscriber_id = ? "
+                                  "ORDER BY id"), (sub.id,))
+            return sub, [Event(*row) for row in cur.fetchall()]
 
     # ------------------------------------------------------------ the operator
     def unsubscribe_address(self, email: str, now: dt.datetime) -> tuple[Subscriber, bool]:
