@@ -160,8 +160,8 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
                    'ana@example.org,Ana,pending\n')
     result = run(project, "import", str(bad), "--db", url)
     assert result.exit_code == 1
-    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed or unsubscribed; to add people who "
-            "agreed elsewhere as confirmed, import a file without a state column)") in result.output
+    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed, unsubscribed or bounced; to add people "
+            "who agreed elsewhere as confirmed, import a file without a state column)") in result.output
     assert f"{bad}:5: ana@example.org is also on line 2 (keep one row)" in result.output
     assert "2 bad row(s)" in result.output and "nothing imported" in result.output
     assert open_store(url).everyone() == []
@@ -175,7 +175,8 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
                        'cy@example.org,pending,not json\n')
     result = run(project, "import", str(history), "--db", url)
     assert result.exit_code == 1
-    assert f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left)" in result.output
+    assert (f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left, bounced, "
+            "complained)") in result.output
     assert (f"{history}:3: state 'confirmed', but the history ends with leaving: an import never brings anyone "
             "back") in result.output
     assert f"{history}:4: history is not valid JSON" in result.output

@@ -181,9 +181,13 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
 
 
 def parse_sender(text: str) -> Address:
+    from .addresses import BadAddress, checked_address
+
     (name, addr), = getaddresses([one_line(text)]) or [("", text)]
-    if "@" not in addr:
-        raise ValueError(f"email_from {text!r} is not an email address")
+    try:
+        checked_address(addr)
+    except BadAddress:
+        raise ValueError(f"email_from {text!r} is not an email address") from None
     return Address(display_name=name, addr_spec=addr)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..cli_common import config_option, load_project
-from .store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError, open_store
+from .store import BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, StoreError, open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
 
@@ -139,7 +139,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
     added = restored.added
     click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
-               f"{added[UNSUBSCRIBED]} unsubscribed added; {restored.left} on the list already marked as left, "
+               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added; {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
@@ -153,7 +153,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
-    """Every address with its state (pending and unsubscribed ones too), join
+    """Every address with its state (pending, unsubscribed and bounced ones too), join
     time and consent history, as CSV: a backup that `tipweek list import`
     restores, into SQLite or PostgreSQL.
 
@@ -180,7 +180,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
-    """How many are pending, confirmed and unsubscribed; joins and leaves per week.
+    """How many are pending, confirmed, unsubscribed and bounced; joins, leaves and bounces per week.
 
     \b
     Example:
@@ -195,9 +195,11 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed")
+    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed, "
+               f"{figures[BOUNCED]} bounced")
     for week in figures["weeks"]:
-        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left")
+        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
+                   + (f", {week['bounced']} bounced" if week["bounced"] else ""))
 
 
 @list_group.command()

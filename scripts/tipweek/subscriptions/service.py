@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from email_validator import EmailNotValidError, validate_email
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -21,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from ..addresses import BadAddress, checked_address
 from .look import Look, render
 from .store import SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
@@ -63,8 +63,8 @@ def clean_email(value: str) -> str:
     if CONTROL.search(value):
         raise BadInput("An email address cannot contain line breaks or control characters.")
     try:
-        return validate_email(value, check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+        return checked_address(value)  # the one check, shared with import, send and the options
+    except BadAddress as exc:
         raise BadInput(f"That doesn't look like an email address: {exc}") from None
 
 

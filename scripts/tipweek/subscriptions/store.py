@@ -101,7 +101,7 @@ class RestoreReport:
     """What an import of an export file did (``backup`` has its consent rule)."""
     added: dict  # state -> how many new addresses
     unconfirmed: int  # of the pending ones: the file said confirmed, with no confirmation in their history
-    left: int  # on the list already; the file has them leaving after the store's last change
+    left: int  # on the list already; the file has them leaving (or bouncing) after the store's last change
     kept: int  # on the list already, kept as the store has them
 
 
@@ -121,6 +121,9 @@ def stamp(now: dt.datetime) -> str:
 def key(email: str) -> str:
     return email.strip().lower()
 
+
+# The events that end in each state that keeps mail away (what a restore carries over).
+_ENDINGS = {UNSUBSCRIBED: ("left", "complained"), BOUNCED: ("bounced",)}
 
 _COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at"
 
@@ -262,6 +265,11 @@ class SqlStore:
                                   "ORDER BY id LIMIT ?"), (last_id, PENDING, limit))
             return [Subscriber(*row) for row in cur.fetchall()]
 
+    def count(self, state: str) -> int:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT COUNT(*) FROM subscribers WHERE state = ?"), (state,))
+            return cur.fetchone()[0]
+
     def history(self, email: str) -> tuple[Subscriber, list[Event]] | None:
         """One address with its whole consent record, oldest first; None when unknown."""
         with self._read() as cur:
@@ -339,11 +347,11 @@ class SqlStore:
                         self._event(cur, sub.id, at, action, how)
                     added[row.state] += 1
                     unconfirmed += row.unconfirmed
-                elif row.state == UNSUBSCRIBED and sub.state != UNSUBSCRIBED and \
-                        (leaving := [e for e in row.events if e[1] == "left"][-1])[0] > sub.updated_at:
-                    at, _, how = leaving
-                    self._set(cur, sub, at, state=UNSUBSCRIBED)
-                    self._event(cur, sub.id, at, "left", how)
+                elif row.state in (UNSUBSCRIBED, BOUNCED) and sub.state in (PENDING, CONFIRMED) and \
+                        (leaving := [e for e in row.events if e[1] in _ENDINGS[row.state]][-1])[0] > sub.updated_at:
+                    at, action, how = leaving
+                    self._set(cur, sub, at, state=row.state)
+                    self._event(cur, sub.id, at, action, how)
                     left += 1
                 else:
                     kept += 1
