@@ -254,6 +254,21 @@ def test_messy_list_extra_columns_duplicates_invalid_and_unsubscribed(tipweek, p
     assert_personal(got["hal@example.org"][0], "hal@example.org", "Hal")
 
 
+def test_an_email_column_alone_is_a_list(tipweek, project):
+    """The same file `tipweek list import` takes: a name is optional everywhere."""
+    csv = project / "subscribers.csv"
+    csv.write_text("Email\nana@example.org\nbob@example.org\n")
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(csv), "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 2, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    got = by_recipient(outbox(box))
+    assert sorted(got) == ["ana@example.org", "bob@example.org"]
+    assert got["ana@example.org"][0]["To"].addresses[0].display_name == ""
+
+
 # ------------------------------------------------------------------ dry run
 
 def test_dry_run_lists_who_would_get_what_and_sends_nothing(tipweek, project, smtp):

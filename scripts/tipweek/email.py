@@ -48,10 +48,6 @@ class ListOptions:
                    unsubscribe_url=o.unsubscribe_url, unsubscribe_mailto=o.unsubscribe_mailto)
 
 
-def week_label(tip: Tip) -> str:
-    return urls.week_label(tip.date)
-
-
 @lru_cache(maxsize=1)
 def _templates() -> jinja2.Environment:
     # The bytecode cache (in the temporary folder, keyed by each template's source) spares
@@ -231,4 +227,4 @@ def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
 
 
 __all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "web_versions",
-           "write_web_versions", "week_label", "GMAIL_CLIP_BYTES"]
+           "write_web_versions", "GMAIL_CLIP_BYTES"]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
 from email.message import EmailMessage
 from pathlib import Path
@@ -23,7 +22,7 @@ from .send import Report, deliver_all, still_to_send
 from .recipients import CsvRecipients
 from .subscribers import Subscriber
 from .suppression import SuppressionList
-from .transports import MaildirOutbox, SmtpTransport, is_loopback
+from .transports import BadSetting, transport_factory
 
 HELD = "may have arrived; see 'tipweek send --status', and --retry-uncertain sends again"
 
@@ -174,19 +173,13 @@ def everyone(recipients, report: Report):
 
 def open_transports(project, smtp: str | None, starttls: bool, user: str | None, timeout: float,
                     outbox: str | None, connections: int) -> list:
-    if not smtp:
-        return [MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")]
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-    if user and password is None:
-        stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-    if user and not starttls and not is_loopback(host):
-        stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
-             "(only a server on this machine may do without)")
-    return [SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                          timeout=timeout) for _ in range(connections)]
+    try:
+        make = transport_factory(project.root, outbox, smtp, starttls, user, timeout)
+    except BadSetting as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.option) from None
+    except SendError as exc:
+        stop(str(exc))
+    return [make() for _ in range(connections if smtp else 1)]
 
 
 def deliver(recipients, message_for, sender: str, transports, ledger: Ledger, report: Report, **run) -> None:
