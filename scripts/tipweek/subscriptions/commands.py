@@ -204,6 +204,35 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
 
 @list_group.command()
 @click.argument("address")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
+@config_option
+def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> None:
+    """ADDRESS's state and whole consent record: every join, confirmation,
+    departure, bounce and complaint, with when and how it came.
+
+    \b
+    Example:
+        tipweek list show someone@example.org
+        tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
+    """
+    project = load_project(config_file)
+    found = _store(db_url, project).history(address)
+    if found is None:
+        raise click.ClickException(f"{address} is not in the list ({db_url})")
+    sub, events = found
+    record = {"email": sub.email, "name": sub.name, "state": sub.state,
+              "events": [{"at": e.at, "action": e.action, "how": e.how} for e in events]}
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    click.echo(f"{sub.email}" + (f" ({sub.name})" if sub.name else "") + f": {sub.state}")
+    for event in record["events"]:
+        click.echo(f"  {event['at']}  {event['action']:<10} {event['how']}")
+
+
+@list_group.command()
+@click.argument("address")
 @db_option
 @config_option
 def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
