@@ -144,10 +144,19 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     re-run of ``tip``: labelled, identified and (without ``sent_at``) dated
     by that week."""
     options = ListOptions.of(edition)
-    sender = parse_sender(options.sender)
     to_addr = recipient or SAMPLE_READER
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
+    return _assemble(edition, options, tip, to_addr, name, https, mailto, sent_at, rerun_on,
+                     render_text(edition, tip, https or mailto, name, rerun_on),
+                     render_html(edition, tip, https or mailto, name, rerun_on))
+
+
+def _assemble(edition: Edition, options: ListOptions, tip: Tip, to_addr: str, name: str | None, https: str | None,
+              mailto: str | None, sent_at: dt.datetime | None, rerun_on: dt.date | None, text: str,
+              html: str) -> EmailMessage:
+    """The message around its rendered text and HTML parts."""
+    sender = parse_sender(options.sender)
     msg = EmailMessage()
     msg["Subject"] = subject(tip, rerun_on)
     msg["From"] = sender
@@ -167,13 +176,62 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
         msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg["Precedence"] = "bulk"
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(render_text(edition, tip, https or mailto, name, rerun_on), charset="utf-8",
-                    cte="quoted-printable")
-    html = render_html(edition, tip, https or mailto, name, rerun_on)
+    msg.set_content(text, charset="utf-8", cte="quoted-printable")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     # A boundary from the content, not from random(): the same week gives the same bytes.
     msg.set_boundary("==tipweek-" + hashlib.sha256(html.encode()).hexdigest()[:32])
     return msg
+
+
+# Stand-ins for a reader's parts, rendered once a week and replaced per reader: letters and digits
+# only, so that escaping, CSS inlining and quoted-printable leave them as they are.
+_NAME = "TipweekReaderNameZq7"
+_LINKS = {"https": "https://tipweek.invalid/TipweekReaderLinkZq7",
+          "mailto": "mailto:TipweekReaderLinkZq7@tipweek.invalid"}
+# A part that the templates and the CSS inliner would give back unchanged: no character that HTML
+# escapes, no control character, no no-break space (anything else is rendered the long way).
+_PLAIN_NAME = re.compile(r"[^&<>\"'\x00-\x1f\x7f-\x9f\xa0]*")
+_PLAIN_LINK = re.compile(r"[!#-%(-;=?-~]*")  # printable ASCII but for space, quotes, & < >
+
+
+class WeeklyEmail:
+    """The week's message made once and filled in for each reader, for a send to a whole list:
+    the templates, the Markdown body and the CSS inlining run once per kind of message (with
+    or without a name; an https or a mailto unsubscribe link) instead of once per reader, and
+    each reader's name and link go into the rendered parts. The result is the message
+    ``render_email`` makes for that reader, byte for byte (tests/test_email.py checks it)."""
+
+    def __init__(self, edition: Edition, tip: Tip, rerun_on: dt.date | None = None):
+        self.edition, self.tip, self.rerun_on = edition, tip, rerun_on
+        self.options = ListOptions.of(edition)
+        self._parts: dict[tuple[bool, str | None], tuple[str, str]] = {}
+
+    def _rendered(self, named: bool, kind: str | None) -> tuple[str, str]:
+        key = (named, kind)
+        if key not in self._parts:
+            link, name = _LINKS.get(kind), _NAME if named else None
+            self._parts[key] = (render_text(self.edition, self.tip, link, name, self.rerun_on),
+                                render_html(self.edition, self.tip, link, name, self.rerun_on))
+        return self._parts[key]
+
+    def render(self, recipient: str, name: str | None = None, unsubscribe_url: str | None = None,
+               sent_at: dt.datetime | None = None) -> EmailMessage:
+        """``render_email(edition, tip, recipient, name, unsubscribe_url, sent_at, rerun_on)``."""
+        to_addr = recipient or SAMPLE_READER
+        https, mailto = unsubscribe_links(self.options, to_addr)
+        https = unsubscribe_url or https
+        link = https or mailto
+        shown = one_line(name) if name else ""
+        if not _PLAIN_NAME.fullmatch(shown) or (link and not _PLAIN_LINK.fullmatch(link)):
+            return render_email(self.edition, self.tip, recipient, name, unsubscribe_url, sent_at, self.rerun_on)
+        kind = None if not link else "mailto" if link.startswith("mailto:") else "https"
+        text, html = self._rendered(bool(shown), kind)
+        if shown:
+            text, html = text.replace(_NAME, shown), html.replace(_NAME, shown)
+        if link:
+            text, html = text.replace(_LINKS[kind], link), html.replace(_LINKS[kind], link)
+        return _assemble(self.edition, self.options, self.tip, to_addr, name, https, mailto, sent_at, self.rerun_on,
+                         text, html)
 
 
 def parse_sender(text: str) -> Address:
@@ -226,5 +284,5 @@ def write_web_versions(edition: Edition, out_dir: Path) -> list[Path]:
     return [Path(out_dir) / rel for rel in pages]
 
 
-__all__ = ["ListOptions", "render_email", "render_html", "render_text", "as_bytes", "web_versions",
+__all__ = ["ListOptions", "render_email", "WeeklyEmail", "render_html", "render_text", "as_bytes", "web_versions",
            "write_web_versions", "GMAIL_CLIP_BYTES"]

@@ -218,7 +218,8 @@ class _Run:
         first_id = before.message_id if before else ""
         if first_id and msg["Message-ID"] != first_id:
             msg.replace_header("Message-ID", first_id)  # a retry is the same message
-        self.ledger.record(sub.email, "attempt", message_id=msg["Message-ID"] or "")
+        # (A str: the header object would keep its parse tree alive in the ledger's entries.)
+        self.ledger.record(sub.email, "attempt", message_id=str(msg["Message-ID"] or ""))
         try:
             transport.deliver(msg, self.sender, sub.email)
         except ServerUnavailable as exc:

@@ -154,13 +154,13 @@ def open_recipients(subscribers: str | None, list_db: str | None, unsubscribed: 
 
 
 def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None) -> Callable[[Subscriber], EmailMessage]:
-    from .email import render_email
+    from .email import WeeklyEmail
+
+    week = WeeklyEmail(edition, tip, rerun_on)  # rendered once; each reader's parts filled in
 
     def message_for(sub: Subscriber) -> EmailMessage:
         # Date: now, as the message is handed over (made just before it is sent).
-        return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=recipients.unsubscribe_url(sub),
-                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=rerun_on)
+        return week.render(sub.email, sub.name, recipients.unsubscribe_url(sub), dt.datetime.now(dt.timezone.utc))
 
     return message_for
 
