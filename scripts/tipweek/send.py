@@ -21,14 +21,16 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .ledger import Entry, Ledger
 from .outcomes import (HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure,
                        UncertainDelivery)
 from .pacing import RateLimit
 from .subscribers import Subscriber
+
+if TYPE_CHECKING:
+    from .email import Letter
 
 STOPPED_EARLIER = "a run stopped while sending to it"
 
@@ -101,7 +103,7 @@ def still_to_send(subscribers: Iterable[Subscriber], entries: dict[str, Entry], 
     return queue
 
 
-def deliver_all(recipients, make_message: Callable[[Subscriber], EmailMessage],
+def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Letter"],
                 sender: str, transports: Sequence, ledger: Ledger, report: Report, *,
                 retry_uncertain: bool = False, retries: int = 3,
                 backoff: float = 2.0, rate: RateLimit | None = None,
@@ -213,13 +215,9 @@ class _Run:
             answered.set()
 
     def one(self, transport, sub: Subscriber, tries: int) -> None:
-        msg = self.make_message(sub)
         before = self.ledger.entries.get(sub.key)
-        first_id = before.message_id if before else ""
-        if first_id and msg["Message-ID"] != first_id:
-            msg.replace_header("Message-ID", first_id)  # a retry is the same message
-        # (A str: the header object would keep its parse tree alive in the ledger's entries.)
-        self.ledger.record(sub.email, "attempt", message_id=str(msg["Message-ID"] or ""))
+        msg = self.make_message(sub, before.message_id if before else None)  # a retry is the same message
+        self.ledger.record(sub.email, "attempt", message_id=msg.message_id)
         try:
             transport.deliver(msg, self.sender, sub.email)
         except ServerUnavailable as exc:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 
@@ -107,7 +106,8 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     if unsuppress:
         if list_db:
             store = open_recipients(subscribers, list_db, unsubscribed, project, suppression, sending=False)
-            return lift(store.lift, f"bounced in {list_db} nor in the suppression list {suppression.path}", unsuppress)
+            return lift(store.lift, f"bounced in {list_db} nor in the suppression list {suppression.path}",
+                        unsuppress)
         return lift(suppression.remove, f"in the suppression list {suppression.path}", unsuppress)
     edition, featured = week_tip(project, today)  # the week's tip, or its re-run
     tip = featured.tip
@@ -153,14 +153,16 @@ def open_recipients(subscribers: str | None, list_db: str | None, unsubscribed: 
         stop(str(exc))
 
 
-def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None) -> Callable[[Subscriber], EmailMessage]:
+def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None):
+    """(subscriber, the Message-ID of a first attempt or None) -> their ``email.Letter``."""
     from .email import WeeklyEmail
 
     week = WeeklyEmail(edition, tip, rerun_on)  # rendered once; each reader's parts filled in
 
-    def message_for(sub: Subscriber) -> EmailMessage:
+    def message_for(sub: Subscriber, message_id: str | None = None):
         # Date: now, as the message is handed over (made just before it is sent).
-        return week.render(sub.email, sub.name, recipients.unsubscribe_url(sub), dt.datetime.now(dt.timezone.utc))
+        return week.letter(sub.email, sub.name, recipients.unsubscribe_url(sub), dt.datetime.now(dt.timezone.utc),
+                           message_id)
 
     return message_for
 

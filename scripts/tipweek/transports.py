@@ -57,8 +57,8 @@ class MaildirOutbox:
         self.box = mailbox.Maildir(str(folder), create=True)
         self.where = f"outbox {folder}"
 
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str) -> None:
-        self.box.add(msg)
+    def deliver(self, msg, sender: str, recipient: str) -> None:
+        self.box.add(_message(msg))
 
     def close(self) -> None:
         pass
@@ -173,13 +173,17 @@ class SmtpTransport:
             return SendError(f"{self.where}: network failure: {exc}")
         return exc
 
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+    def deliver(self, msg, sender: str, recipient: str) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
         smtp.message_sent = False
         try:
-            smtp.send_message(msg, from_addr=sender, to_addrs=[recipient])
+            wire = getattr(msg, "wire", None)
+            if wire is not None and sender.isascii() and recipient.isascii():
+                smtp.sendmail(sender, [recipient], wire)  # the bytes send_message would make
+            else:
+                smtp.send_message(_message(msg), from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients[recipient]
             self._reset()
@@ -222,6 +226,11 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+def _message(msg) -> EmailMessage:
+    """What a transport is given: an EmailMessage, or a send's ``email.Letter`` (made on demand)."""
+    return msg.message() if hasattr(msg, "wire") else msg
 
 
 def _text(reply: bytes | str) -> str:

@@ -139,7 +139,8 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
     added = restored.added
     click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
-               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added; {restored.left} on the list already marked as left, "
+               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
+               f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
