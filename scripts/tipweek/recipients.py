@@ -18,11 +18,10 @@ invalid) go into the run's report as the batches are read.
 
 from __future__ import annotations
 
-import hashlib
-from array import array
 from pathlib import Path
 from typing import Iterator, Protocol
 
+from .address_set import AddressSet
 from .addresses import BadAddress, checked_address
 from .subscribers import Subscriber, read_rows, read_suppressions
 from .suppression import Suppressed, SuppressionList
@@ -54,54 +53,6 @@ class Recipients(Protocol):
         """Mail a bounced address again from the next run; False when it was not bounced."""
 
 
-class KeySet:
-    """A set of addresses (case-insensitive) in about 16 bytes each: 8-byte hashes in an open-
-    addressed table. A million addresses take 16 MB where a set of strings takes ~100 MB; two
-    addresses sharing a 64-bit hash (odds about 1 in 10^7 for a million) would count as one."""
-
-    def __init__(self, capacity: int = 1024):
-        self._slots = array("Q", bytes(8 * capacity))
-        self._count = 0
-
-    @staticmethod
-    def _hash(key: str) -> int:
-        return int.from_bytes(hashlib.blake2b(key.lower().encode(), digest_size=8).digest(), "big") | 1
-
-    def add(self, key: str) -> bool:
-        """Add ``key``; False when it was there already."""
-        if 2 * (self._count + 1) > len(self._slots):
-            self._grow()
-        return self._put(self._slots, self._hash(key))
-
-    def __contains__(self, key: str) -> bool:
-        value, slots = self._hash(key), self._slots
-        i = value % len(slots)
-        while slots[i]:
-            if slots[i] == value:
-                return True
-            i = (i + 1) % len(slots)
-        return False
-
-    def __len__(self) -> int:
-        return self._count
-
-    def _put(self, slots: array, value: int) -> bool:
-        i = value % len(slots)
-        while slots[i]:
-            if slots[i] == value:
-                return False
-            i = (i + 1) % len(slots)
-        slots[i] = value
-        self._count += slots is self._slots
-        return True
-
-    def _grow(self) -> None:
-        old, self._slots = self._slots, array("Q", bytes(16 * len(self._slots)))
-        for value in old:
-            if value:
-                self._put(self._slots, value)
-
-
 class CsvRecipients:
     """A CSV file with an ``email`` column (``name`` optional), read a row at a time; the
     addresses never to mail (``--unsubscribed``); hard bounces into the suppression file."""
@@ -113,7 +64,7 @@ class CsvRecipients:
 
     def batches(self, report) -> Iterator[list[Subscriber]]:
         gone = read_suppressions(self.unsubscribed)
-        seen = KeySet()
+        seen = AddressSet()
         batch: list[Subscriber] = []
         for row in read_rows(self.path):
             try:
