@@ -23,7 +23,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .ledger import Entry, Ledger
+from .ledger import Entry, Ledger, LedgerIndex
 from .outcomes import (HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure,
                        UncertainDelivery)
 from .pacing import RateLimit
@@ -75,8 +75,8 @@ class Report:
         return 1 if self.failed or self.uncertain else 0
 
 
-def still_to_send(subscribers: Iterable[Subscriber], entries: dict[str, Entry], suppressed: Iterable[str],
-                  report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
+def still_to_send(subscribers: Iterable[Subscriber], entries: "dict[str, Entry] | LedgerIndex",
+                  suppressed: Iterable[str], report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
     """Those the ledger has not seen (or saw fail), in list order. Not those
     it has as sent, nor those that may have been delivered unless
     ``retry_uncertain``, nor those suppressed after a hard bounce. An

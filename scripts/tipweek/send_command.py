@@ -34,7 +34,7 @@ def stop(message: str) -> None:
 
 @click.command()
 @click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV with a header row and the columns email and name (others are ignored).")
+              help="CSV with a header row and an email column (name optional; others are ignored).")
 @click.option("--list", "list_db", default=None, metavar="DB_URL",
               help="Instead of --subscribers: the confirmed subscribers of the list service's database "
                    "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
@@ -76,8 +76,9 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
     address the server refuses with a 5xx is suppressed for this and every
-    later week (listed in suppressed.txt beside the ledgers) until
-    --unsuppress ADDRESS. --status shows the week: delivered, failed,
+    later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
+    beside the ledgers; with --list the subscriber becomes bounced in the
+    list's store). --status shows the week: delivered, failed,
     uncertain, suppressed and, given --subscribers, not yet tried; it is an
     option of send rather than a command of its own because it reads the
     same list, week and ledger.
@@ -92,6 +93,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         tipweek send --status --subscribers subscribers.csv
         tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
         tipweek send --unsuppress ana@example.org
+        tipweek send --unsuppress ana@example.org --list sqlite:///.tipweek/list.sqlite3
     """
     from .email import ListOptions
 
