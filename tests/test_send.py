@@ -269,6 +269,24 @@ def test_an_email_column_alone_is_a_list(tipweek, project):
     assert got["ana@example.org"][0]["To"].addresses[0].display_name == ""
 
 
+def test_a_list_read_in_batches_still_mails_each_address_once(tipweek, project, monkeypatch):
+    """The CSV is read a few rows at a time as the run goes: a duplicate far from its first row,
+    and a rerun after part of the list went out, still mail each address once."""
+    monkeypatch.setattr("tipweek.recipients.BATCH", 2)
+    people = [(f"reader{i}@example.org", f"Reader {i}") for i in range(7)] + [("READER1@example.org", "Again")]
+    csv = subscribers(project, people)
+    box = project / "outbox"
+    ledger_path(project).parent.mkdir(parents=True)
+    ledger_path(project).write_text("".join(json.dumps({"email": f"reader{i}@example.org", "status": "sent"}) + "\n"
+                                            for i in (0, 5)))
+
+    result = tipweek("send", "--subscribers", str(csv), "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 5, 2 already sent earlier, skipped 0 unsubscribed, 1 duplicate, 0 invalid, 0 failed"
+    assert sorted(by_recipient(outbox(box))) == [f"reader{i}@example.org" for i in (1, 2, 3, 4, 6)]
+
+
 # ------------------------------------------------------------------ dry run
 
 def test_dry_run_lists_who_would_get_what_and_sends_nothing(tipweek, project, smtp):
