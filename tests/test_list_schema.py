@@ -86,3 +86,26 @@ def test_a_store_from_a_newer_tipweek_is_refused_untouched(tmp_path):
     with pytest.raises(StoreError, match=f"schema version {LATEST + 1}, made by a newer tipweek"):
         open_store(url)
     assert [s.email for s in store.everyone()] == [email for email, _ in V1_PEOPLE]
+
+
+def test_instances_opening_an_old_store_together_upgrade_it_once(old_store_url):
+    """Several service instances start at once on the old store: one upgrades it, the others
+    wait for it and find it done (PostgreSQL: the advisory lock; SQLite: the write lock)."""
+    import threading
+
+    opened, failed = [], []
+
+    def start() -> None:
+        try:
+            opened.append(open_store(old_store_url).upgraded_from)
+        except Exception as exc:  # collected, asserted in the test's own thread
+            failed.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert sorted(opened) == [1, LATEST, LATEST, LATEST]
+    assert version(open_store(old_store_url)) == [(LATEST,)]
