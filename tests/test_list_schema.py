@@ -109,3 +109,17 @@ def test_instances_opening_an_old_store_together_upgrade_it_once(old_store_url):
     assert failed == []
     assert sorted(opened) == [1, LATEST, LATEST, LATEST]
     assert version(open_store(old_store_url)) == [(LATEST,)]
+
+
+def test_a_table_the_store_lacks_is_made_when_it_opens(tmp_path):
+    """A new table or index needs no upgrade step: opening makes the ones an older store lacks."""
+    import sqlite3
+
+    url = old_sqlite(tmp_path)
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:
+        conn.execute("DROP TABLE signups")  # (as if the release before had not had it yet)
+    store = open_store(url)
+    assert store.subscribe("eve@example.org", "Eve", NOW, ip="192.0.2.9", ip_limit=10).subscriber.state == "pending"
+    with store._read() as cur:
+        cur.execute("SELECT ip FROM signups")
+        assert cur.fetchall() == [("192.0.2.9",)]

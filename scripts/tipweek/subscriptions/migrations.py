@@ -5,7 +5,8 @@ fails leaves the store as it was).
 
 Version 1 is the store as the release before versions made it (no
 ``schema_version`` table). Each step turns version N-1 into N; a fresh
-database gets the newest schema at once.
+database gets the newest schema at once. A new table or index needs no step:
+every opening makes the newest schema's missing ones.
 
 - 2: the ``bounced`` state (a hard bounce during ``tipweek send --list``).
   SQLite cannot change a CHECK constraint, so ``subscribers`` is rebuilt (the
@@ -69,6 +70,11 @@ def bring_up_to_date(cur, dialect: str, *, id: str, ref: str) -> int:
             cur.execute("INSERT INTO schema_version (version) VALUES (2)")
         else:
             cur.execute(f"UPDATE schema_version SET version = {version}")
+    # A table or an index the newest schema adds is made where it is missing (each is
+    # "IF NOT EXISTS"); a change to what exists (a column, a constraint) is a step above.
+    for statement in _statements(schema(id=id, ref=ref)):
+        if statement.startswith(("CREATE TABLE IF NOT EXISTS", "CREATE INDEX IF NOT EXISTS")):
+            cur.execute(statement)
     return found
 
 
