@@ -8,6 +8,7 @@ for the footer and ``List-Unsubscribe``; a hard bounce makes the subscriber
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from typing import Iterator
 
 from ..outcomes import SendError
@@ -52,10 +53,8 @@ class ListRecipients:
     def batches(self, report) -> Iterator[list[Subscriber]]:
         last = 0
         while True:
-            try:
+            with _said():
                 rows = self.store.recipients_after(last, BATCH)
-            except StoreError as exc:
-                raise SendError(str(exc)) from None
             if not rows:
                 return
             last = rows[-1].id
@@ -71,7 +70,8 @@ class ListRecipients:
                 yield batch
 
     def size(self) -> int:
-        return self.store.count(CONFIRMED)
+        with _said():
+            return self.store.count(CONFIRMED)
 
     def unsubscribe_url(self, sub: Subscriber) -> str:
         return unsubscribe_url(self.list_url, self.tokens, sub.id)
@@ -80,8 +80,30 @@ class ListRecipients:
         return self.suppression.load()
 
     def record(self, sub: Subscriber, outcome: str, detail: str, week: str) -> None:
-        self.store.record_outcome(sub.id, outcome, dt.datetime.now(dt.timezone.utc))
+        with _said():
+            self.store.record_outcome(sub.id, outcome, dt.datetime.now(dt.timezone.utc))
 
     def lift(self, address: str) -> bool:
-        lifted = self.store.lift_bounce(address, dt.datetime.now(dt.timezone.utc)) is not None
+        with _said():
+            lifted = self.store.lift_bounce(address, dt.datetime.now(dt.timezone.utc)) is not None
         return self.suppression.remove(address) or lifted
+
+
+@contextmanager
+def _said():
+    """A store that fails mid-run ends the run with its one line (exit 2), not a traceback."""
+    import sqlite3
+
+    failures: tuple = (StoreError, sqlite3.Error)
+    try:
+        import psycopg
+        failures += (psycopg.Error,)
+    except ImportError:
+        pass
+    try:
+        yield
+    except StoreError as exc:
+        raise SendError(str(exc)) from None
+    except failures as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SendError(f"the list's database failed: {first}") from None
