@@ -151,3 +151,30 @@ def test_someone_who_leaves_during_a_send_is_not_mailed_by_it(project, db_url, l
     assert result.exit_code == 0, result.output
     assert server.handler.recipients() == ["ana@example.org", "bob@example.org"]
     assert summary(result) == "sent 2, skipped 1 unsubscribed, 0 invalid, 0 failed"
+
+
+class TheDatabaseGoes(Recorder):
+    """The list's tables are gone (a restore gone wrong) while the run is mailing Ana."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.store._write() as cur:
+            cur.execute("DROP TABLE events")
+            cur.execute("DROP TABLE subscribers")
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_database_that_fails_mid_run_ends_it_with_one_line(project, db_url, listed, smtp, monkeypatch):
+    monkeypatch.setattr("tipweek.subscriptions.sending.BATCH", 1)
+    server = smtp(TheDatabaseGoes(listed))
+
+    result = send(project, db_url, server, "ledger", "--connections", "1")
+
+    assert result.exit_code == 2, result.output
+    assert "error: the list's database failed: " in result.stderr
+    assert "run the same command again to resume" in result.stderr
+    assert "Traceback" not in result.output
+    assert server.handler.recipients() == ["ana@example.org"]
