@@ -187,3 +187,18 @@ def test_show_an_address_with_its_whole_consent_record(project, db_url):
     result = run(project, "show", "nobody@example.org", "--db", db_url)
     assert result.exit_code == 1
     assert result.output == f"Error: nobody@example.org is not in the list ({db_url})\n"
+
+
+def test_a_bounced_address_that_signs_up_again_confirms_anew(store):
+    """A bounced subscriber is never mailed, but may come back: the form and a new confirmation
+    (which shows the mailbox works again) make them confirmed; an import does not."""
+    ana = store.subscribe("ana@example.org", "Ana", NOW).subscriber
+    store.confirm(ana.id, NOW)
+    store.record_outcome(ana.id, "bounced", NOW + dt.timedelta(days=7))
+    assert list(store.deliverable()) == []
+    assert store.import_confirmed([("ana@example.org", "Ana")], NOW + dt.timedelta(days=8)).suppressed == 1
+    again = store.subscribe("ana@example.org", "Ana", NOW + dt.timedelta(days=9))
+    assert again.send_confirmation and again.subscriber.state == "pending"
+    assert store.confirm(ana.id, NOW + dt.timedelta(days=9, hours=1)).state == "confirmed"
+    assert [e.action for e in store.history("ana@example.org")[1]] == ["joined", "confirmed", "bounced", "joined",
+                                                                       "confirmed"]
