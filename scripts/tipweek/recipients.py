@@ -43,8 +43,9 @@ class Recipients(Protocol):
     def unsubscribe_url(self, sub: Subscriber) -> str | None:
         """The recipient's own unsubscribe link; None: the plugin's template."""
 
-    def suppressed(self) -> dict[str, Suppressed]:
-        """Addresses in the suppression file that no run mails (address in lower case -> why)."""
+    def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
+        """Addresses in the suppression file that no run mails (address in lower case -> why);
+        ``everyone``: also those the list's store has as bounced (for --status)."""
 
     def record(self, sub: Subscriber, outcome: str, detail: str, week: str) -> None:
         """What happened to ``sub``: bounced, complained or left."""
@@ -91,7 +92,7 @@ class CsvRecipients:
     def unsubscribe_url(self, sub: Subscriber) -> str | None:
         return None
 
-    def suppressed(self) -> dict[str, Suppressed]:
+    def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
         return self.suppression.load()
 
     def record(self, sub: Subscriber, outcome: str, detail: str, week: str) -> None:

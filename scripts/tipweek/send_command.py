@@ -235,7 +235,8 @@ def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipi
     from .deliveries import week_status
 
     try:
-        found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, readable(suppression),
+        suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
+        found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
                             None if recipients is None else list(everyone(recipients, Report())))
     except SendError as exc:
         stop(str(exc))

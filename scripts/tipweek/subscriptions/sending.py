@@ -76,8 +76,13 @@ class ListRecipients:
     def unsubscribe_url(self, sub: Subscriber) -> str:
         return unsubscribe_url(self.list_url, self.tokens, sub.id)
 
-    def suppressed(self) -> dict[str, Suppressed]:
-        return self.suppression.load()
+    def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
+        found = self.suppression.load()
+        if everyone:  # (a run needs only the file: the store's bounced are never in its batches)
+            with _said():
+                for sub, at in self.store.bounced():
+                    found.setdefault(sub.email.lower(), Suppressed(sub.email, "", f"bounced at {at} (in {self.where})"))
+        return found
 
     def record(self, sub: Subscriber, outcome: str, detail: str, week: str) -> None:
         with _said():

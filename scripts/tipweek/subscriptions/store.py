@@ -265,6 +265,13 @@ class SqlStore:
                                   "ORDER BY id LIMIT ?"), (last_id, PENDING, limit))
             return [Subscriber(*row) for row in cur.fetchall()]
 
+    def bounced(self) -> list[tuple[Subscriber, str]]:
+        """The bounced subscribers, each with the time of their last bounce."""
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT {_COLUMNS} FROM subscribers WHERE state = ? ORDER BY id"), (BOUNCED,))
+            found = [Subscriber(*row) for row in cur.fetchall()]
+        return [(sub, sub.updated_at) for sub in found]
+
     def count(self, state: str) -> int:
         with self._read() as cur:
             cur.execute(self._sql("SELECT COUNT(*) FROM subscribers WHERE state = ?"), (state,))
