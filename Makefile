@@ -57,11 +57,14 @@ test: site $(RENDERERS)
 # preview's edit latency at the real library and those sizes (benchmarks/README.md);
 # about 25 minutes. The peers get their own venv in benchmarks/work/ (git-ignored).
 # Then send's throughput to a slow local SMTP server over 1, 4 and 8 connections
-# (about 6 minutes), and the list service under load (about 10 minutes).
+# (about 6 minutes), the list service under load (about 10 minutes), and send's peak memory and
+# messages/s at 10k, 100k and 1M subscribers, from a CSV file and from PostgreSQL
+# (benchmarks/send_scale.py; an hour or more).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --tips 100,1000,5000
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/list_load.py
+	$(BIN)/python benchmarks/send_scale.py --sizes 10000,100000,1000000
 
 clean:
 	rm -rf site $(VENV)

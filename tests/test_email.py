@@ -108,3 +108,42 @@ def test_the_footer_of_a_list_that_leaves_by_mail(tipweek, project, tmp_path):
     assert "Unsubscribe (the link opens an email to send): mailto:unsubscribe@example.org?subject=unsubscribe" in text
     html = " ".join(msg.get_body(("html",)).get_content().split())
     assert ">Unsubscribe</a>: the link opens an email to send." in html
+
+
+READERS = [  # (address, name, the list service's unsubscribe link)
+    ("ana@example.org", "Ana Lima", None), ("bob@example.org", "", None), ("cy@example.org", "José Álvarez", None),
+    ("dee@example.org", "O'Brien & \"Sons\" <b>", None), ("eve@example.org", "Eve " * 40, None),
+    ("fay@example.org", "Fay", "https://list.example.org/unsubscribe/AbC.d-_9"),
+    ("gus@example.org", "Gus", "https://list.example.org/u?a=1&b=2"),
+    ("hal@example.org", "Hal", "mailto:leave@example.org"),
+    ("ivy@example.org", "Ivy\u00a0Lee", None), ("jo+tips@example.org", "Jo\nBcc: x@example.org", None),
+    ("kim@example.org", "\n", None), ("lu@example.org", "Lu = 100% =?utf-8?q?x?=", None),
+]
+
+
+@pytest.mark.parametrize("rerun_on", [None, "2026-11-24"])
+def test_the_message_made_once_a_week_is_each_readers_own_byte_for_byte(project, rerun_on):
+    """tipweek send renders the week's message once and fills in each reader's parts: what goes
+    out is exactly what render_email makes for that reader (names and links of every kind)."""
+    import datetime as dt
+
+    from conftest import TODAY
+    from tipweek.cli.common import load_project, week_tip
+    from tipweek.outputs.email import WeeklyEmail, as_bytes, render_email
+
+    edition, featured = week_tip(load_project(str(project / "mkdocs.yml")), TODAY)
+    day = dt.date.fromisoformat(rerun_on) if rerun_on else None
+    once = WeeklyEmail(edition, featured.tip, day)
+    sent_at = dt.datetime(2026, 11, 17, 6, 30, 5, tzinfo=dt.timezone.utc)
+    quick = 0
+    for address, name, link in READERS:
+        expected = as_bytes(render_email(edition, featured.tip, address, name, link, sent_at, day))
+        assert as_bytes(once.render(address, name, link, sent_at)) == expected, (address, name, link)
+        letter = once.letter(address, name, link, sent_at)  # what a send hands to SMTP
+        assert as_bytes(letter.message()) == expected
+        assert letter.wire in (None, expected), (address, name, link)
+        quick += letter.wire is not None
+    assert quick == 8  # made from the week's skeleton: all but the names and links HTML would escape
+    # rendered once for each kind: with or without a name; the list service's own link (its footer
+    # promises one button), a site's https template or a mailto link
+    assert len(once._parts) == 4

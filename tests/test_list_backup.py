@@ -54,6 +54,11 @@ def a_lived_in_list(store) -> None:
     store.unsubscribe(bob.id, at(30), "one-click")  # left: must stay left
     store.subscribe("cy@example.org", "Cy", at(4))  # never confirmed: must stay pending
     store.import_confirmed([("dee@example.org", "Dee")], at(5))
+    dee = store.find("dee@example.org")
+    store.record_outcome(dee.id, "bounced", at(11))  # a hard bounce, then lifted by the operator: mailed again
+    store.lift_bounce("dee@example.org", at(12))
+    store.import_confirmed([("gil@example.org", "Gil")], at(13))
+    store.record_outcome(store.find("gil@example.org").id, "bounced", at(14))  # bounced: must stay bounced
     store.unsubscribe_address("zed@example.org", at(6))  # an operator's: never on the list
     eve = store.subscribe("eve@example.org", FORMULA_NAME, at(7)).subscriber
     store.confirm(eve.id, at(8))
@@ -88,7 +93,7 @@ def test_export_then_import_into_an_empty_store_gives_back_the_same_list(project
 
     result = run(project, "import", str(backup), "--db", to_url)
     assert result.exit_code == 0, result.output
-    assert f"imported {backup}: 3 confirmed, 2 pending, 2 unsubscribed added" in result.output
+    assert f"imported {backup}: 3 confirmed, 2 pending, 2 unsubscribed, 1 bounced added" in result.output
     after = open_store(to_url)
     assert everything(after) == everything(before)
     assert [s.email for s in after.deliverable()] == ["ana@example.org", "dee@example.org", "-fay@example.org"]
@@ -160,8 +165,8 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
                    'ana@example.org,Ana,pending\n')
     result = run(project, "import", str(bad), "--db", url)
     assert result.exit_code == 1
-    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed or unsubscribed; to add people who "
-            "agreed elsewhere as confirmed, import a file without a state column)") in result.output
+    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed, unsubscribed or bounced; to add people "
+            "who agreed elsewhere as confirmed, import a file without a state column)") in result.output
     assert f"{bad}:5: ana@example.org is also on line 2 (keep one row)" in result.output
     assert "2 bad row(s)" in result.output and "nothing imported" in result.output
     assert open_store(url).everyone() == []
@@ -175,7 +180,8 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
                        'cy@example.org,pending,not json\n')
     result = run(project, "import", str(history), "--db", url)
     assert result.exit_code == 1
-    assert f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left)" in result.output
+    assert (f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left, bounced, "
+            "complained)") in result.output
     assert (f"{history}:3: state 'confirmed', but the history ends with leaving: an import never brings anyone "
             "back") in result.output
     assert f"{history}:4: history is not valid JSON" in result.output

@@ -167,3 +167,44 @@ def test_a_bad_database_url_is_one_line(project):
     assert result.exit_code == 1
     assert result.output.strip() == ("Error: mysql://x: not a database URL (use sqlite:///path/to/list.sqlite3 "
                                      "or postgresql://...)")
+
+
+def test_show_an_address_with_its_whole_consent_record(project, db_url):
+    store = open_store(db_url)
+    ana = store.subscribe("ana@example.org", "Ana Lima", NOW).subscriber
+    store.confirm(ana.id, NOW + dt.timedelta(hours=1))
+    store.record_outcome(ana.id, "bounced", NOW + dt.timedelta(days=7))
+    store.lift_bounce("ANA@example.org", NOW + dt.timedelta(days=8))
+    store.unsubscribe(ana.id, NOW + dt.timedelta(days=9), "one-click")
+
+    result = run(project, "show", "ana@example.org", "--json", "--db", db_url)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {
+        "email": "ana@example.org", "name": "Ana Lima", "state": "unsubscribed", "events": [
+            {"at": "2026-11-23T09:00:00.000000Z", "action": "joined", "how": "form"},
+            {"at": "2026-11-23T10:00:00.000000Z", "action": "confirmed", "how": "page"},
+            {"at": "2026-11-30T09:00:00.000000Z", "action": "bounced", "how": "send"},
+            {"at": "2026-12-01T09:00:00.000000Z", "action": "confirmed", "how": "operator"},
+            {"at": "2026-12-02T09:00:00.000000Z", "action": "left", "how": "one-click"}]}
+    result = run(project, "show", "Ana@Example.org", "--db", db_url)
+    assert result.output.splitlines()[:3] == ["ana@example.org (Ana Lima): unsubscribed",
+                                              "  2026-11-23T09:00:00.000000Z  joined     form",
+                                              "  2026-11-23T10:00:00.000000Z  confirmed  page"]
+    result = run(project, "show", "nobody@example.org", "--db", db_url)
+    assert result.exit_code == 1
+    assert result.output == f"Error: nobody@example.org is not in the list ({db_url})\n"
+
+
+def test_a_bounced_address_that_signs_up_again_confirms_anew(store):
+    """A bounced subscriber is never mailed, but may come back: the form and a new confirmation
+    (which shows the mailbox works again) make them confirmed; an import does not."""
+    ana = store.subscribe("ana@example.org", "Ana", NOW).subscriber
+    store.confirm(ana.id, NOW)
+    store.record_outcome(ana.id, "bounced", NOW + dt.timedelta(days=7))
+    assert list(store.deliverable()) == []
+    assert store.import_confirmed([("ana@example.org", "Ana")], NOW + dt.timedelta(days=8)).suppressed == 1
+    again = store.subscribe("ana@example.org", "Ana", NOW + dt.timedelta(days=9))
+    assert again.send_confirmation and again.subscriber.state == "pending"
+    assert store.confirm(ana.id, NOW + dt.timedelta(days=9, hours=1)).state == "confirmed"
+    assert [e.action for e in store.history("ana@example.org")[1]] == ["joined", "confirmed", "bounced", "joined",
+                                                                       "confirmed"]

@@ -12,8 +12,9 @@ PACKAGE = Path(__file__).parent.parent / "scripts" / "tipweek"
 # may import from its own stage and the ones before it, never from one after.
 STAGES = ["library", "calendar", "edition", "outputs", "site", "sending", "list", "importer", "cli"]
 # Beside the stages: the run's one load of mkdocs.yml and the plugin's options, which
-# the plugin and the commands both ask (and what an unchanged mkdocs.yml gave).
-BESIDE = {"project", "configcache"}
+# the plugin and the commands both ask (and what an unchanged mkdocs.yml gave), and the
+# one address check, which the options, a send's CSV list and the list's sign-ups share.
+BESIDE = {"project", "configcache", "addresses"}
 
 
 def _modules() -> dict[str, Path]:

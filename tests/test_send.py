@@ -207,7 +207,7 @@ def test_a_list_without_its_header_row_is_refused(tipweek, project, text, found)
     result = tipweek("send", "--subscribers", str(csv), "--outbox", str(project / "outbox"))
 
     assert result.exit_code == 2, result.output
-    assert f"{csv}:1: the header row must name the columns 'email' and 'name' ({found})" in result.output
+    assert f"{csv}:1: the header row must name an 'email' column (and may name 'name') ({found})" in result.output
     assert not (project / "outbox").exists()
     assert not (project / ".tipweek/outbox").exists() and not (project / ".tipweek/ledger").exists()
 
@@ -240,6 +240,39 @@ def test_messy_list_extra_columns_duplicates_invalid_and_unsubscribed(tipweek, p
                                                    "hal@example.org": 1}
     assert_personal(got["ana@example.org"][0], "ana@example.org", "Ana Lima")  # the first row wins
     assert_personal(got["hal@example.org"][0], "hal@example.org", "Hal")
+
+
+def test_an_email_column_alone_is_a_list(tipweek, project):
+    """The same file `tipweek list import` takes: a name is optional everywhere."""
+    csv = project / "subscribers.csv"
+    csv.write_text("Email\nana@example.org\nbob@example.org\n")
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(csv), "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 2, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    got = by_recipient(outbox(box))
+    assert sorted(got) == ["ana@example.org", "bob@example.org"]
+    assert got["ana@example.org"][0]["To"].addresses[0].display_name == ""
+
+
+def test_a_list_read_in_batches_still_mails_each_address_once(tipweek, project, monkeypatch):
+    """The CSV is read a few rows at a time as the run goes: a duplicate far from its first row,
+    and a rerun after part of the list went out, still mail each address once."""
+    monkeypatch.setattr("tipweek.sending.recipients.BATCH", 2)
+    people = [(f"reader{i}@example.org", f"Reader {i}") for i in range(7)] + [("READER1@example.org", "Again")]
+    csv = subscribers(project, people)
+    box = project / "outbox"
+    ledger_path(project).parent.mkdir(parents=True)
+    ledger_path(project).write_text("".join(json.dumps({"email": f"reader{i}@example.org", "status": "sent"}) + "\n"
+                                            for i in (0, 5)))
+
+    result = tipweek("send", "--subscribers", str(csv), "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 5, 2 already sent earlier, skipped 0 unsubscribed, 1 duplicate, 0 invalid, 0 failed"
+    assert sorted(by_recipient(outbox(box))) == [f"reader{i}@example.org" for i in (1, 2, 3, 4, 6)]
 
 
 # ------------------------------------------------------------------ dry run

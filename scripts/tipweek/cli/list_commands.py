@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .common import config_option, load_project
-from ..list.store import CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
+from ..list.store import BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
 from ..list.database import open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
@@ -175,7 +175,8 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
     added = restored.added
     click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
-               f"{added[UNSUBSCRIBED]} unsubscribed added; {restored.left} on the list already marked as left, "
+               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
+               f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
@@ -189,7 +190,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
-    """Every address with its state (pending and unsubscribed ones too), join
+    """Every address with its state (pending, unsubscribed and bounced ones too), join
     time and consent history, as CSV: a backup that `tipweek list import`
     restores, into SQLite or PostgreSQL.
 
@@ -216,7 +217,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
-    """How many are pending, confirmed and unsubscribed; joins and leaves per week.
+    """How many are pending, confirmed, unsubscribed and bounced; joins, leaves and bounces per week.
 
     \b
     Example:
@@ -231,9 +232,40 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed")
+    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed, "
+               f"{figures[BOUNCED]} bounced")
     for week in figures["weeks"]:
-        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left")
+        click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
+                   + (f", {week['bounced']} bounced" if week["bounced"] else ""))
+
+
+@list_group.command()
+@click.argument("address")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@db_option
+@config_option
+def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> None:
+    """ADDRESS's state and whole consent record: every join, confirmation,
+    departure, bounce and complaint, with when and how it came.
+
+    \b
+    Example:
+        tipweek list show someone@example.org
+        tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
+    """
+    project = load_project(config_file)
+    found = _store(db_url, project).history(address)
+    if found is None:
+        raise click.ClickException(f"{address} is not in the list ({db_url})")
+    sub, events = found
+    record = {"email": sub.email, "name": sub.name, "state": sub.state,
+              "events": [{"at": e.at, "action": e.action, "how": e.how} for e in events]}
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    click.echo(f"{sub.email}" + (f" ({sub.name})" if sub.name else "") + f": {sub.state}")
+    for event in record["events"]:
+        click.echo(f"  {event['at']}  {event['action']:<10} {event['how']}")
 
 
 @list_group.command()

@@ -1,15 +1,13 @@
 """The ``tipweek send`` command: options in, the run (``send.deliver_all``)
-over the chosen transports, a person's report out. The subscribers are an
-iterable of ``Subscriber`` and each one's message comes from ``message_for``,
-so another source of subscribers plugs in beside the CSV file."""
+over the chosen transports, a person's report out. Whom it mails is a
+``recipients.Recipients`` (a CSV file, or the list's store), read in batches
+as the run goes; each one's message comes from ``message_for``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import sys
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 
@@ -20,9 +18,10 @@ from ..sending.ledger import Ledger
 from ..sending.errors import SendError
 from ..sending.pacing import RateLimit
 from ..sending.send import Report, deliver_all, still_to_send
-from ..sending.csv_list import Subscriber, read_subscribers, read_suppressions
+from ..sending.recipients import CsvRecipients
+from ..sending.csv_list import Subscriber
 from ..sending.suppression import SuppressionList
-from ..sending.transports import MaildirOutbox, SmtpTransport, is_loopback
+from ..sending.transports import BadSetting, transport_factory
 
 HELD = "may have arrived; see 'tipweek send --status', and --retry-uncertain sends again"
 
@@ -35,7 +34,7 @@ def stop(message: str) -> None:
 
 @click.command()
 @click.option("--subscribers", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="CSV with a header row and the columns email and name (others are ignored).")
+              help="CSV with a header row and an email column (name optional; others are ignored).")
 @click.option("--list", "list_db", default=None, metavar="DB_URL",
               help="Instead of --subscribers: the confirmed subscribers of the list service's database "
                    "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
@@ -77,8 +76,9 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
     address the server refuses with a 5xx is suppressed for this and every
-    later week (listed in suppressed.txt beside the ledgers) until
-    --unsuppress ADDRESS. --status shows the week: delivered, failed,
+    later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
+    beside the ledgers; with --list the subscriber becomes bounced in the
+    list's store). --status shows the week: delivered, failed,
     uncertain, suppressed and, given --subscribers, not yet tried; it is an
     option of send rather than a command of its own because it reads the
     same list, week and ledger.
@@ -93,6 +93,7 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         tipweek send --status --subscribers subscribers.csv
         tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
         tipweek send --unsuppress ana@example.org
+        tipweek send --unsuppress ana@example.org --list sqlite:///.tipweek/list.sqlite3
     """
     from ..outputs.email import ListOptions
 
@@ -105,105 +106,105 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     folder = Path(ledger_dir) if ledger_dir else project.root / ".tipweek" / "ledger"
     suppression = SuppressionList(folder / "suppressed.txt")
     if unsuppress:
-        return lift(suppression, unsuppress)
+        if list_db:
+            store = open_recipients(subscribers, list_db, unsubscribed, project, suppression, sending=False)
+            return lift(store.lift, f"bounced in {list_db} nor in the suppression list {suppression.path}",
+                        unsuppress)
+        return lift(suppression.remove, f"in the suppression list {suppression.path}", unsuppress)
     edition, featured = week_tip(project, today)  # the week's tip, or its re-run
     tip = featured.tip
     ledger = Ledger(folder, featured.week)  # a re-run week has its own ledger
     options = ListOptions.of(edition)
     report = Report()
-    wanted, message_for = (read_list(subscribers, list_db, unsubscribed, project, edition, tip, report,
-                                     featured.rerun_on, smtp=bool(smtp))
-                           if subscribers or list_db else (None, None))
+    recipients = (open_recipients(subscribers, list_db, unsubscribed, project, suppression, smtp=bool(smtp))
+                  if subscribers or list_db else None)
     if status:
-        return show_status(ledger, tip.title, suppression, wanted, as_json)
+        return show_status(ledger, tip.title, suppression, recipients, as_json)
     if dry_run:
-        return rehearse(wanted, ledger, suppression, report, retry_uncertain, tip.title)
+        return rehearse(recipients, ledger, report, retry_uncertain, tip.title)
     readable(suppression)  # before an outbox or a connection is opened
     transports = open_transports(project, smtp, starttls, user, timeout, outbox, connections)
     try:
         with ledger:
-            deliver(wanted, message_for, options.sender, transports, ledger, report, suppression=suppression,
-                    retry_uncertain=retry_uncertain, retries=retries, backoff=backoff, rate=RateLimit(rate))
+            deliver(recipients, message_maker(edition, tip, recipients, featured.rerun_on), options.sender,
+                    transports, ledger, report, retry_uncertain=retry_uncertain, retries=retries, backoff=backoff,
+                    rate=RateLimit(rate))
     except SendError as exc:
         report.aborted = str(exc)
     finally:
         for transport in transports:
             transport.close()
-    tell(report)
+    tell(report, recipients)
     click.echo(report.summary())
     sys.exit(report.exit_code)
 
 
-def read_list(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project, edition, tip,
-              report: Report, rerun_on: dt.date | None = None, smtp: bool = False
-              ) -> tuple[list[Subscriber], Callable[[Subscriber], EmailMessage]]:
-    """Who is to get the week's message, and how each one's message is made:
-    from a CSV file, or from the list service's store (where each subscriber
-    has their own unsubscribe URL on the service)."""
-    from ..outputs.email import render_email
-
-    own_link = None
+def open_recipients(subscribers: str | None, list_db: str | None, unsubscribed: str | None, project,
+                    suppression: SuppressionList, smtp: bool = False, sending: bool = True):
+    """Who is to get the week's message (``recipients.Recipients``): a CSV file, or the list
+    service's store (where each subscriber has their own unsubscribe URL on the service)."""
     try:
         if list_db:
-            from ..list.recipients import list_to_send
-            from_list = list_to_send(list_db, project, smtp)
-            listing, own_link, report.unsubscribed = from_list.listing, from_list.link, from_list.unsubscribed
-            if from_list.note:
-                click.echo(from_list.note, err=True)
-        else:
-            listing = read_subscribers(Path(subscribers))
-        gone = read_suppressions(Path(unsubscribed) if unsubscribed else None)
+            from ..list.recipients import ListRecipients
+            found = ListRecipients(list_db, project, suppression, smtp=smtp, sending=sending)
+            if found.note:
+                click.echo(found.note, err=True)
+            return found
+        return CsvRecipients(Path(subscribers), Path(unsubscribed) if unsubscribed else None, suppression)
     except SendError as exc:
         stop(str(exc))
-    report.duplicates = listing.duplicates
-    for line, address in listing.invalid:
-        report.invalid.append(address)
-        click.echo(f"{subscribers}:{line}: invalid address {address!r}; skipped", err=True)
-    wanted = [sub for sub in listing.subscribers if sub.key not in gone]
-    report.unsubscribed += len(listing.subscribers) - len(wanted)
 
-    def message_for(sub: Subscriber) -> EmailMessage:
+
+def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None):
+    """(subscriber, the Message-ID of a first attempt or None) -> their ``email.Letter``."""
+    from ..outputs.email import WeeklyEmail
+
+    week = WeeklyEmail(edition, tip, rerun_on)  # rendered once; each reader's parts filled in
+
+    def message_for(sub: Subscriber, message_id: str | None = None):
         # Date: now, as the message is handed over (made just before it is sent).
-        return render_email(edition, tip, recipient=sub.email, name=sub.name,
-                            unsubscribe_url=own_link(sub) if own_link else None,
-                            sent_at=dt.datetime.now(dt.timezone.utc), rerun_on=rerun_on)
+        return week.letter(sub.email, sub.name, recipients.unsubscribe_url(sub), dt.datetime.now(dt.timezone.utc),
+                           message_id)
 
-    return wanted, message_for
+    return message_for
+
+
+def everyone(recipients, report: Report):
+    """The whole list, read through (for --status, --dry-run and the retry notice)."""
+    for batch in recipients.batches(report):
+        yield from batch
 
 
 def open_transports(project, smtp: str | None, starttls: bool, user: str | None, timeout: float,
                     outbox: str | None, connections: int) -> list:
-    if not smtp:
-        return [MaildirOutbox(Path(outbox) if outbox else project.root / ".tipweek" / "outbox")]
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-    if user and password is None:
-        stop("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-    if user and not starttls and not is_loopback(host):
-        stop(f"refusing to send the login for {user} to {host} in clear text without --starttls "
-             "(only a server on this machine may do without)")
-    return [SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                          timeout=timeout) for _ in range(connections)]
+    try:
+        make = transport_factory(project.root, outbox, smtp, starttls, user, timeout)
+    except BadSetting as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.option) from None
+    except SendError as exc:
+        stop(str(exc))
+    return [make() for _ in range(connections if smtp else 1)]
 
 
-def deliver(wanted, message_for, sender: str, transports, ledger: Ledger, report: Report, **run) -> None:
+def deliver(recipients, message_for, sender: str, transports, ledger: Ledger, report: Report, **run) -> None:
     """The run, with a progress bar on stderr (the summary alone goes to stdout)."""
     from ..outputs.email import parse_sender
 
     if run["retry_uncertain"]:
-        still_to_send(wanted, ledger.entries, run["suppression"].load(), preview := Report(), True)
+        preview = Report()
+        still_to_send(everyone(recipients, preview), ledger.entries, readable_of(recipients), preview, True)
         if preview.retrying:
             click.echo(f"sending again to {len(preview.retrying)} uncertain address"
                        f"{'es' * (len(preview.retrying) != 1)}, with the Message-ID of the first try: "
                        + ", ".join(preview.retrying), err=True)
-    with click.progressbar(length=len(wanted), label="sending", file=sys.stderr) as bar:
-        deliver_all(wanted, message_for, parse_sender(sender).addr_spec, transports, ledger, report,
+    with click.progressbar(length=recipients.size(), label="sending", file=sys.stderr) as bar:
+        deliver_all(recipients, message_for, parse_sender(sender).addr_spec, transports, ledger, report,
                     progress=lambda sub: bar.update(1), **run)
 
 
-def tell(report: Report) -> None:
+def tell(report: Report, recipients=None) -> None:
+    for line, address in report.invalid:
+        click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
     for address, reason in report.failed:
         after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
         click.echo(f"failed: {address}: {reason}{after}", err=True)
@@ -215,22 +216,30 @@ def tell(report: Report) -> None:
         click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
 
 
-def rehearse(wanted, ledger: Ledger, suppression: SuppressionList, report: Report, retry_uncertain: bool,
-             title: str) -> None:
+def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, title: str) -> None:
     """What a real run would do now: the ledger (read, not locked) says who already has it."""
-    for sub in still_to_send(wanted, ledger.load(), readable(suppression), report, retry_uncertain):
-        again = " again" if sub.email in report.retrying else ""
-        click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
-        report.sent += 1
-    tell(report)
+    entries, suppressed = ledger.load(), readable_of(recipients)
+    try:
+        for batch in recipients.batches(report):
+            for sub in still_to_send(batch, entries, suppressed, report, retry_uncertain):
+                again = " again" if sub.email in report.retrying else ""
+                click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
+                report.sent += 1
+    except SendError as exc:
+        stop(str(exc))
+    tell(report, recipients)
     click.echo(report.summary(dry_run=True))
 
 
-def show_status(ledger: Ledger, title: str, suppression: SuppressionList, wanted, as_json: bool) -> None:
+def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipients, as_json: bool) -> None:
     from ..sending.status import week_status
 
-    found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, readable(suppression),
-                        wanted)
+    try:
+        suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
+        found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
+                            None if recipients is None else list(everyone(recipients, Report())))
+    except SendError as exc:
+        stop(str(exc))
     if as_json:
         click.echo(json.dumps(found.as_dict(), indent=2))
     else:
@@ -244,14 +253,22 @@ def readable(suppression: SuppressionList) -> dict:
         stop(str(exc))
 
 
-def lift(suppression: SuppressionList, addresses) -> None:
+def readable_of(recipients) -> dict:
     try:
-        missing = [a for a in addresses if not suppression.remove(a)]
+        return recipients.suppressed()
+    except SendError as exc:
+        stop(str(exc))
+
+
+def lift(undo: Callable[[str], bool], place: str, addresses) -> None:
+    """Mail hard-bounced addresses again: in the list's store (``--list``), else the suppression file."""
+    try:
+        missing = [a for a in addresses if not undo(a)]
     except SendError as exc:
         stop(str(exc))
     for address in addresses:
         if address not in missing:
             click.echo(f"{address} is no longer suppressed; the next run mails it")
     for address in missing:
-        click.echo(f"error: {address} is not in the suppression list {suppression.path}", err=True)
+        click.echo(f"error: {address} is not {place}", err=True)
     sys.exit(1 if missing else 0)

@@ -3,12 +3,12 @@ import`` reads back, so that a backup restores the same list.
 
 One CSV row per address: ``id, email, name, state, joined, updated, history``.
 ``history`` is the consent record, a JSON list of ``{"at", "action", "how"}``
-(joined, confirmed, left), oldest first. Cells that a spreadsheet would run as
+(joined, confirmed, left, bounced, complained), oldest first. Cells that a spreadsheet would run as
 a formula get a leading apostrophe (OWASP's advice for CSV injection), which
 the import takes off again.
 
 The consent rule of an import: a file's ``state`` never confirms or brings back
-anyone. ``unsubscribed`` is always honoured; ``confirmed`` only when the row's
+anyone. ``unsubscribed`` and ``bounced`` are always honoured; ``confirmed`` only when the row's
 history has the confirmation (when and how it was given). A row that says
 confirmed without one (an export from before the history column, or a file
 edited by hand) comes in as pending: it gets no email until the person
@@ -22,10 +22,10 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from .store import CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
+from .store import BOUNCED, CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
 
 COLUMNS = ("id", "email", "name", "state", "joined", "updated", "history")
-ACTIONS = ("joined", "confirmed", "left")
+ACTIONS = ("joined", "confirmed", "left", "bounced", "complained")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -81,7 +81,7 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
     """A checked row of a file with a ``state`` column, under the consent rule; BadRow if not."""
     state = row.get("state", "").strip().lower()
     if state not in STATES:
-        raise BadRow(f"unknown state {row.get('state', '')!r} (use pending, confirmed or unsubscribed; to add "
+        raise BadRow(f"unknown state {row.get('state', '')!r} (use pending, confirmed, unsubscribed or bounced; to add "
                      "people who agreed elsewhere as confirmed, import a file without a state column)")
     joined = _time(row.get("joined", ""), "joined") or stamp(now)
     updated = _time(row.get("updated", ""), "updated") or joined
@@ -96,6 +96,12 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
     if state == UNSUBSCRIBED:
         if replayed != UNSUBSCRIBED:  # leaving needs no proof: it is recorded as the import found it
             events.append((max(updated, events[-1][0]), "left", "import"))
+    elif state == BOUNCED:
+        if replayed != BOUNCED:  # nor does a bounce: it only keeps mail from the address
+            events.append((max(updated, events[-1][0]), "bounced", "import"))
+    elif replayed == BOUNCED:
+        raise BadRow(f"state {state!r}, but the history ends with a bounce: set the state to bounced (lift it "
+                     "after the import with 'tipweek send --unsuppress ADDRESS --list DB_URL')")
     elif replayed == UNSUBSCRIBED:
         raise BadRow(f"state {state!r}, but the history ends with leaving: an import never brings anyone back "
                      "(set the state to unsubscribed, or let the person sign up again)")
@@ -149,8 +155,10 @@ def _replay(events: list[tuple[str, str, str]]) -> str | None:
     for _, action, _ in events:
         if action == "joined" and state in (None, UNSUBSCRIBED):
             state = PENDING
-        elif action == "confirmed" and state == PENDING:
+        elif action == "confirmed" and state in (PENDING, BOUNCED):  # (after a bounce: lifted by the operator)
             state = CONFIRMED
-        elif action == "left":
+        elif action in ("left", "complained"):
             state = UNSUBSCRIBED
+        elif action == "bounced" and state in (PENDING, CONFIRMED):
+            state = BOUNCED
     return state

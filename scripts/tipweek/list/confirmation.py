@@ -108,25 +108,16 @@ def relay_offers_smtputf8(make_transport: Callable[[], object]) -> bool:
 
 def transport_factory(root: Path, outbox: str | None, smtp: str | None, starttls: bool,
                       user: str | None) -> Callable[[], object]:
-    """``tipweek send``'s choice of transport, checked once at start-up:
-    SMTP when ``smtp`` is given, else a Maildir outbox."""
-    import os
-
+    """``tipweek send``'s transports (``transports.transport_factory``), its refusals as the
+    command-line errors of ``tipweek list serve``."""
     import click
 
-    from ..sending.transports import MaildirOutbox, SmtpTransport, is_loopback
+    from ..sending.errors import SendError
+    from ..sending.transports import BadSetting, transport_factory as the_factory
 
-    if not smtp:
-        folder = Path(outbox) if outbox else root / ".tipweek" / "outbox"
-        return lambda: MaildirOutbox(folder)
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("expected HOST:PORT, e.g. smtp.example.org:587", param_hint="--smtp")
-    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
-    if user and password is None:
-        raise click.ClickException("--user is set but TIPWEEK_SMTP_PASSWORD is not")
-    if user and not starttls and not is_loopback(host):
-        raise click.ClickException(f"refusing to send the login for {user} to {host} in clear text without "
-                                   "--starttls (only a server on this machine may do without)")
-    return lambda: SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
-                                 timeout=30.0)
+    try:
+        return the_factory(root, outbox, smtp, starttls, user)
+    except BadSetting as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.option) from None
+    except SendError as exc:
+        raise click.ClickException(str(exc)) from None

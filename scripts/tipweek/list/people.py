@@ -7,11 +7,12 @@ Two kinds of file: people who agreed to the list elsewhere (``email`` and
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..sending.errors import SendError
+from ..sending.csv_list import read_rows
 from .backup import BadRow, Restored, plain_cell, restored
 from .service import BadInput, clean_email, clean_name
 
@@ -28,42 +29,31 @@ def read_people(path: Path, now: dt.datetime | None = None) -> ImportFile:
     """The file's people or rows, and its problems; duplicates in a people file are kept once."""
     now = now or dt.datetime.now(dt.timezone.utc)
     found = ImportFile()
-    try:
-        handle = open(path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        found.problems.append(f"{path}: cannot read it ({exc.strerror})")
-        return found
     seen: dict[str, int] = {}
     ids: dict[int, int] = {}
-    with handle:
-        try:
-            reader = csv.DictReader(handle)
-            columns = {c.strip().lower() for c in reader.fieldnames or []}
-            if "email" not in columns:
-                found.problems.append(f"{path}:1: the header row must name an 'email' column (and may name 'name')")
-                return found
-            found.has_state = "state" in columns
-            for row in reader:
-                row = {(k or "").strip().lower(): (v or "") for k, v in row.items() if isinstance(v, str)}
-                line = reader.line_num
-                try:
-                    email = clean_email(plain_cell(row.get("email", "").strip()))
-                    name = clean_name(plain_cell(row.get("name", "").strip()))
-                    entry = restored(line, row, email, name, now) if found.has_state else None
-                except (BadInput, BadRow) as exc:
-                    found.problems.append(f"{path}:{line}: {exc}")
-                    continue
-                first = seen.setdefault(email.lower(), line)
-                if entry is None:
-                    if first == line:
-                        found.people.append((email, name))
-                    continue
-                if first != line:
-                    found.problems.append(f"{path}:{line}: {email} is also on line {first} (keep one row)")
-                elif entry.id is not None and ids.setdefault(entry.id, line) != line:
-                    found.problems.append(f"{path}:{line}: id {entry.id} is also on line {ids[entry.id]}")
-                else:
-                    found.rows.append(entry)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            found.problems.append(f"{path}: not a readable CSV file ({exc})")
+    try:
+        rows = read_rows(path)
+        for row in rows:
+            line = row.line
+            found.has_state = found.has_state or "state" in row.cells
+            try:
+                email = clean_email(plain_cell(row.email))
+                name = clean_name(plain_cell(row.name))
+                entry = restored(line, row.cells, email, name, now) if found.has_state else None
+            except (BadInput, BadRow) as exc:
+                found.problems.append(f"{path}:{line}: {exc}")
+                continue
+            first = seen.setdefault(email.lower(), line)
+            if entry is None:
+                if first == line:
+                    found.people.append((email, name))
+                continue
+            if first != line:
+                found.problems.append(f"{path}:{line}: {email} is also on line {first} (keep one row)")
+            elif entry.id is not None and ids.setdefault(entry.id, line) != line:
+                found.problems.append(f"{path}:{line}: id {entry.id} is also on line {ids[entry.id]}")
+            else:
+                found.rows.append(entry)
+    except SendError as exc:
+        found.problems.append(str(exc))
     return found

@@ -16,7 +16,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from email_validator import EmailNotValidError, validate_email
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -24,6 +23,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from ..addresses import BadAddress, checked_address
 from .look import Look, render
 from .store import CONFIRMATIONS_PER_DAY, SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
@@ -34,7 +34,6 @@ HONEYPOT = "website"  # hidden from people; bots fill it in
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
 STORE_RETRY = 5  # seconds: a busy or unreachable database is usually back by then
-LOCAL_LIMIT = 64
 HEADERS = {
     # No scripts, no third parties; forms post only back here; a token in the
     # URL never leaks to another site through Referer.
@@ -81,13 +80,9 @@ def clean_email(value: str, smtputf8: bool = True) -> str:
         raise BadInput("Our mail server cannot deliver to an address with accented or non-Latin letters before "
                        "the @. Please use another address.")
     try:
-        valid = validate_email(value, check_deliverability=False, allow_smtputf8=smtputf8)
-    except EmailNotValidError as exc:
-        raise BadInput(f"That doesn't look like an email address: {exc}") from None
-    if len(valid.local_part.encode()) > LOCAL_LIMIT:  # RFC 5321 4.5.3.1.1, in octets
-        raise BadInput(f"That doesn't look like an email address: the part before the @ is longer than "
-                       f"{LOCAL_LIMIT} characters.")
-    return valid.normalized if smtputf8 else valid.ascii_email
+        return checked_address(value, smtputf8)  # the one check, shared with import, send and the options
+    except BadAddress as exc:
+        raise BadInput(f"That doesn't look like an email address: {exc}.") from None
 
 
 def clean_name(value: str) -> str:

@@ -9,9 +9,10 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
-from .store import SqlStore, StoreError, schema
+from .migrations import bring_up_to_date
+from .store import SqlStore, StoreError
 
-SCHEMA = schema(id="INTEGER PRIMARY KEY AUTOINCREMENT", ref="INTEGER")
+ID, REF = "INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"
 
 
 class SqliteStore(SqlStore):
@@ -28,7 +29,16 @@ class SqliteStore(SqlStore):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connection() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
+                # Off for the upgrade alone: rebuilding a table must not check (or cascade) the
+                # events' links half-way; the last step checks them all.
+                conn.execute("PRAGMA foreign_keys=OFF")
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    self.upgraded_from = bring_up_to_date(conn.cursor(), "sqlite", id=ID, ref=REF)
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"{self.path}: cannot open the list database ({exc})") from None
 

@@ -17,23 +17,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-PENDING, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
-STATES = (PENDING, CONFIRMED, UNSUBSCRIBED)
-HOWS = ("form", "import", "one-click", "page", "operator")
+PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
+STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce).
+HOWS = ("form", "import", "one-click", "page", "operator", "send")
 CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
 CONFIRMATIONS_PER_DAY = 3  # enough for a lost email or a second try; too few to flood an inbox
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
 
 
-# The tables, the same on every database but for how an id is made:
-# schema(id=..., ref=...) fills in the dialect's column types.
+# The tables at the newest schema version (``migrations`` upgrades an older store), the same
+# on every database but for how an id is made: schema(id=..., ref=...) fills in the dialect's
+# column types.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS subscribers (
     id {id},
     email TEXT NOT NULL,
     email_key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed', 'bounced')),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
     confirmation_sent_at TEXT
@@ -75,7 +77,7 @@ class Subscriber:
 class Event:
     subscriber_id: int
     at: str
-    action: str  # joined | confirmed | left
+    action: str  # joined | confirmed | left | bounced | complained
     how: str
 
 
@@ -104,7 +106,7 @@ class RestoreReport:
     """What an import of an export file did (``backup`` has its consent rule)."""
     added: dict  # state -> how many new addresses
     unconfirmed: int  # of the pending ones: the file said confirmed, with no confirmation in their history
-    left: int  # on the list already; the file has them leaving after the store's last change
+    left: int  # on the list already; the file has them leaving (or bouncing) after the store's last change
     kept: int  # on the list already, kept as the store has them
 
 
@@ -128,6 +130,9 @@ def unstamp(text: str) -> dt.datetime:
 def key(email: str) -> str:
     return email.strip().lower()
 
+
+# The events that end in each state that keeps mail away (what a restore carries over).
+_ENDINGS = {UNSUBSCRIBED: ("left", "complained"), BOUNCED: ("bounced",)}
 
 _COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at"
 
@@ -208,7 +213,7 @@ class SqlStore:
             sub = sub or self._locked(cur, email)  # (another sign-up of the address added it just now)
             if joined:
                 self._event(cur, sub.id, at, "joined", "form")
-            elif sub.state == UNSUBSCRIBED:
+            elif sub.state in (UNSUBSCRIBED, BOUNCED):  # a new confirmation also shows the mailbox works
                 sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
                 self._event(cur, sub.id, at, "joined", "form")
             elif sub.state == PENDING and name and name != sub.name:
@@ -257,6 +262,66 @@ class SqlStore:
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
                 self._event(cur, sub.id, at, "left", how)
             return sub
+
+    # ------------------------------------------------------------ the sender
+    def record_outcome(self, subscriber_id: int, action: str, now: dt.datetime, how: str = "send",
+                       ) -> Subscriber | None:
+        """What a send learnt about a subscriber, written to where they live: ``bounced`` (a hard
+        bounce) makes them bounced, ``complained`` and ``left`` make them unsubscribed; each with
+        its event in the consent record. Someone who left already stays as they are."""
+        state = {"bounced": BOUNCED, "complained": UNSUBSCRIBED, "left": UNSUBSCRIBED}[action]
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state in (PENDING, CONFIRMED) or \
+                    sub is not None and sub.state == BOUNCED and state == UNSUBSCRIBED:
+                sub = self._set(cur, sub, at, state=state)
+                self._event(cur, sub.id, at, action, how)
+            return sub
+
+    def lift_bounce(self, email: str, now: dt.datetime) -> Subscriber | None:
+        """The operator's word that a bounced address works again: it is confirmed as before (its
+        consent is the confirmation already in its record; the event says who lifted it).
+        None when the address is not bounced here."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._locked(cur, email)
+            if sub is None or sub.state != BOUNCED:
+                return None
+            sub = self._set(cur, sub, at, state=CONFIRMED)
+            self._event(cur, sub.id, at, "confirmed", "operator")
+            return sub
+
+    def recipients_after(self, last_id: int, limit: int) -> list[Subscriber]:
+        """The next ``limit`` subscribers after id ``last_id`` that a send meets: confirmed ones to
+        mail, and those who left or bounced (counted, not mailed); pending ones are not on the list yet.
+        Read as the send goes, so someone who leaves during a run is not mailed by it."""
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT {_COLUMNS} FROM subscribers WHERE id > ? AND state <> ? "
+                                  "ORDER BY id LIMIT ?"), (last_id, PENDING, limit))
+            return [Subscriber(*row) for row in cur.fetchall()]
+
+    def bounced(self) -> list[tuple[Subscriber, str]]:
+        """The bounced subscribers, each with the time of their last bounce."""
+        with self._read() as cur:
+            cur.execute(self._sql(f"SELECT {_COLUMNS} FROM subscribers WHERE state = ? ORDER BY id"), (BOUNCED,))
+            found = [Subscriber(*row) for row in cur.fetchall()]
+        return [(sub, sub.updated_at) for sub in found]
+
+    def count(self, state: str) -> int:
+        with self._read() as cur:
+            cur.execute(self._sql("SELECT COUNT(*) FROM subscribers WHERE state = ?"), (state,))
+            return cur.fetchone()[0]
+
+    def history(self, email: str) -> tuple[Subscriber, list[Event]] | None:
+        """One address with its whole consent record, oldest first; None when unknown."""
+        with self._read() as cur:
+            sub = self._one(cur, f"SELECT {_COLUMNS} FROM subscribers WHERE email_key = ?", key(email))
+            if sub is None:
+                return None
+            cur.execute(self._sql("SELECT subscriber_id, at, action, how FROM events WHERE subscriber_id = ? "
+                                  "ORDER BY id"), (sub.id,))
+            return sub, [Event(*row) for row in cur.fetchall()]
 
     # ------------------------------------------------------------ the operator
     def unsubscribe_address(self, email: str, now: dt.datetime) -> tuple[Subscriber, bool]:
@@ -325,11 +390,11 @@ class SqlStore:
                         self._event(cur, sub.id, at, action, how)
                     added[row.state] += 1
                     unconfirmed += row.unconfirmed
-                elif row.state == UNSUBSCRIBED and sub.state != UNSUBSCRIBED and \
-                        (leaving := [e for e in row.events if e[1] == "left"][-1])[0] > sub.updated_at:
-                    at, _, how = leaving
-                    self._set(cur, sub, at, state=UNSUBSCRIBED)
-                    self._event(cur, sub.id, at, "left", how)
+                elif row.state in (UNSUBSCRIBED, BOUNCED) and sub.state in (PENDING, CONFIRMED) and \
+                        (leaving := [e for e in row.events if e[1] in _ENDINGS[row.state]][-1])[0] > sub.updated_at:
+                    at, action, how = leaving
+                    self._set(cur, sub, at, state=row.state)
+                    self._event(cur, sub.id, at, action, how)
                     left += 1
                 else:
                     kept += 1

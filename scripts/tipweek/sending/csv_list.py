@@ -1,61 +1,59 @@
-"""The subscriber list as a CSV file, and the addresses never to mail."""
+"""The one reader of a CSV of people (a send's list, an import), the record of
+whom a send mails, and the addresses never to mail."""
 
 from __future__ import annotations
 
 import csv
-import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .errors import SendError
-
-ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 @dataclass(frozen=True, slots=True)
 class Subscriber:
+    """Whom a send mails: from a CSV file, or from the list's store (with its ``id`` there)."""
     email: str
     name: str
+    id: int | None = None
 
     @property
     def key(self) -> str:
         return self.email.lower()
 
 
-@dataclass
-class SubscriberList:
-    subscribers: list[Subscriber]
-    invalid: list[tuple[int, str]]  # (line, address)
-    duplicates: int
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    email: str  # as the file has it, not yet checked
+    name: str
+    cells: dict[str, str]  # every column, by its lower-case name
 
 
-def read_subscribers(path: Path) -> SubscriberList:
-    """A CSV with a header row and at least the columns ``email`` and ``name``."""
+HEADER_RULE = "the header row must name an 'email' column (and may name 'name')"
+
+
+def read_rows(path: Path) -> Iterator[Row]:
+    """The rows of a CSV of people, one at a time (a file of any size in little memory): a
+    header row with an ``email`` column; ``name`` and any others optional. SendError for a
+    file that cannot be read or has no such header, naming the file and line."""
     try:
         handle = open(path, newline="", encoding="utf-8-sig")
     except OSError as exc:
-        raise SendError(f"{path}: cannot read the subscriber list ({exc.strerror})") from None
+        raise SendError(f"{path}: cannot read it ({exc.strerror})") from None
     with handle:
-        reader = csv.DictReader(handle)
-        columns = {c.strip().lower() for c in reader.fieldnames or []}
-        if not {"email", "name"} <= columns:
-            raise SendError(f"{path}:1: the header row must name the columns 'email' and 'name' "
-                            f"(found: {', '.join(sorted(columns)) or 'nothing'})")
-        seen: set[str] = set()
-        subscribers, invalid, duplicates = [], [], 0
-        for row in reader:
-            row = {k.strip().lower(): (v or "").strip() for k, v in row.items() if k}
-            email, name = row.get("email", ""), row.get("name", "")
-            if not ADDRESS.match(email):
-                invalid.append((reader.line_num, email))
-                continue
-            sub = Subscriber(email, name)
-            if sub.key in seen:
-                duplicates += 1
-                continue
-            seen.add(sub.key)
-            subscribers.append(sub)
-    return SubscriberList(subscribers, invalid, duplicates)
+        try:
+            reader = csv.DictReader(handle)
+            columns = [c.strip().lower() for c in reader.fieldnames or []]
+            if "email" not in columns:
+                raise SendError(f"{path}:1: {HEADER_RULE} (found: {', '.join(sorted(columns)) or 'nothing'})")
+            for row in reader:
+                # Every header column (empty in a short row); a long row's extra cells are dropped.
+                cells = {k.strip().lower(): v or "" for k, v in row.items() if isinstance(k, str)}
+                yield Row(reader.line_num, cells.get("email", "").strip(), cells.get("name", "").strip(), cells)
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise SendError(f"{path}: not a readable CSV file ({exc})") from None
 
 
 def read_suppressions(path: Path | None) -> set[str]:

@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .address_set import AddressSet
 from .errors import SendError
 
 
@@ -56,6 +57,57 @@ def read_entries(path: Path) -> dict[str, Entry]:
     return entries
 
 
+_SENT = "sent"
+
+
+class LedgerIndex:
+    """What a held ledger says about each address, kept small for a list of millions: the
+    delivered addresses as an ``AddressSet`` (16 bytes or so each), the few others (an attempt
+    in flight, a failure, an uncertain or bounced one) as their last ``Entry``. ``get`` answers
+    as ``read_entries``'s dict would, but for a delivered address's Message-ID, which no run needs."""
+
+    def __init__(self) -> None:
+        self._sent = AddressSet()
+        self._others: dict[str, Entry] = {}
+
+    def note(self, key: str, entry: Entry) -> None:
+        if entry.status == _SENT:
+            self._sent.add(key)
+            self._others.pop(key, None)
+            return
+        before = self._others.get(key)
+        if before and before.message_id and before.message_id != entry.message_id:
+            entry = Entry(entry.email, entry.status, entry.detail, before.message_id, entry.at)
+        self._others[key] = entry
+
+    def get(self, key: str) -> Entry | None:
+        found = self._others.get(key)
+        if found is None and key in self._sent:
+            return Entry(key, _SENT)
+        return found
+
+
+def read_index(path: Path) -> LedgerIndex:
+    """``read_entries`` as a ``LedgerIndex``, a line at a time (a ledger of a million lines is
+    never held whole)."""
+    index = LedgerIndex()
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return index
+    with handle:
+        for line in handle:
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a crash mid-write
+            if not (isinstance(raw, dict) and isinstance(raw.get("email"), str) and "status" in raw):
+                continue
+            index.note(raw["email"].lower(), Entry(raw["email"], str(raw["status"]), str(raw.get("detail", "")),
+                                                   str(raw.get("message_id", "")), str(raw.get("at", ""))))
+    return index
+
+
 class Ledger:
     """Append-only record of one week's deliveries."""
 
@@ -65,7 +117,7 @@ class Ledger:
         self.week = week
         self.path = folder / f"{week}.jsonl"
         self.lock_path = folder / f"{week}.lock"
-        self.entries: dict[str, Entry] = {}
+        self.entries = LedgerIndex()  # read when the lock is held
         self._lock = None
         self._out = None
         self._writing = threading.Lock()
@@ -85,7 +137,7 @@ class Ledger:
             raise SendError(f"another '{self.command}' for this week is running (lock {self.lock_path}); "
                             "wait for it to finish") from None
         # Only now: a run that held the lock until a moment ago has written all it did.
-        self.entries = self.load()
+        self.entries = read_index(self.path)
         cut = self._ends_in_a_cut_line()
         self._out = open(self.path, "a", encoding="utf-8")
         if cut:  # a crash cut the last line: start on a fresh one, or the next entry is lost with it
@@ -123,7 +175,4 @@ class Ledger:
             self._out.write(line)
             self._out.flush()
             os.fsync(self._out.fileno())
-            key = email.lower()
-            before = self.entries.get(key)
-            first_id = before.message_id if before and before.message_id else message_id
-            self.entries[key] = Entry(email, status, detail, first_id, entry["at"])
+            self.entries.note(email.lower(), Entry(email, status, detail, message_id, entry["at"]))

@@ -8,7 +8,8 @@ the message: it may have been delivered) or an ``uncertain`` one (the whole
 message went out but its answer never came back): those are sent again only
 when the operator asks (``retry_uncertain``), with the Message-ID of the
 first attempt so that a receiver that did get it can tell. A hard bounce is
-recorded as ``bounced`` and suppressed for every later week.
+recorded as ``bounced`` and reported to where the recipient lives
+(``recipients``), which keeps it from every later week.
 
 A run's report, and so its exit code, holds only what is new in that run:
 what an earlier run already reported is counted, not reported again.
@@ -20,14 +21,15 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from typing import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
-from .ledger import Entry, Ledger
+from .ledger import Entry, Ledger, LedgerIndex
 from .errors import HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure, UncertainDelivery
 from .pacing import RateLimit
 from .csv_list import Subscriber
-from .suppression import SuppressionList
+
+if TYPE_CHECKING:
+    from ..outputs.email import Letter
 
 STOPPED_EARLIER = "a run stopped while sending to it"
 
@@ -39,7 +41,7 @@ class Report:
     unsubscribed: int = 0
     suppressed: int = 0  # skipped: a hard bounce in an earlier run
     duplicates: int = 0
-    invalid: list[str] = field(default_factory=list)
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of the list's bad rows
     failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
     bounced: list[str] = field(default_factory=list)  # suppressed by this run
     uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why), found by this run
@@ -72,8 +74,8 @@ class Report:
         return 1 if self.failed or self.uncertain else 0
 
 
-def still_to_send(subscribers: Iterable[Subscriber], entries: dict[str, Entry], suppressed: Iterable[str],
-                  report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
+def still_to_send(subscribers: Iterable[Subscriber], entries: "dict[str, Entry] | LedgerIndex",
+                  suppressed: Iterable[str], report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
     """Those the ledger has not seen (or saw fail), in list order. Not those
     it has as sent, nor those that may have been delivered unless
     ``retry_uncertain``, nor those suppressed after a hard bounce. An
@@ -100,50 +102,63 @@ def still_to_send(subscribers: Iterable[Subscriber], entries: dict[str, Entry], 
     return queue
 
 
-def deliver_all(subscribers: Iterable[Subscriber], make_message: Callable[[Subscriber], EmailMessage],
+def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Letter"],
                 sender: str, transports: Sequence, ledger: Ledger, report: Report, *,
-                suppression: SuppressionList, retry_uncertain: bool = False, retries: int = 3,
+                retry_uncertain: bool = False, retries: int = 3,
                 backoff: float = 2.0, rate: RateLimit | None = None,
                 sleep: Callable[[float], None] = time.sleep,
                 progress: Callable[[Subscriber], None] = lambda s: None) -> Report:
-    """Send to each subscriber the ledger has not seen, over one connection
-    per transport. Temporary failures are tried again up to ``retries``
-    times, in rounds ``backoff`` * 2**n seconds apart. When no session can be
-    opened at all, the round ends for every connection, and the run gives up
-    (aborted) after ``retries`` + 1 such rounds."""
-    queue = still_to_send(subscribers, ledger.entries, suppression.load(), report, retry_uncertain)
-    for email, why in report.uncertain:  # recorded, so that the next run knows it was reported
-        ledger.record(email, "uncertain", why)
-    run = _Run(make_message, sender, ledger, report, suppression, retries, rate or RateLimit(0), progress)
-    pending = [(sub, 0) for sub in queue]
+    """Send to each of ``recipients`` (``recipients.Recipients``) the ledger has not seen, over
+    one connection per transport, reading the list a batch at a time as the run goes.
+    Temporary failures are tried again up to ``retries`` times, in rounds ``backoff`` * 2**n
+    seconds apart, once the list has been read through. When no session can be opened at all,
+    the round ends for every connection, and the run gives up (aborted) after ``retries`` + 1
+    such rounds."""
+    suppressed = recipients.suppressed()
+
+    def stream():
+        for batch in recipients.batches(report):
+            # (Read under the run's lock, so no worker adds to the report in between.)
+            found = len(report.uncertain)
+            queue = still_to_send(batch, ledger.entries, suppressed, report, retry_uncertain)
+            for email, why in report.uncertain[found:]:  # recorded, so that the next run knows it was reported
+                ledger.record(email, "uncertain", why)
+            yield from ((sub, 0) for sub in queue)
+
+    run = _Run(make_message, sender, ledger, report, recipients, retries, rate or RateLimit(0), progress)
+    source, carry = stream(), []
     round_ = unavailable = 0
-    while pending and not report.aborted:
+    while not report.aborted:
         if round_:
+            if not carry and run.read_through:
+                break
             sleep(backoff * 2 ** (round_ - 1))
-        pending, lost = run.round(pending, transports)
+        carry, lost = run.round(carry, source, transports)
         if lost is not None:
             unavailable += 1
             if unavailable > retries:
                 report.aborted = f"{lost}; gave up after {unavailable} tries"
+        elif not carry and run.read_through:
+            break
         round_ += 1
     return report
 
 
 class _Run:
-    """One run's workers: each connection takes the next address from a
-    shared queue; the report, the queue and the progress bar change under
-    one lock, the ledger under its own."""
+    """One run's workers: each connection takes the next recipient from a
+    shared queue, which the list refills a batch at a time; the report, the
+    queue and the progress bar change under one lock, the ledger under its own."""
 
-    def __init__(self, make_message, sender, ledger, report, suppression, retries, rate, progress):
+    def __init__(self, make_message, sender, ledger, report, recipients, retries, rate, progress):
         self.make_message, self.sender, self.ledger, self.report = make_message, sender, ledger, report
-        self.suppression, self.retries, self.rate, self.progress = suppression, retries, rate, progress
-        self.first_ids = {key: entry.message_id for key, entry in ledger.entries.items() if entry.message_id}
+        self.recipients, self.retries, self.rate, self.progress = recipients, retries, rate, progress
         self.lock = threading.Lock()
+        self.read_through = False
 
-    def round(self, pending, transports) -> tuple[list, ServerUnavailable | None]:
-        """Send to everyone in ``pending``; return who is to be tried again and
-        why the server was unavailable, if it was."""
-        self.queue, self.later = deque(pending), []
+    def round(self, pending, source, transports) -> tuple[list, ServerUnavailable | None]:
+        """Send to everyone in ``pending``, then to the rest of ``source``; return who is to be
+        tried again and why the server was unavailable, if it was."""
+        self.queue, self.source, self.later = deque(pending), source, []
         self.stop, self.unavailable, self.crash = threading.Event(), None, None
         # One connection goes first, alone, until the server has answered it:
         # a server that is down or busy costs one connection a round, not N.
@@ -169,13 +184,22 @@ class _Run:
             raise self.crash
         return self.later + list(self.queue), self.unavailable
 
+    def _next(self):
+        """The next recipient (under the lock): the queue, then the list's next one; None at the end."""
+        if not self.queue and not self.read_through:
+            item = next(self.source, None)
+            if item is None:
+                self.read_through = True
+            return item
+        return self.queue.popleft() if self.queue else None
+
     def work(self, transport, answered: threading.Event) -> None:
         try:
             while not self.stop.is_set():
                 with self.lock:
-                    if not self.queue:
+                    item = self._next()
+                    if item is None:
                         return
-                    item = self.queue.popleft()
                 self.rate.wait()
                 if self.stop.is_set():
                     with self.lock:
@@ -190,11 +214,9 @@ class _Run:
             answered.set()
 
     def one(self, transport, sub: Subscriber, tries: int) -> None:
-        msg = self.make_message(sub)
-        first_id = self.first_ids.get(sub.key)
-        if first_id and msg["Message-ID"] != first_id:
-            msg.replace_header("Message-ID", first_id)  # a retry is the same message
-        self.ledger.record(sub.email, "attempt", message_id=msg["Message-ID"] or "")
+        before = self.ledger.entries.get(sub.key)
+        msg = self.make_message(sub, before.message_id if before else None)  # a retry is the same message
+        self.ledger.record(sub.email, "attempt", message_id=msg.message_id)
         try:
             transport.deliver(msg, self.sender, sub.email)
         except ServerUnavailable as exc:
@@ -217,7 +239,7 @@ class _Run:
                 self.report.uncertain.append((sub.email, str(exc)))
         except HardBounce as exc:
             self.ledger.record(sub.email, "bounced", str(exc))
-            self.suppression.add(sub.email, self.ledger.week, str(exc))
+            self.recipients.record(sub, "bounced", str(exc), self.ledger.week)
             with self.lock:
                 self.report.failed.append((sub.email, str(exc)))
                 self.report.bounced.append(sub.email)

@@ -5,14 +5,47 @@ from __future__ import annotations
 
 import ipaddress
 import mailbox
+import os
 import re
 import smtplib
 import socket
 import ssl
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Callable
 
 from .errors import HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure, UncertainDelivery
+
+
+class BadSetting(SendError):
+    """A transport option that cannot work (``option`` names it, for a usage error)."""
+
+    def __init__(self, message: str, option: str):
+        super().__init__(message)
+        self.option = option
+
+
+def transport_factory(root: Path, outbox: str | None, smtp: str | None, starttls: bool, user: str | None,
+                      timeout: float = 30.0) -> Callable[[], "MaildirOutbox | SmtpTransport"]:
+    """The one choice of transport, for ``tipweek send`` and ``tipweek list serve``, checked
+    once at start-up: SMTP when ``smtp`` (HOST:PORT) is given, else a Maildir outbox
+    (``outbox``, by default .tipweek/outbox). The password comes from $TIPWEEK_SMTP_PASSWORD
+    alone. Each call makes a fresh transport (a send opens one per connection; the service
+    one per confirmation email)."""
+    if not smtp:
+        folder = Path(outbox) if outbox else Path(root) / ".tipweek" / "outbox"
+        return lambda: MaildirOutbox(folder)
+    host, _, port = smtp.rpartition(":")
+    if not host or not port.isdigit():
+        raise BadSetting("expected HOST:PORT, e.g. smtp.example.org:587", "--smtp")
+    password = os.environ.get("TIPWEEK_SMTP_PASSWORD")
+    if user and password is None:
+        raise SendError("--user is set but TIPWEEK_SMTP_PASSWORD is not")
+    if user and not starttls and not is_loopback(host):
+        raise SendError(f"refusing to send the login for {user} to {host} in clear text without --starttls "
+                        "(only a server on this machine may do without)")
+    return lambda: SmtpTransport(host.strip("[]"), int(port), starttls=starttls, user=user, password=password,
+                                 timeout=timeout)
 
 
 class MaildirOutbox:
@@ -23,8 +56,8 @@ class MaildirOutbox:
         self.box = mailbox.Maildir(str(folder), create=True)
         self.where = f"outbox {folder}"
 
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str) -> None:
-        self.box.add(msg)
+    def deliver(self, msg, sender: str, recipient: str) -> None:
+        self.box.add(_message(msg))
 
     def close(self) -> None:
         pass
@@ -145,13 +178,17 @@ class SmtpTransport:
             return SendError(f"{self.where}: network failure: {exc}")
         return exc
 
-    def deliver(self, msg: EmailMessage, sender: str, recipient: str) -> None:
+    def deliver(self, msg, sender: str, recipient: str) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         smtp = self._smtp
         smtp.message_sent = False
         try:
-            smtp.send_message(msg, from_addr=sender, to_addrs=[recipient])
+            wire = getattr(msg, "wire", None)
+            if wire is not None and sender.isascii() and recipient.isascii():
+                smtp.sendmail(sender, [recipient], wire)  # the bytes send_message would make
+            else:
+                smtp.send_message(_message(msg), from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as exc:
             code, reply = exc.recipients[recipient]
             self._reset()
@@ -194,6 +231,11 @@ class SmtpTransport:
             except (smtplib.SMTPException, OSError):
                 pass
             self._drop()
+
+
+def _message(msg) -> EmailMessage:
+    """What a transport is given: an EmailMessage, or a send's ``email.Letter`` (made on demand)."""
+    return msg.message() if hasattr(msg, "wire") else msg
 
 
 def _text(reply: bytes | str) -> str:

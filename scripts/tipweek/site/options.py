@@ -17,11 +17,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
+from ..addresses import BadAddress, checked_address
 from ..library.dates import WEEKDAYS
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
                        r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
-_ADDR = re.compile(r"^[^@\s<>(),;:\"\[\]]+@" + _HOSTNAME.pattern[1:])
+
+
+def _is_address(text: str) -> bool:
+    try:
+        checked_address(text)
+    except BadAddress:
+        return False
+    return True
 
 
 class TimeZone(c.Type):
@@ -52,7 +60,7 @@ class Mailbox(c.Type):
         if re.search(r"[\r\n\x00-\x1f]", value):
             raise base.ValidationError("must be one line")
         found = getaddresses([value])
-        if len(found) != 1 or not _ADDR.match(found[0][1]):
+        if len(found) != 1 or not _is_address(found[0][1]):
             raise base.ValidationError(f"'{value}' is not an email address "
                                        "(write it as name@example.org or 'Name <name@example.org>')")
         return value

@@ -1,0 +1,126 @@
+"""The store's schema versions: a store made by the release before versions
+(tests/fixtures/list-v1.sqlite3, and list-v1-postgres.sql, that release's
+statements and rows) opens, is upgraded in place and keeps every row and event;
+a fresh store starts at the newest version; a newer store is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pytest
+
+from conftest import FIXTURES
+from list_support import PostgresCluster, postgres_or_skip
+from tipweek.list.migrations import LATEST
+from tipweek.list.store import StoreError
+from tipweek.list.database import open_store
+
+NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
+V1_PEOPLE = [("ana@example.org", "confirmed"), ("bob@example.org", "unsubscribed"), ("cat@example.org", "pending"),
+             ("dan@example.org", "confirmed")]
+V1_EVENTS = [(1, "joined", "form"), (1, "confirmed", "page"), (2, "joined", "form"), (2, "confirmed", "page"),
+             (2, "left", "one-click"), (3, "joined", "form"), (4, "joined", "import"), (4, "confirmed", "import")]
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    cluster = PostgresCluster(postgres_or_skip()).start()
+    yield cluster
+    cluster.stop()
+
+
+def old_sqlite(tmp_path) -> str:
+    shutil.copy(FIXTURES / "list-v1.sqlite3", tmp_path / "old.sqlite3")
+    return f"sqlite:///{tmp_path}/old.sqlite3"
+
+
+def old_postgres(cluster) -> str:
+    import psycopg
+
+    url = cluster.new_database()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute((FIXTURES / "list-v1-postgres.sql").read_text())
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def old_store_url(request, tmp_path):
+    if request.param == "sqlite":
+        return old_sqlite(tmp_path)
+    return old_postgres(request.getfixturevalue("postgres"))
+
+
+def version(store) -> int:
+    with store._read() as cur:
+        cur.execute("SELECT version FROM schema_version")
+        return cur.fetchall()
+
+
+def test_an_old_store_is_upgraded_in_place_and_keeps_everything(old_store_url):
+    store = open_store(old_store_url)
+    assert store.upgraded_from == 1
+    assert version(store) == [(LATEST,)]
+    assert [(s.email, s.state) for s in store.everyone()] == V1_PEOPLE
+    assert [(e.subscriber_id, e.action, e.how) for e in store.events()] == V1_EVENTS
+    # What the new version is for: a hard bounce is a state of its own, with its event.
+    ana = store.find("ana@example.org")
+    assert store.record_outcome(ana.id, "bounced", NOW).state == "bounced"
+    assert [(e.action, e.how) for e in store.history("ana@example.org")[1]][-1] == ("bounced", "send")
+    # Ids go on after the old ones (none is given twice), and opening again upgrades nothing.
+    assert store.subscribe("eve@example.org", "Eve", NOW).subscriber.id == 5
+    again = open_store(old_store_url)
+    assert again.upgraded_from == LATEST and version(again) == [(LATEST,)]
+    assert [s.state for s in again.everyone()] == ["bounced", "unsubscribed", "pending", "confirmed", "pending"]
+
+
+def test_a_new_store_starts_at_the_newest_version(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path}/new.sqlite3")
+    assert store.upgraded_from == 0 and version(store) == [(LATEST,)]
+
+
+def test_a_store_from_a_newer_tipweek_is_refused_untouched(tmp_path):
+    url = old_sqlite(tmp_path)
+    store = open_store(url)
+    with store._write() as cur:
+        cur.execute("UPDATE schema_version SET version = ?", (LATEST + 1,))
+    with pytest.raises(StoreError, match=f"schema version {LATEST + 1}, made by a newer tipweek"):
+        open_store(url)
+    assert [s.email for s in store.everyone()] == [email for email, _ in V1_PEOPLE]
+
+
+def test_instances_opening_an_old_store_together_upgrade_it_once(old_store_url):
+    """Several service instances start at once on the old store: one upgrades it, the others
+    wait for it and find it done (PostgreSQL: the advisory lock; SQLite: the write lock)."""
+    import threading
+
+    opened, failed = [], []
+
+    def start() -> None:
+        try:
+            opened.append(open_store(old_store_url).upgraded_from)
+        except Exception as exc:  # collected, asserted in the test's own thread
+            failed.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failed == []
+    assert sorted(opened) == [1, LATEST, LATEST, LATEST]
+    assert version(open_store(old_store_url)) == [(LATEST,)]
+
+
+def test_a_table_the_store_lacks_is_made_when_it_opens(tmp_path):
+    """A new table or index needs no upgrade step: opening makes the ones an older store lacks."""
+    import sqlite3
+
+    url = old_sqlite(tmp_path)
+    with sqlite3.connect(tmp_path / "old.sqlite3") as conn:
+        conn.execute("DROP TABLE signups")  # (as if the release before had not had it yet)
+    store = open_store(url)
+    assert store.subscribe("eve@example.org", "Eve", NOW, ip="192.0.2.9", ip_limit=10).subscriber.state == "pending"
+    with store._read() as cur:
+        cur.execute("SELECT ip FROM signups")
+        assert cur.fetchall() == [("192.0.2.9",)]

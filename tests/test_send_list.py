@@ -1,0 +1,183 @@
+"""`tipweek send --list DB_URL` against the list's store, on SQLite and on a
+throw-away PostgreSQL cluster, with aiosmtpd on 127.0.0.1: a hard bounce
+reaches the list (its state, its consent record, stats, export, every later
+send whatever its ledger folder) and is lifted there; someone who leaves
+during a send is not mailed by it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from list_support import SECRET, PostgresCluster, postgres_or_skip
+from smtp_servers import FaultyHandler, LocalSMTP, Recorder
+from tipweek.cli.main import main
+from tipweek.list.database import open_store
+
+NOW = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.timezone.utc)
+PEOPLE = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("cy@example.org", "Cy Young")]
+NO_MAILBOX = "550 5.1.1 <bob@example.org>: no such mailbox"
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    cluster = PostgresCluster(postgres_or_skip()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/list.sqlite3"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def listed(project, db_url, monkeypatch):
+    """The project with list_url set, the secret in the environment, and three confirmed subscribers."""
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "list_id: tips.example.org", "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    store = open_store(db_url)
+    store.import_confirmed(PEOPLE, NOW)
+    return store
+
+
+@pytest.fixture
+def smtp():
+    servers: list[LocalSMTP] = []
+
+    def start(handler) -> LocalSMTP:
+        servers.append(LocalSMTP(handler))
+        servers[-1].start()
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def run(project, *args):
+    return CliRunner(catch_exceptions=False).invoke(main, [*args, "-f", str(project / "mkdocs.yml")])
+
+
+def send(project, db_url, server, ledger, *extra):
+    return run(project, "send", "--list", db_url, "--smtp", server.address, "--backoff", "0", "--timeout", "10",
+               "--ledger", str(project / ledger), *extra)
+
+
+def summary(result) -> str:
+    return result.stdout.splitlines()[-1]
+
+
+def test_a_hard_bounce_reaches_the_list_and_every_later_send_skips_it(project, db_url, listed, smtp):
+    server = smtp(FaultyHandler(permanent={"bob@example.org": NO_MAILBOX}))
+
+    first = send(project, db_url, server, "ledger-a")
+
+    assert first.exit_code == 1, first.output
+    assert f"failed: bob@example.org: {NO_MAILBOX}; suppressed from now on" in first.stderr
+    assert summary(first) == "sent 2, skipped 0 unsubscribed, 0 invalid, 1 failed"
+    # Where Bob lives: the list's store, with the event in his consent record; not a file beside the ledger.
+    assert listed.find("bob@example.org").state == "bounced"
+    assert [(e.action, e.how) for e in listed.history("bob@example.org")[1]] == [
+        ("joined", "import"), ("confirmed", "import"), ("bounced", "send")]
+    assert not (project / "ledger-a" / "suppressed.txt").exists()
+
+    stats = json.loads(run(project, "list", "stats", "--json", "--db", db_url).output)
+    assert (stats["confirmed"], stats["unsubscribed"], stats["bounced"]) == (2, 0, 1)
+    assert run(project, "list", "stats", "--db", db_url).output.startswith(
+        "2 confirmed, 0 pending, 0 unsubscribed, 1 bounced")
+    exported = {r["email"]: r for r in csv.DictReader(io.StringIO(run(project, "list", "export", "--db",
+                                                                        db_url).output))}
+    assert exported["bob@example.org"]["state"] == "bounced"
+    assert json.loads(exported["bob@example.org"]["history"])[-1]["action"] == "bounced"
+
+    status = run(project, "send", "--status", "--list", db_url, "--ledger", str(project / "ledger-a"))
+    assert "  bob@example.org: bounced at " in status.output and f"(in {db_url})" in status.output
+
+    # A later send, with a ledger folder of its own, does not mail Bob.
+    tried = len(server.handler.rcpt_log)
+    later = send(project, db_url, server, "ledger-b")
+    assert later.exit_code == 0, later.output
+    assert summary(later) == "sent 2, skipped 0 unsubscribed, 1 suppressed, 0 invalid, 0 failed"
+    assert "bob@example.org" not in [address for address, _ in server.handler.rcpt_log[tried:]]
+
+
+def test_lifting_a_bounce_in_the_list_mails_the_address_again(project, db_url, listed, smtp):
+    bob = listed.find("bob@example.org")
+    listed.record_outcome(bob.id, "bounced", NOW)
+    server = smtp(Recorder())
+
+    lifted = run(project, "send", "--unsuppress", "bob@example.org", "--list", db_url)
+    assert lifted.exit_code == 0, lifted.output
+    assert lifted.output == "bob@example.org is no longer suppressed; the next run mails it\n"
+    assert listed.find("bob@example.org").state == "confirmed"
+    assert [(e.action, e.how) for e in listed.history("bob@example.org")[1]][-2:] == [
+        ("bounced", "send"), ("confirmed", "operator")]
+    again = run(project, "send", "--unsuppress", "bob@example.org", "--list", db_url)
+    assert again.exit_code == 1 and "error: bob@example.org is not bounced in" in again.stderr
+
+    result = send(project, db_url, server, "ledger")
+    assert result.exit_code == 0, result.output
+    assert server.handler.count("bob@example.org") == 1
+
+
+class LeavesDuringTheSend(Recorder):
+    """Cy unsubscribes (one click on last week's link) while the run is mailing Ana."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+
+    async def handle_DATA(self, server, session, envelope):
+        if envelope.rcpt_tos == ["ana@example.org"]:
+            cy = self.store.find("cy@example.org")
+            self.store.unsubscribe(cy.id, NOW + dt.timedelta(days=1), "one-click")
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_someone_who_leaves_during_a_send_is_not_mailed_by_it(project, db_url, listed, smtp, monkeypatch):
+    # One subscriber a batch, so that the run reads Cy's row after Ana's message has gone.
+    monkeypatch.setattr("tipweek.list.recipients.BATCH", 1)
+    server = smtp(LeavesDuringTheSend(listed))
+
+    result = send(project, db_url, server, "ledger", "--connections", "1")
+
+    assert result.exit_code == 0, result.output
+    assert server.handler.recipients() == ["ana@example.org", "bob@example.org"]
+    assert summary(result) == "sent 2, skipped 1 unsubscribed, 0 invalid, 0 failed"
+
+
+class TheDatabaseGoes(Recorder):
+    """The list's tables are gone (a restore gone wrong) while the run is mailing Ana."""
+
+    def __init__(self, store):
+        super().__init__()
+        self.store = store
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.store._write() as cur:
+            cur.execute("DROP TABLE events")
+            cur.execute("DROP TABLE subscribers")
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_database_that_fails_mid_run_ends_it_with_one_line(project, db_url, listed, smtp, monkeypatch):
+    monkeypatch.setattr("tipweek.list.recipients.BATCH", 1)
+    server = smtp(TheDatabaseGoes(listed))
+
+    result = send(project, db_url, server, "ledger", "--connections", "1")
+
+    assert result.exit_code == 2, result.output
+    assert "error: the list's database failed: " in result.stderr
+    assert "run the same command again to resume" in result.stderr
+    assert "Traceback" not in result.output
+    assert server.handler.recipients() == ["ana@example.org"]
