@@ -108,8 +108,8 @@ def _said():
         pass
     try:
         yield
-    except StoreError as exc:
-        raise SendError(str(exc)) from None
+    except StoreError as exc:  # (the store's own words: on SQLite they name the file)
+        raise SendError(f"the list's database failed: {exc}") from None
     except failures as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise SendError(f"the list's database failed: {first}") from None
