@@ -129,7 +129,8 @@ def test_the_message_made_once_a_week_is_each_readers_own_byte_for_byte(project,
 
     from conftest import TODAY
     from tipweek.cli.common import load_project, week_tip
-    from tipweek.outputs.email import WeeklyEmail, as_bytes, render_email
+    from tipweek.outputs.email import as_bytes, render_email
+    from tipweek.outputs.letters import WeeklyEmail
 
     edition, featured = week_tip(load_project(str(project / "mkdocs.yml")), TODAY)
     day = dt.date.fromisoformat(rerun_on) if rerun_on else None

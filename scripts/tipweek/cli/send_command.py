@@ -156,8 +156,8 @@ def open_recipients(subscribers: str | None, list_db: str | None, unsubscribed: 
 
 
 def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None):
-    """(subscriber, the Message-ID of a first attempt or None) -> their ``email.Letter``."""
-    from ..outputs.email import WeeklyEmail
+    """(subscriber, the Message-ID of a first attempt or None) -> their ``letters.Letter``."""
+    from ..outputs.letters import WeeklyEmail
 
     week = WeeklyEmail(edition, tip, rerun_on)  # rendered once; each reader's parts filled in
 

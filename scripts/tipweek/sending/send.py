@@ -29,7 +29,7 @@ from .pacing import RateLimit
 from .csv_list import Subscriber
 
 if TYPE_CHECKING:
-    from ..outputs.email import Letter
+    from ..outputs.letters import Letter
 
 STOPPED_EARLIER = "a run stopped while sending to it"
 

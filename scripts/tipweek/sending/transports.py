@@ -234,7 +234,7 @@ class SmtpTransport:
 
 
 def _message(msg) -> EmailMessage:
-    """What a transport is given: an EmailMessage, or a send's ``email.Letter`` (made on demand)."""
+    """What a transport is given: an EmailMessage, or a send's ``letters.Letter`` (made on demand)."""
     return msg.message() if hasattr(msg, "wire") else msg
 
 
