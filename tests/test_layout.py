@@ -268,6 +268,10 @@ def test_the_guides_are_out_of_the_readers_menu_and_linked_from_about(browser, r
         page.wait_for_load_state()
         assert page.locator("article h1").inner_text().rstrip("\u00b6") == title  # less its permalink
         assert page.evaluate(menus)["tabs"] == readers  # and not added back on its own page
+        # Its table of contents' title is a label: the control it names is on the page (HTML's rule).
+        orphans = page.evaluate("""() => [...document.querySelectorAll('label[for]')]
+          .filter(label => !document.getElementById(label.htmlFor)).map(label => label.htmlFor)""")
+        assert orphans == [], orphans
         page.go_back()
     context.close()
 
