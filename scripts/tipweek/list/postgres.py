@@ -41,8 +41,11 @@ class PostgresStore(SqlStore):
 
     def _ids_given(self, cur) -> None:
         # An id given explicitly does not move the identity's sequence: move it past them.
-        cur.execute("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), "
-                    "GREATEST((SELECT MAX(id) FROM subscribers), 1))")
+        # Never backwards: a sign-up in flight may hold an id past the highest row (its insert not yet in).
+        cur.execute("SELECT pg_get_serial_sequence('subscribers', 'id')")
+        sequence = cur.fetchone()[0]  # the database's own name for it
+        cur.execute(f"SELECT setval(%s, GREATEST((SELECT MAX(id) FROM subscribers), "
+                    f"(SELECT last_value FROM {sequence}), 1))", (sequence,))
 
     @contextmanager
     def _connection(self):
