@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from tipweek.edition import urls
 from tipweek.library.loader import load_library
 from tipweek.library.dates import resolve_today
 from tipweek.calendar.schedule import published_on, scheduled_after, tip_of_the_week
@@ -20,7 +21,7 @@ def test_library_is_sorted_with_lookups(project):
         "draft-unfinished-idea", "say-sorry-like-you-mean-it", "own-the-mistake"]
     assert [t.slug for t in library.in_week(2026, 47)] == ["own-the-mistake"]
     tip = library.tip("own-the-mistake")
-    assert tip.week == (2026, 47) and tip.url == "tips/own-the-mistake/"
+    assert tip.week == (2026, 47) and urls.tip(tip.slug) == "tips/own-the-mistake/"
 
 
 def test_schedule_functions(project):

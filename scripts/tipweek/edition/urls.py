@@ -35,6 +35,11 @@ def huddle(slug: str) -> str:
     return f"tips/{slug}/huddle/"
 
 
+def principle_source(slug: str) -> str:
+    """The generated Markdown page MkDocs renders at :func:`principle`."""
+    return f"principles/{slug}.md"
+
+
 def principle(slug: str) -> str:
     return f"principles/{slug}/"
 
@@ -52,3 +57,16 @@ def email(day: dt.date) -> str:
 def feeds(principles) -> list[str]:
     """Every feed the site has, relative to the site folder."""
     return [RSS, ATOM, JSON_FEED, *(principle_feed(slug) for slug in principles)]
+
+
+# The list service's own addresses, under the plugin's ``list_url`` (the service's routes are these).
+def list_subscribe(list_url: str) -> str:
+    return f"{list_url.rstrip('/')}/subscribe"
+
+
+def list_confirm(list_url: str, token: str) -> str:
+    return f"{list_url.rstrip('/')}/confirm/{token}"
+
+
+def list_unsubscribe(list_url: str, token: str) -> str:
+    return f"{list_url.rstrip('/')}/unsubscribe/{token}"

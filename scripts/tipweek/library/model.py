@@ -76,10 +76,6 @@ class Tip:
         year, week, _ = self.date.isocalendar()
         object.__setattr__(self, "week", (year, week))
 
-    @property
-    def url(self) -> str:
-        """The tip's URL relative to the site root; never changes once published."""
-        return f"tips/{self.slug}/"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime as dt
 from contextlib import contextmanager
 from typing import Iterator
 
+from ..edition import urls
 from ..sending.errors import SendError
 from ..sending.recipients import BATCH
 from ..sending.csv_list import Subscriber
@@ -21,7 +22,7 @@ from .tokens import TokenError, Tokens, secret_from_environment
 
 
 def unsubscribe_url(list_url: str, tokens: Tokens, subscriber_id: int) -> str:
-    return f"{list_url.rstrip('/')}/unsubscribe/{tokens.unsubscribe_token(subscriber_id)}"
+    return urls.list_unsubscribe(list_url, tokens.unsubscribe_token(subscriber_id))
 
 
 LOCAL_LIST_URL = "http://127.0.0.1:8025"  # where `tipweek list serve` (and `make list`) listens by default

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..addresses import BadAddress, checked_address
+from ..edition import urls
 from .look import Look, render
 from .store import CONFIRMATIONS_PER_DAY, SqlStore, StoreError, Subscriber
 from .tokens import TokenError, TokenExpired, Tokens
@@ -142,7 +143,7 @@ class ListService:
                                   f"{'an hour' if hours == 1 else f'{hours} hours'}.")
         if signup.send_confirmation:
             sub = signup.subscriber
-            url = f"{self.s.list_url}/confirm/{self.s.tokens.confirm_token(sub.id)}"
+            url = urls.list_confirm(self.s.list_url, self.s.tokens.confirm_token(sub.id))
             try:
                 await run_in_threadpool(self.s.send_confirmation, sub, url)
             except Exception as exc:  # any transport failure: free the slot, say so, keep the sign-up

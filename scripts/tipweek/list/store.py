@@ -138,9 +138,12 @@ _COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at
 
 
 class SqlStore:
-    """The shared SQL. Subclasses provide ``_connect`` (a DB-API connection),
-    ``_begin`` (start a write transaction that serialises writers),
-    ``_schema`` and ``_param`` (their placeholder)."""
+    """The shared SQL. Each database's subclass (sqlite, postgres) gives its
+    ``placeholder`` and ``lock_rows``, ``_write`` (a transaction that serialises
+    writers, as a context manager yielding a cursor), ``_serialise`` where the
+    database does not serialise writers by itself, and ``_ids_given`` (what a
+    restore that keeps ids must do to the id counter); it brings the schema up to
+    date when it opens (migrations)."""
 
     placeholder = "?"
     lock_rows = ""  # "FOR UPDATE" where the database has it

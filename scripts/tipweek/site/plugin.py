@@ -156,7 +156,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
               "Open one for its longer explanation and all its tips.\n", "principles")
         for pc in view.principles:
             p = pc.principle
-            add(f"principles/{p.slug}.md",
+            add(urls.principle_source(p.slug),
                 _front_matter(title=html.escape(p.name), description=html.escape(p.definition),
                               template="tipweek/principle.html")
                 + f'<p class="tw-summary">{html.escape(p.definition)}</p>\n\n{html.escape(p.description)}\n',

@@ -10,6 +10,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+from ..edition import urls
+
 FORMS = Path(__file__).parent / "forms"
 
 MARKED = re.compile(r"<!-- tipweek:signup-form\b.*?-->.*?<!-- /tipweek:signup-form -->", re.S)
@@ -24,7 +26,7 @@ def _forms():
 
 def signup_form(list_url: str) -> str:
     # One HTML block without blank lines, so Markdown passes it through untouched.
-    html = _forms().get_template("site-form.html").render(action=f"{list_url}/subscribe", email="", name="", error=None)
+    html = _forms().get_template("site-form.html").render(action=urls.list_subscribe(list_url), email="", name="", error=None)
     return "\n".join(line for line in html.splitlines() if line.strip())
 
 

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+from ...edition import urls
 from ..webhooks import NoRedirects
 
 from .findings import MISSING, OK, SKIPPED, WRONG, Finding
@@ -44,7 +45,7 @@ def check_list_url(list_url: str, unsubscribe_url: str) -> Finding:
 
 def one_click_url(list_url: str) -> str | None:
     """The list service's one-click endpoint, with a token that matches nobody."""
-    return f"{list_url.rstrip('/')}/unsubscribe/{BAD_TOKEN}" if list_url else None
+    return urls.list_unsubscribe(list_url, BAD_TOKEN) if list_url else None
 
 
 def unsubscribe_template_not_checked(unsubscribe_url: str) -> Finding:
