@@ -49,17 +49,21 @@ class Report:
     retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request
     aborted: str | None = None
 
+    # What a run does to each of its recipients, and whether they come from a list (a chat
+    # channel has no unsubscribing, bounces, duplicates or bad rows): webhooks' PostReport.
+    DONE, WOULD, FROM_A_LIST = "sent", "would send", True
+
     def summary(self, dry_run: bool = False) -> str:
-        verb = "would send" if dry_run else "sent"
-        parts = [f"{verb} {self.sent}"]
+        parts = [f"{self.WOULD if dry_run else self.DONE} {self.sent}"]
         if self.already:
-            parts.append(f"{self.already} already sent earlier")
-        parts.append(f"skipped {self.unsubscribed} unsubscribed")
-        if self.suppressed:
-            parts.append(f"{self.suppressed} suppressed")
-        if self.duplicates:
-            parts.append(f"{self.duplicates} duplicate{'s' * (self.duplicates != 1)}")
-        parts.append(f"{len(self.invalid)} invalid")
+            parts.append(f"{self.already} already {self.DONE} earlier")
+        if self.FROM_A_LIST:
+            parts.append(f"skipped {self.unsubscribed} unsubscribed")
+            if self.suppressed:
+                parts.append(f"{self.suppressed} suppressed")
+            if self.duplicates:
+                parts.append(f"{self.duplicates} duplicate{'s' * (self.duplicates != 1)}")
+            parts.append(f"{len(self.invalid)} invalid")
         if self.uncertain:
             parts.append(f"{len(self.uncertain)} uncertain")
         if self.held:

@@ -175,16 +175,7 @@ def _answer_of(response) -> bytes:
 class PostReport(Report):
     """``send``'s report, counted in posts: channels instead of addresses."""
 
-    def summary(self, dry_run: bool = False) -> str:
-        parts = [f"{'would post' if dry_run else 'posted'} {self.sent}"]
-        if self.already:
-            parts.append(f"{self.already} already posted earlier")
-        if self.uncertain:
-            parts.append(f"{len(self.uncertain)} uncertain")
-        if self.held:
-            parts.append(f"{len(self.held)} uncertain earlier")
-        parts.append(f"{len(self.failed)} failed")
-        return ", ".join(parts)
+    DONE, WOULD, FROM_A_LIST = "posted", "would post", False
 
 
 def still_to_post(channels: Iterable[Channel], entries, report: PostReport,
