@@ -140,3 +140,22 @@ def make_edition(tips, principles, *, site=None, today=None, **options):
     edition = Edition(site, Library(tuple(tips), principles), day, config)
     edition.bodies.renderer = lambda tip: edition.bodies.store(tip, markdown.markdown(tip.body))
     return edition
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throw-away PostgreSQL cluster (initdb, pg_ctl) for the whole run; each test
+    that wants one gets a database of its own from it (``new_database()``)."""
+    from list_support import PostgresCluster, postgres_or_skip
+
+    cluster = PostgresCluster(postgres_or_skip()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    """A new, empty list database on each of the two stores."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/list.sqlite3"
+    return request.getfixturevalue("postgres").new_database()

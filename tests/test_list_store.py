@@ -12,25 +12,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from list_support import PostgresCluster, postgres_or_skip
 from tipweek.cli.main import main
 from tipweek.list.database import open_store
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 
 
-@pytest.fixture(scope="session")
-def postgres():
-    cluster = PostgresCluster(postgres_or_skip()).start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/list.sqlite3"
-    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from list_support import SECRET, PostgresCluster, postgres_or_skip
+from list_support import SECRET
 from smtp_servers import FaultyHandler, LocalSMTP, Recorder
 from tipweek.cli.main import main
 from tipweek.list.database import open_store
@@ -24,18 +24,6 @@ PEOPLE = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("
 NO_MAILBOX = "550 5.1.1 <bob@example.org>: no such mailbox"
 
 
-@pytest.fixture(scope="module")
-def postgres():
-    cluster = PostgresCluster(postgres_or_skip()).start()
-    yield cluster
-    cluster.stop()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/list.sqlite3"
-    return request.getfixturevalue("postgres").new_database()
 
 
 @pytest.fixture
