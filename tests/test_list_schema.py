@@ -12,7 +12,7 @@ import pytest
 
 from conftest import FIXTURES
 from tipweek.list.migrations import LATEST
-from tipweek.list.store import StoreError
+from tipweek.list.records import StoreError
 from tipweek.list.database import open_store
 
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)

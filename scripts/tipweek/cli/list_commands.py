@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .common import config_option, load_project
-from ..list.store import BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
+from ..list.records import BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
 from ..list.database import open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
@@ -153,7 +153,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         tipweek list import list-backup.csv --db postgresql://tips@db.internal/tips
     """
     from ..list.people import read_people
-    from ..list.store import IdTaken
+    from ..list.records import IdTaken
 
     project = load_project(config_file)
     found = read_people(Path(csv_file), _now())

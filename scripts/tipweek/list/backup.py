@@ -22,7 +22,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from .store import BOUNCED, CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
+from .records import BOUNCED, CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
 
 COLUMNS = ("id", "email", "name", "state", "joined", "updated", "history")
 ACTIONS = ("joined", "confirmed", "left", "bounced", "complained")

@@ -18,7 +18,7 @@ from markupsafe import escape
 
 from ..outputs.email import inline_css, one_line, parse_sender
 from .look import Look
-from .store import Subscriber
+from .records import Subscriber
 
 WEEKLY = Path(__file__).parent.parent / "outputs" / "email_templates" / "weekly.html"
 PAGES = Path(__file__).parent / "pages"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from .store import STATES, Event, Subscriber
+from .records import STATES, Event, Subscriber
 
 
 def count(subscribers: list[Subscriber], events: list[Event]) -> dict:

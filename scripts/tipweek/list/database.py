@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from .store import SqlStore, StoreError
+from .records import StoreError
+from .store import SqlStore
 
 
 def open_store(url: str, base=None) -> SqlStore:

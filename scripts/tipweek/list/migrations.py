@@ -16,7 +16,7 @@ every opening makes the newest schema's missing ones.
 
 from __future__ import annotations
 
-from .store import StoreError, schema
+from .records import StoreError, schema
 
 LATEST = 2
 

@@ -16,7 +16,7 @@ from ..sending.errors import SendError
 from ..sending.recipients import BATCH
 from ..sending.csv_list import Subscriber
 from ..sending.suppression import Suppressed, SuppressionList
-from .store import BOUNCED, CONFIRMED, UNSUBSCRIBED, StoreError
+from .records import BOUNCED, CONFIRMED, UNSUBSCRIBED, StoreError
 from .database import open_store
 from .tokens import TokenError, Tokens, secret_from_environment
 

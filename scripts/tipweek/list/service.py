@@ -26,7 +26,8 @@ from starlette.routing import Route
 from ..addresses import BadAddress, checked_address
 from ..edition import urls
 from .look import Look, render
-from .store import CONFIRMATIONS_PER_DAY, SqlStore, StoreError, Subscriber
+from .records import CONFIRMATIONS_PER_DAY, StoreError, Subscriber
+from .store import SqlStore
 from .tokens import TokenError, TokenExpired, Tokens
 
 log = logging.getLogger("tipweek.list")

@@ -10,7 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .migrations import bring_up_to_date
-from .store import SqlStore, StoreError
+from .records import StoreError
+from .store import SqlStore
 
 ID, REF = "INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"
 

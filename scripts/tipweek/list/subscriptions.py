@@ -1,0 +1,84 @@
+"""What a subscriber does through the service: sign up (with its limits per IP
+address and per address), confirm, leave."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .records import (CONFIRMATION_INTERVAL, CONFIRMATIONS_PER_DAY, COLUMNS, IP_WINDOW, BOUNCED, CONFIRMED,
+                      PENDING, UNSUBSCRIBED, SignUp, Subscriber, stamp, unstamp)
+from .sql import SqlBase
+
+
+class Subscriptions(SqlBase):
+    """The service's writes: each one transaction, committed before the page answers."""
+
+    def subscribe(self, email: str, name: str, now: dt.datetime, *, ip: str | None = None,
+                  ip_limit: int | None = None) -> SignUp:
+        """Record a sign-up from the form: a new address, or one that left,
+        becomes pending; a pending one gets its name updated. Claims the
+        address's confirmation slot when one is due."""
+        at = stamp(now)
+        with self._write() as cur:
+            if ip is not None:
+                self._serialise(cur, f"ip {ip}")  # count and add this address's sign-ups one at a time
+            if ip is not None and ip_limit is not None:
+                cur.execute(self._sql("DELETE FROM signups WHERE at < ?"), (stamp(now - IP_WINDOW),))
+                cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM signups WHERE ip = ?"), (ip,))
+                count, oldest = cur.fetchone()
+                if count >= ip_limit:
+                    return SignUp(None, False, "ip-limit", unstamp(oldest) + IP_WINDOW - now)
+            sub = self._locked(cur, email)
+            joined = sub is None and (sub := self._add(cur, email, name, PENDING, at)) is not None
+            sub = sub or self._locked(cur, email)  # (another sign-up of the address added it just now)
+            if joined:
+                self._event(cur, sub.id, at, "joined", "form")
+            elif sub.state in (UNSUBSCRIBED, BOUNCED):  # a new confirmation also shows the mailbox works
+                sub = self._set(cur, sub, at, state=PENDING, name=name or sub.name)
+                self._event(cur, sub.id, at, "joined", "form")
+            elif sub.state == PENDING and name and name != sub.name:
+                sub = self._set(cur, sub, at, name=name)
+            if ip is not None:
+                cur.execute(self._sql("INSERT INTO signups (ip, at) VALUES (?, ?)"), (ip, at))
+            if sub.state != PENDING:
+                return SignUp(sub, False)
+            # Every sign-up of a pending address gets an email (the last one may
+            # be lost, or never sent: a crash between here and the relay), up to
+            # CONFIRMATIONS_PER_DAY a day.
+            # (This address's rows only: under its row lock, with no other sign-up waiting on them.)
+            since = stamp(now - CONFIRMATION_INTERVAL)
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at <= ?"), (sub.id, since))
+            cur.execute(self._sql("SELECT COUNT(*), MIN(at) FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
+            sent, oldest = cur.fetchone()
+            if sent >= CONFIRMATIONS_PER_DAY:
+                return SignUp(sub, False, retry_after=unstamp(oldest) + CONFIRMATION_INTERVAL - now, held_back=True)
+            cur.execute(self._sql("INSERT INTO confirmations (subscriber_id, at) VALUES (?, ?)"), (sub.id, at))
+            sub = self._set(cur, sub, at, confirmation_sent_at=at)
+            return SignUp(sub, True)
+
+    def release_confirmation(self, subscriber: Subscriber, previous: str | None, now: dt.datetime) -> None:
+        """The confirmation email could not be sent: free the slot again."""
+        with self._write() as cur:
+            cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ? AND at = ?"),
+                        (subscriber.id, subscriber.confirmation_sent_at))
+            self._set(cur, subscriber, stamp(now), confirmation_sent_at=previous)
+
+    def confirm(self, subscriber_id: int, now: dt.datetime, how: str = "page") -> Subscriber | None:
+        """pending -> confirmed. Confirmed stays confirmed (a second click is
+        harmless); one who left stays left (an old link does not undo that)."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state == PENDING:
+                sub = self._set(cur, sub, at, state=CONFIRMED)
+                self._event(cur, sub.id, at, "confirmed", how)
+            return sub
+
+    def unsubscribe(self, subscriber_id: int, now: dt.datetime, how: str) -> Subscriber | None:
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state != UNSUBSCRIBED:
+                sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
+                self._event(cur, sub.id, at, "left", how)
+            return sub
