@@ -280,7 +280,7 @@ def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
     Example:
         tipweek list unsubscribe someone@example.org
     """
-    from ..list.service import BadInput, clean_email
+    from ..list.joining import BadInput, clean_email
 
     try:
         email = clean_email(address)

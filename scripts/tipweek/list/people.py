@@ -14,7 +14,7 @@ from pathlib import Path
 from ..sending.errors import SendError
 from ..sending.csv_list import read_rows
 from .backup import BadRow, Restored, plain_cell, restored
-from .service import BadInput, clean_email, clean_name
+from .joining import BadInput, clean_email, clean_name
 
 
 @dataclass

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -23,8 +22,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from ..addresses import BadAddress, checked_address
 from ..edition import urls
+from .body_limit import BodyLimit, TooLarge
+from .joining import CONTROL, BadInput, clean_email, clean_name
 from .look import Look, render
 from .records import CONFIRMATIONS_PER_DAY, StoreError, Subscriber
 from .store import SqlStore
@@ -33,8 +33,6 @@ from .tokens import TokenError, TokenExpired, Tokens
 log = logging.getLogger("tipweek.list")
 BODY_LIMIT = 16 * 1024
 HONEYPOT = "website"  # hidden from people; bots fill it in
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-NAME_LIMIT = 100
 STORE_RETRY = 5  # seconds: a busy or unreachable database is usually back by then
 HEADERS = {
     # No scripts, no third parties; forms post only back here; a token in the
@@ -62,38 +60,6 @@ class Settings:
 def _minutes(seconds: int) -> str:
     minutes = math.ceil(seconds / 60)
     return "a minute" if minutes == 1 else f"{minutes} minutes"
-
-
-class BadInput(ValueError):
-    pass
-
-
-def clean_email(value: str, smtputf8: bool = True) -> str:
-    """The address as the list keeps it. Without ``smtputf8`` (the relay
-    cannot carry non-ASCII addresses) a non-ASCII local part is refused and a
-    non-ASCII domain is kept in its ASCII (IDNA) form, which any relay takes."""
-    value = value.strip()
-    if not value:
-        raise BadInput("Please enter your email address.")
-    if CONTROL.search(value):
-        raise BadInput("An email address cannot contain line breaks or control characters.")
-    local = value.rpartition("@")[0]
-    if not smtputf8 and not local.isascii():
-        raise BadInput("Our mail server cannot deliver to an address with accented or non-Latin letters before "
-                       "the @. Please use another address.")
-    try:
-        return checked_address(value, smtputf8)  # the one check, shared with import, send and the options
-    except BadAddress as exc:
-        raise BadInput(f"That doesn't look like an email address: {exc}.") from None
-
-
-def clean_name(value: str) -> str:
-    value = value.strip()
-    if CONTROL.search(value):
-        raise BadInput("A name cannot contain line breaks or control characters.")
-    if len(value) > NAME_LIMIT:
-        raise BadInput(f"Please keep the name under {NAME_LIMIT} characters.")
-    return value
 
 
 class ListService:
@@ -246,13 +212,13 @@ class ListService:
         too_large = self.page("message.html", 413, title="Too much",
                               text=f"That request was larger than {BODY_LIMIT // 1024} KB. The form needs far less.")
 
-        async def body_too_large(request: Request, exc: _TooLarge):
+        async def body_too_large(request: Request, exc: TooLarge):
             return too_large
 
         async def gone(request: Request, exc: ClientDisconnect):
             return Response(status_code=400)  # nobody to answer: the client left, or was cut off as too slow
 
-        handlers = {HTTPException: self.http_error, StoreError: self.store_down, _TooLarge: body_too_large,
+        handlers = {HTTPException: self.http_error, StoreError: self.store_down, TooLarge: body_too_large,
                     ClientDisconnect: gone}
         app = Starlette(routes=routes, exception_handlers=handlers)
         return BodyLimit(app, BODY_LIMIT, too_large)
@@ -261,44 +227,3 @@ class ListService:
 def create_app(settings: Settings):
     """The ASGI app of the list service."""
     return ListService(settings).app()
-
-
-class _TooLarge(Exception):
-    pass
-
-
-class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, whether they
-    announce their length or arrive in chunks, before anything reads them."""
-
-    def __init__(self, app, limit: int, response):
-        self.app, self.limit, self.response = app, limit, response
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length", b"")
-        if length.strip().isdigit() and int(length) > self.limit:
-            return await self.response(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def limited_receive():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
-
-        async def watched_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, watched_send)
-        except _TooLarge:
-            if not started:
-                await self.response(scope, receive, send)
