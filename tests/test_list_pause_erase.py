@@ -17,7 +17,7 @@ import pytest
 
 from list_support import SECRET
 from smtp_servers import Recorder
-from test_send_list import NOW, listed, run, send, smtp, summary  # noqa: F401 (fixtures)
+from test_send_list import NOW, run, send, summary
 from tipweek.list.database import open_store
 from tipweek.list.tokens import Tokens
 
