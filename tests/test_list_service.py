@@ -178,6 +178,22 @@ def test_coming_back_after_leaving_gets_an_email(service):
     assert service.store.find("back@example.org").state == "pending"
 
 
+def test_an_erased_reader_who_signs_up_again_confirms_again_under_their_old_record(service):
+    service.store.import_confirmed([("gone@example.org", "Gone")], START)
+    sub = service.store.find("gone@example.org")
+    service.store.erase(sub.id, START, service.tokens.erased_key("GONE@example.org"))  # (as the list compares)
+    assert service.store.find("gone@example.org") is None
+
+    service.clock.now = START + dt.timedelta(days=3)
+    status, body = service.sign_up("gone@example.org", "Back")
+    assert status == 200 and title(body) == "Check your inbox"
+    back = service.store.find("gone@example.org")
+    assert (back.id, back.state, back.name) == (sub.id, "pending", "Back")  # no mail until they confirm again
+    assert request("POST", service.confirm_link("gone@example.org"))[0] == 200
+    assert [(e.action, e.how) for e in service.store.history_of(sub.id)[1]] == [
+        ("joined", "import"), ("confirmed", "import"), ("erased", "page"), ("joined", "form"), ("confirmed", "page")]
+
+
 def test_a_confirmation_lost_in_a_crash_is_sent_on_the_next_sign_up(service):
     # What a crash between storing and sending leaves: the sign-up and its claimed email, no email.
     service.store.subscribe("lost@example.org", "", START)
