@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..library.loader import tip_files
+from ..library.tip_files import tip_files
 from ..library.model import Library
 from ..library.rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
 from ..calendar.scaffold import slugify
