@@ -70,13 +70,6 @@ def tip_files(tips_dir: Path) -> list[Path]:
 DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
 
 
-def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
-    """Files that look like a tip (a date-prefixed name, or front matter)
-    but are not ``*.md``, so nothing would read them. Hidden files, the
-    vocabulary and YAML files (which may start with '---') are left alone."""
-    return TipsFolder(tips_dir).misnamed(principles_file)
-
-
 def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
     """Every tip file by the date in its name, finished or not: a week whose
     tip does not pass the checker yet is still taken."""
