@@ -487,6 +487,28 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
 
 
+def test_a_list_database_that_is_not_there_is_named_not_made(project, monkeypatch, tmp_path):
+    """A mistyped --db must not read (or send to) a new empty list as if it were the list."""
+    runner = CliRunner(catch_exceptions=False)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("list_id: tips.example.org",
+                                                 "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    missing = tmp_path / "typo" / "list.sqlite3"
+    said = f"{missing}: there is no list database here (check --db;"
+    sent = runner.invoke(main, ["send", "--list", f"sqlite:///{missing}", "-f", str(config)])
+    assert sent.exit_code == 2 and said in sent.output
+    for command in (["list", "stats"], ["list", "export"], ["list", "show", "ana@example.org"]):
+        result = runner.invoke(main, [*command, "--db", f"sqlite:///{missing}", "-f", str(config)])
+        assert result.exit_code == 1 and said in result.output, command
+    assert not missing.parent.exists()
+    # Where a list begins, it is made: an import.
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.org,Ana\n")
+    made = runner.invoke(main, ["list", "import", str(people), "--db", f"sqlite:///{missing}", "-f", str(config)])
+    assert made.exit_code == 0 and missing.exists()
+
+
 def test_send_list_without_the_secret_points_at_the_one_make_list_made(project, monkeypatch, tmp_path):
     # A new secret would break the unsubscribe links the running `make list` service signed.
     monkeypatch.delenv("TIPWEEK_LIST_SECRET", raising=False)

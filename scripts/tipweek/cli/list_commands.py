@@ -21,9 +21,9 @@ db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True
                          help="The list's database: sqlite:///path or postgresql://user@host/db.")
 
 
-def _store(db_url: str, project):
+def _store(db_url: str, project, create: bool = True):
     try:
-        return open_store(db_url, base=project.root)
+        return open_store(db_url, base=project.root, create=create)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -217,7 +217,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
     from ..list.backup import export_rows
 
     project = load_project(config_file)
-    people = _store(db_url, project).with_history()
+    people = _store(db_url, project, create=False).with_history()
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(export_rows(people))
     if out_file:
@@ -243,7 +243,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     from ..list.counts import count
 
     project = load_project(config_file)
-    store = _store(db_url, project)
+    store = _store(db_url, project, create=False)
     figures = count(store.everyone(), store.events())
     if as_json:
         click.echo(json.dumps(figures, indent=2))
@@ -272,7 +272,7 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
     """
     project = load_project(config_file)
-    found = _store(db_url, project).history(address)
+    found = _store(db_url, project, create=False).history(address)
     if found is None:
         raise click.ClickException(f"{address} is not in the list ({db_url})")
     sub, events = found
