@@ -57,6 +57,9 @@ def checked_domain(text: str) -> str:
     if "*" in text:
         raise BadAddress(f"'{text}' is not a domain: write {text.lstrip('*.') or 'example.org'} (its subdomains "
                          "are allowed too)")
+    if "," in text or " " in text:
+        raise BadAddress(f"'{text}' is not one domain: write each as an entry of its own, like [example.org, "
+                         "example.com]")
     if not text or CONTROL.search(text):
         raise BadAddress(f"{text!r} is not a domain like example.org")
     try:

@@ -5,7 +5,6 @@ to (the one address check, in ``addresses``), at one of the plugin's
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Sequence
 
 from ..addresses import BadAddress, at_domains, checked_address, listed
