@@ -42,6 +42,11 @@ def _erased_key(store):
         return None
 
 
+def _say(note: str | None) -> None:
+    if note:
+        click.echo(note, err=True)
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
@@ -145,7 +150,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     list_url = project.options.list_url or f"http://{host}:{port}"
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
-                    ip_limit=ip_limit, smtputf8=smtputf8)
+                    ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains))
 
 
 @list_group.command("import")
@@ -161,16 +166,22 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
     a row that says confirmed without a confirmation in its history comes in
     as pending. Nobody who unsubscribed is added back, by either kind of file.
 
+    With allowed_domains in mkdocs.yml (an internal list), every address of a
+    people file must be at one of them, or nothing is imported. An export file
+    comes back as it was, with a note of how many in it are outside them.
+
     \b
     Example:
         tipweek list import subscribers.csv
         tipweek list import list-backup.csv --db postgresql://tips@db.internal/tips
     """
+    from ..list.joining import outside_note
     from ..list.people import read_people
     from ..list.records import IdTaken
 
     project = load_project(config_file)
-    found = read_people(Path(csv_file), _now())
+    allowed = project.options.allowed_domains
+    found = read_people(Path(csv_file), _now(), allowed)
     for problem in found.problems:
         click.echo(problem, err=True)
     if found.problems:
@@ -193,6 +204,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
                f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
                f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
+    _say(outside_note(found.rows, allowed, "in the file"))
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
                    "them: added as pending, so they get no email. If they agreed to the list, import them from a "
@@ -241,17 +253,22 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
         tipweek list stats --json | jq .confirmed
     """
     from ..list.counts import count
+    from ..list.joining import outside, outside_note
 
     project = load_project(config_file)
     store = _store(db_url, project, create=False)
-    figures = count(store.everyone(), store.events())
+    everyone, allowed = store.everyone(), project.options.allowed_domains
+    figures = count(everyone, store.events())
     if as_json:
+        if allowed:
+            figures["outside_allowed_domains"] = outside(everyone, allowed)
         click.echo(json.dumps(figures, indent=2))
         return
     paused = f" ({figures['paused']} of them paused)" if figures["paused"] else ""
     erased = f", {figures[ERASED]} erased" if figures[ERASED] else ""
     click.echo(f"{figures[CONFIRMED]} confirmed{paused}, {figures[PENDING]} pending, "
                f"{figures[UNSUBSCRIBED]} unsubscribed, {figures[BOUNCED]} bounced{erased}")
+    _say(outside_note(everyone, allowed, "on the list"))
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
                    + (f", {week['bounced']} bounced" if week["bounced"] else ""))
