@@ -14,6 +14,7 @@ import click
 from .common import config_option, load_project, today_option, week_tip
 from .send_report import everyone, lift, readable, readable_of, rehearse, show_status, stop, tell
 from ..sending.ledger import Ledger
+from ..sending.limits import DailyQuota
 from ..sending.errors import SendError
 from ..sending.pacing import RateLimit
 from ..sending.report import Report
@@ -42,6 +43,12 @@ from ..sending.transports import BadSetting, transport_factory
               help="SMTP connections sending at once (the Maildir outbox uses one).")
 @click.option("--rate", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="R",
               help="At most R messages a second over all connections (a relay's cap); 0: no cap.")
+@click.option("--max-errors", default=25, show_default=True, type=click.IntRange(min=0), metavar="N",
+              help="Stop after N deliveries in a row failed (the relay, not the addresses, is then the likely "
+                   "cause); the next run goes on. 0: never stop for that.")
+@click.option("--max-per-day", default=0, type=click.IntRange(min=0), metavar="N",
+              help="At most N messages in any 24 hours, counting every week's ledger (a relay's daily quota): "
+                   "stop at N, exit 3, and say when to run again. 0 (the default): no quota.")
 @click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
               help="Where the per-week delivery record and the suppression list live (default: .tipweek/ledger).")
 @click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
@@ -56,21 +63,25 @@ from ..sending.transports import BadSetting, transport_factory
               help="Mail this hard-bounced address again from the next run; send nothing. Repeatable.")
 @config_option
 @today_option
-def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
-         timeout, dry_run, retry_uncertain, status, as_json, unsuppress, config_file, today) -> None:
+def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, max_errors,
+         max_per_day, ledger_dir, retries, backoff, timeout, dry_run, retry_uncertain, status, as_json, unsuppress,
+         config_file, today) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
 
     Each address gets its own message (its name, its unsubscribe link). A
     ledger per week records every delivery, so a run that stopped half-way is
     simply run again. Exit 0 when all went out, 1 if an address failed or its
-    delivery became uncertain in this run, 2 if the run could not go on.
+    delivery became uncertain in this run, 2 if the run could not go on
+    (among others: --max-errors deliveries failed in a row), 3 if it stopped
+    at the daily quota (--max-per-day; it says when to run again).
 
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
     address the server refuses with a 5xx is suppressed for this and every
     later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
     beside the ledgers; with --list the subscriber becomes bounced in the
-    list's store). --status shows the week: delivered, failed,
+    list's store), once the server has taken a later message of the run: a
+    run stopped by --max-errors suppresses no one. --status shows the week: delivered, failed,
     uncertain, suppressed and, given --subscribers, not yet tried; it is an
     option of send rather than a command of its own because it reads the
     same list, week and ledger.
@@ -82,6 +93,8 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips --connections 8 --rate 14
+        tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 \\
+            --max-errors 10 --max-per-day 500
         tipweek send --status --subscribers subscribers.csv
         tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
         tipweek send --unsuppress ana@example.org
@@ -113,20 +126,23 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     if status:
         return show_status(ledger, tip.title, suppression, recipients, as_json)
     if dry_run:
-        return rehearse(recipients, ledger, report, retry_uncertain, tip.title)
+        return rehearse(recipients, ledger, report, retry_uncertain, tip.title,
+                        DailyQuota.of(folder, max_per_day) if max_per_day else None)
     readable(suppression)  # before an outbox or a connection is opened
     transports = open_transports(project, smtp, starttls, user, timeout, outbox, connections)
+    quota = None
     try:
         with ledger:
+            quota = DailyQuota.of(folder, max_per_day) if max_per_day else None  # read once the lock is held
             deliver(recipients, message_maker(edition, tip, recipients, featured.rerun_on), options.sender,
                     transports, ledger, report, retry_uncertain=retry_uncertain, retries=retries, backoff=backoff,
-                    rate=RateLimit(rate))
+                    rate=RateLimit(rate), max_errors=max_errors, quota=quota)
     except SendError as exc:
         report.aborted = str(exc)
     finally:
         for transport in transports:
             transport.close()
-    tell(report, recipients)
+    tell(report, recipients, quota)
     click.echo(report.summary())
     sys.exit(report.exit_code)
 

@@ -4,14 +4,18 @@ lifting a suppression (``--unsuppress``); and the one way the command stops on a
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import shlex
 import sys
 from typing import Callable
 
 import click
+from click.core import ParameterSource
 
 from ..sending.errors import SendError
 from ..sending.ledger import Ledger
+from ..sending.limits import DailyQuota
 from ..sending.report import Report
 from ..sending.send import still_to_send
 from ..sending.suppression import SuppressionList
@@ -31,7 +35,30 @@ def everyone(recipients, report: Report):
         yield from batch
 
 
-def tell(report: Report, recipients=None) -> None:
+def same_command() -> str:
+    """The command being run, as the options it was given, for "run it again" (the password
+    is never an option; options left at their default are left out)."""
+    ctx = click.get_current_context()
+    words = ["tipweek", ctx.info_name or "send"]
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            continue
+        name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        value = ctx.params[param.name]
+        if param.is_flag:
+            words += [name] if value else []
+        else:
+            for one in value if param.multiple else [value]:
+                words += [name, shlex.quote(str(one))]
+    return " ".join(words)
+
+
+def when(at: dt.datetime) -> str:
+    """A time in UTC and in this machine's time zone."""
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC ({at.astimezone():%a %d %b %H:%M:%S %Z} here)"
+
+
+def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> None:
     for line, address in report.invalid:
         click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
     for address, reason in report.failed:
@@ -42,10 +69,17 @@ def tell(report: Report, recipients=None) -> None:
     if report.held:
         click.echo(f"uncertain since an earlier run, not sent again: {', '.join(report.held)} ({HELD})", err=True)
     if report.aborted:
-        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
+        click.echo(f"error: {report.aborted}\nOnce the cause is fixed, run the same command again to resume; it "
+                   f"goes on from the ledger and mails no one twice:\n  {same_command()}", err=True)
+    elif report.quota_reached:
+        click.echo(f"stopped at the daily quota: {quota.used()} sent in the last 24 hours (--max-per-day "
+                   f"{quota.limit}), {report.sent} of them by this run. Run again after {when(quota.free_again_at())}, "
+                   "when the oldest of them is 24 hours old; it goes on where this run stopped and mails no one "
+                   f"twice:\n  {same_command()}", err=True)
 
 
-def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, title: str) -> None:
+def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, title: str,
+             quota: DailyQuota | None = None) -> None:
     """What a real run would do now: the ledger (read, not locked) says who already has it."""
     entries, suppressed = ledger.load(), readable_of(recipients)
     try:
@@ -57,6 +91,12 @@ def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, 
     except SendError as exc:
         stop(str(exc))
     tell(report, recipients)
+    if quota:
+        used = quota.used()
+        room = max(quota.limit - used, 0)
+        click.echo(f"the daily quota (--max-per-day {quota.limit}) allows {room} more now: {used} sent in the "
+                   "last 24 hours" + (f"; a run now would stop after {room} and could go on after "
+                                      f"{when(quota.free_again_at())}" if report.sent > room else ""))
     click.echo(report.summary(dry_run=True))
 
 

@@ -23,6 +23,7 @@ class Report:
     held: list[str] = field(default_factory=list)  # uncertain since an earlier run, not retried
     retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request
     aborted: str | None = None
+    quota_reached: bool = False  # stopped by the daily quota (send --max-per-day), to go on later
 
     # What a run does to each of its recipients, and whether they come from a list (a chat
     # channel has no unsubscribing, bounces, duplicates or bad rows): webhooks' PostReport.
@@ -48,6 +49,10 @@ class Report:
 
     @property
     def exit_code(self) -> int:
+        """2: the run could not go on; 3: it stopped at the daily quota, to be run again later
+        (not a failure of anyone); 1: an address failed or became uncertain; 0: all went out."""
         if self.aborted:
             return 2
+        if self.quota_reached:
+            return 3
         return 1 if self.failed or self.uncertain else 0
