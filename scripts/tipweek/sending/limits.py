@@ -49,9 +49,9 @@ class ErrorBreaker:
         self.bounces: list = []  # (subscriber, the server's answer), waiting for a success
 
     def failure(self) -> bool:
-        """One more delivery that did not go through; True when that makes ``limit`` in a row."""
+        """One more delivery that did not go through; True once that makes ``limit`` in a row."""
         self.streak += 1
-        return bool(self.limit) and self.streak == self.limit
+        return bool(self.limit) and self.streak >= self.limit
 
     def success(self) -> list:
         """A delivery went through: the count starts again, and the hard bounces held until now
