@@ -81,10 +81,10 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
     beside the ledgers; with --list the subscriber becomes bounced in the
     list's store), once the server has taken a later message of the run: a
-    run stopped by --max-errors suppresses no one. --status shows the week: delivered, failed,
-    uncertain, suppressed and, given --subscribers, not yet tried; it is an
-    option of send rather than a command of its own because it reads the
-    same list, week and ledger.
+    run stopped by --max-errors suppresses no one. --status shows the week:
+    delivered, failed, uncertain, suppressed and, given --subscribers, not
+    yet tried; it is an option of send rather than a command of its own
+    because it reads the same list, week and ledger.
 
     \b
     Example:
