@@ -198,3 +198,22 @@ def smtp():
     yield start
     for server in servers:
         server.stop()
+
+
+class LedgerClock:
+    """The time the ledger stamps each line with and the quota counts by: standing still at
+    ``now`` (today, to the second, so that the ledger files' own times are in the same day)
+    until the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+@pytest.fixture
+def ledger_clock(monkeypatch) -> LedgerClock:
+    found = LedgerClock()
+    monkeypatch.setattr("tipweek.sending.ledger.utc_now", found)
+    return found

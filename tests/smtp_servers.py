@@ -3,7 +3,8 @@
 - ``LocalSMTP``: an aiosmtpd server in its own thread, with a handler:
   ``Recorder`` keeps every message it accepted; ``FaultyHandler`` also
   refuses chosen recipients (4xx once, 5xx always), drops the connection after
-  the k-th message, or loses the answer to a message it has taken.
+  the k-th message, or loses the answer to a message it has taken;
+  ``RefusingHandler`` refuses every message until told to stop.
 - ``RawServer``: a bare TCP server for what aiosmtpd will not do: answer
   ``421`` on connect, or accept the connection and never say a word.
 
@@ -116,6 +117,31 @@ class FaultyHandler(Recorder):
             # Answer 250 for this one, then hang up before the next command.
             asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 2.0.0 OK: queued"
+
+
+class RefusingHandler(Recorder):
+    """A relay that refuses every message while ``refusing`` (a suspended account, a blocked
+    sender): with ``reply`` to each RCPT (a 5xx there reads as a hard bounce) or, with
+    ``at="DATA"``, after the data; it accepts again once ``refusing`` is False."""
+
+    def __init__(self, reply: str, at: str = "RCPT"):
+        super().__init__()
+        assert at in ("RCPT", "DATA")
+        self.reply, self.at = reply, at
+        self.refusing = True
+        self.refused: list[str] = []  # every recipient it refused, lower-cased, in order
+
+    def rcpt_reply(self, address: str) -> str:
+        if self.refusing and self.at == "RCPT":
+            self.refused.append(address.lower())
+            return self.reply
+        return super().rcpt_reply(address)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refusing and self.at == "DATA":
+            self.refused.extend(r.lower() for r in envelope.rcpt_tos)
+            return self.reply
+        return await super().handle_DATA(server, session, envelope)
 
 
 class BlockingHandler(Recorder):

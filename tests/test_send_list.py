@@ -13,6 +13,7 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import LISTED
 from smtp_servers import FaultyHandler, Recorder
 from tipweek.cli.main import main
 
@@ -140,3 +141,33 @@ def test_a_database_that_fails_mid_run_ends_it_with_one_line(project, db_url, li
     assert "run the same command again to resume" in result.stderr
     assert "Traceback" not in result.output
     assert server.handler.recipients() == ["ana@example.org"]
+
+
+def test_the_daily_quota_counts_a_list_send_with_the_csv_sends_of_the_same_folder(project, db_url, listed, smtp,
+                                                                                   ledger_clock):
+    """Two editions on one day through one relay: what another week's ledger in the folder sent
+    today counts, the run stops at the quota (exit 3) and a day later goes on, mailing no one twice."""
+    now = ledger_clock.now
+    folder = project / "ledger"
+    folder.mkdir()
+    (folder / "2026-W46.jsonl").write_text("".join(
+        json.dumps({"email": f"earlier{i}@example.org", "status": "sent", "at": (now - dt.timedelta(hours=2))
+                    .isoformat(timespec="seconds")}) + "\n" for i in range(3)))
+    server = smtp(Recorder())
+
+    dry = send(project, db_url, server, "ledger", "--max-per-day", "5", "--dry-run")
+    assert "the daily quota (--max-per-day 5) allows 2 more now: 3 sent in the last 24 hours; " in dry.stdout
+
+    first = send(project, db_url, server, "ledger", "--max-per-day", "5")
+
+    assert first.exit_code == 3, first.output
+    assert summary(first) == "sent 2, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert "stopped at the daily quota: 5 sent in the last 24 hours (--max-per-day 5), 2 of them" in first.stderr
+    assert len(server.handler.received) == 2
+
+    ledger_clock.now = now + dt.timedelta(hours=24)
+    second = send(project, db_url, server, "ledger", "--max-per-day", "5")
+
+    assert second.exit_code == 0, second.output
+    assert summary(second) == "sent 1, 2 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(server.handler.recipients()) == [a for a, _ in LISTED]

@@ -6,30 +6,23 @@ as the run goes; each one's message comes from ``message_for``."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
-from typing import Callable
 
 import click
 
 from .common import config_option, load_project, today_option, week_tip
+from .send_report import everyone, lift, readable, readable_of, rehearse, show_status, stop, tell
 from ..sending.ledger import Ledger
+from ..sending.limits import DailyQuota
 from ..sending.errors import SendError
 from ..sending.pacing import RateLimit
-from ..sending.send import Report, deliver_all, still_to_send
+from ..sending.report import Report
+from ..sending.send import deliver_all, still_to_send
 from ..sending.recipients import CsvRecipients
 from ..sending.csv_list import Subscriber
 from ..sending.suppression import SuppressionList
 from ..sending.transports import BadSetting, transport_factory
-
-HELD = "may have arrived; see 'tipweek send --status', and --retry-uncertain sends again"
-
-
-def stop(message: str) -> None:
-    """The run cannot go on: say why, exit 2 (as --help promises)."""
-    click.echo(f"error: {message}", err=True)
-    sys.exit(2)
 
 
 @click.command()
@@ -50,6 +43,12 @@ def stop(message: str) -> None:
               help="SMTP connections sending at once (the Maildir outbox uses one).")
 @click.option("--rate", default=0.0, show_default=True, type=click.FloatRange(min=0), metavar="R",
               help="At most R messages a second over all connections (a relay's cap); 0: no cap.")
+@click.option("--max-errors", default=25, show_default=True, type=click.IntRange(min=0), metavar="N",
+              help="Stop after N deliveries in a row failed (the relay, not the addresses, is then the likely "
+                   "cause); the next run goes on. 0: never stop for that.")
+@click.option("--max-per-day", default=0, type=click.IntRange(min=0), metavar="N",
+              help="At most N messages in any 24 hours, counting every week's ledger (a relay's daily quota): "
+                   "stop at N, exit 3, and say when to run again. 0 (the default): no quota.")
 @click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
               help="Where the per-week delivery record and the suppression list live (default: .tipweek/ledger).")
 @click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
@@ -64,24 +63,28 @@ def stop(message: str) -> None:
               help="Mail this hard-bounced address again from the next run; send nothing. Repeatable.")
 @config_option
 @today_option
-def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, ledger_dir, retries, backoff,
-         timeout, dry_run, retry_uncertain, status, as_json, unsuppress, config_file, today) -> None:
+def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, connections, rate, max_errors,
+         max_per_day, ledger_dir, retries, backoff, timeout, dry_run, retry_uncertain, status, as_json, unsuppress,
+         config_file, today) -> None:
     """Deliver this week's email to a subscriber list, resumably, never twice.
 
     Each address gets its own message (its name, its unsubscribe link). A
     ledger per week records every delivery, so a run that stopped half-way is
     simply run again. Exit 0 when all went out, 1 if an address failed or its
-    delivery became uncertain in this run, 2 if the run could not go on.
+    delivery became uncertain in this run, 2 if the run could not go on
+    (among others: --max-errors deliveries failed in a row), 3 if it stopped
+    at the daily quota (--max-per-day; it says when to run again).
 
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
     address the server refuses with a 5xx is suppressed for this and every
     later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
     beside the ledgers; with --list the subscriber becomes bounced in the
-    list's store). --status shows the week: delivered, failed,
-    uncertain, suppressed and, given --subscribers, not yet tried; it is an
-    option of send rather than a command of its own because it reads the
-    same list, week and ledger.
+    list's store), once the server has taken a later message of the run: a
+    run stopped by --max-errors suppresses no one. --status shows the week:
+    delivered, failed, uncertain, suppressed and, given --subscribers, not
+    yet tried; it is an option of send rather than a command of its own
+    because it reads the same list, week and ledger.
 
     \b
     Example:
@@ -90,6 +93,8 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
         TIPWEEK_LIST_SECRET=... tipweek send --list sqlite:///.tipweek/list.sqlite3
         TIPWEEK_SMTP_PASSWORD=... tipweek send --subscribers subscribers.csv \\
             --smtp smtp.example.org:587 --starttls --user tips --connections 8 --rate 14
+        tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 \\
+            --max-errors 10 --max-per-day 500
         tipweek send --status --subscribers subscribers.csv
         tipweek send --subscribers subscribers.csv --smtp smtp.example.org:587 --retry-uncertain
         tipweek send --unsuppress ana@example.org
@@ -121,20 +126,23 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     if status:
         return show_status(ledger, tip.title, suppression, recipients, as_json)
     if dry_run:
-        return rehearse(recipients, ledger, report, retry_uncertain, tip.title)
+        return rehearse(recipients, ledger, report, retry_uncertain, tip.title,
+                        DailyQuota.of(folder, max_per_day) if max_per_day else None)
     readable(suppression)  # before an outbox or a connection is opened
     transports = open_transports(project, smtp, starttls, user, timeout, outbox, connections)
+    quota = None
     try:
         with ledger:
+            quota = DailyQuota.of(folder, max_per_day) if max_per_day else None  # read once the lock is held
             deliver(recipients, message_maker(edition, tip, recipients, featured.rerun_on), options.sender,
                     transports, ledger, report, retry_uncertain=retry_uncertain, retries=retries, backoff=backoff,
-                    rate=RateLimit(rate))
+                    rate=RateLimit(rate), max_errors=max_errors, quota=quota)
     except SendError as exc:
         report.aborted = str(exc)
     finally:
         for transport in transports:
             transport.close()
-    tell(report, recipients)
+    tell(report, recipients, quota)
     click.echo(report.summary())
     sys.exit(report.exit_code)
 
@@ -169,12 +177,6 @@ def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None):
     return message_for
 
 
-def everyone(recipients, report: Report):
-    """The whole list, read through (for --status, --dry-run and the retry notice)."""
-    for batch in recipients.batches(report):
-        yield from batch
-
-
 def open_transports(project, smtp: str | None, starttls: bool, user: str | None, timeout: float,
                     outbox: str | None, connections: int) -> list:
     try:
@@ -200,76 +202,3 @@ def deliver(recipients, message_for, sender: str, transports, ledger: Ledger, re
     with click.progressbar(length=recipients.size(), label="sending", file=sys.stderr) as bar:
         deliver_all(recipients, message_for, parse_sender(sender).addr_spec, transports, ledger, report,
                     progress=lambda sub: bar.update(1), **run)
-
-
-def tell(report: Report, recipients=None) -> None:
-    for line, address in report.invalid:
-        click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
-    for address, reason in report.failed:
-        after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
-        click.echo(f"failed: {address}: {reason}{after}", err=True)
-    for address, reason in report.uncertain:
-        click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
-    if report.held:
-        click.echo(f"uncertain since an earlier run, not sent again: {', '.join(report.held)} ({HELD})", err=True)
-    if report.aborted:
-        click.echo(f"error: {report.aborted}; run the same command again to resume", err=True)
-
-
-def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, title: str) -> None:
-    """What a real run would do now: the ledger (read, not locked) says who already has it."""
-    entries, suppressed = ledger.load(), readable_of(recipients)
-    try:
-        for batch in recipients.batches(report):
-            for sub in still_to_send(batch, entries, suppressed, report, retry_uncertain):
-                again = " again" if sub.email in report.retrying else ""
-                click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
-                report.sent += 1
-    except SendError as exc:
-        stop(str(exc))
-    tell(report, recipients)
-    click.echo(report.summary(dry_run=True))
-
-
-def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipients, as_json: bool) -> None:
-    from ..sending.status import week_status
-
-    try:
-        suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
-        found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
-                            None if recipients is None else list(everyone(recipients, Report())),
-                            **({} if recipients is None else {"lift_command": recipients.lift_command}))
-    except SendError as exc:
-        stop(str(exc))
-    if as_json:
-        click.echo(json.dumps(found.as_dict(), indent=2))
-    else:
-        click.echo("\n".join(found.lines()))
-
-
-def readable(suppression: SuppressionList) -> dict:
-    try:
-        return suppression.load()
-    except SendError as exc:
-        stop(str(exc))
-
-
-def readable_of(recipients) -> dict:
-    try:
-        return recipients.suppressed()
-    except SendError as exc:
-        stop(str(exc))
-
-
-def lift(undo: Callable[[str], bool], place: str, addresses) -> None:
-    """Mail hard-bounced addresses again: in the list's store (``--list``), else the suppression file."""
-    try:
-        missing = [a for a in addresses if not undo(a)]
-    except SendError as exc:
-        stop(str(exc))
-    for address in addresses:
-        if address not in missing:
-            click.echo(f"{address} is no longer suppressed; the next run mails it")
-    for address in missing:
-        click.echo(f"error: {address} is not {place}", err=True)
-    sys.exit(1 if missing else 0)

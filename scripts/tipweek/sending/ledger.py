@@ -60,6 +60,12 @@ def read_entries(path: Path) -> dict[str, Entry]:
 _SENT = "sent"
 
 
+def utc_now() -> dt.datetime:
+    """The time every ledger line is stamped with (``at``), and the daily quota's clock
+    (``limits``): one place for a test to set it."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
 class LedgerIndex:
     """What a held ledger says about each address, kept small for a list of millions: the
     delivered addresses as an ``AddressSet`` (16 bytes or so each), the few others (an attempt
@@ -165,7 +171,7 @@ class Ledger:
     def record(self, email: str, status: str, detail: str = "", message_id: str = "") -> None:
         """Append one line and fsync it before returning (safe from any thread)."""
         entry = {"email": email, "status": status,
-                 "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                 "at": utc_now().isoformat(timespec="seconds")}
         if detail:
             entry["detail"] = detail
         if message_id:

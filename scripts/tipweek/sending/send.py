@@ -9,10 +9,9 @@ message went out but its answer never came back): those are sent again only
 when the operator asks (``retry_uncertain``), with the Message-ID of the
 first attempt so that a receiver that did get it can tell. A hard bounce is
 recorded as ``bounced`` and reported to where the recipient lives
-(``recipients``), which keeps it from every later week.
-
-A run's report, and so its exit code, holds only what is new in that run:
-what an earlier run already reported is counted, not reported again.
+(``recipients``), which keeps it from every later week, once the relay has
+been seen to take mail (``limits``: the breaker that stops a run after failures
+in a row, and the daily quota).
 """
 
 from __future__ import annotations
@@ -20,65 +19,19 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from .ledger import Entry, Ledger, LedgerIndex
 from .errors import HardBounce, PermanentFailure, SendError, ServerUnavailable, TemporaryFailure, UncertainDelivery
+from .limits import FULL, TAKEN, DailyQuota, ErrorBreaker
 from .pacing import RateLimit
 from .csv_list import Subscriber
+from .report import Report
 
 if TYPE_CHECKING:
     from ..outputs.letters import Letter
 
 STOPPED_EARLIER = "a run stopped while sending to it"
-
-
-@dataclass
-class Report:
-    sent: int = 0
-    already: int = 0
-    unsubscribed: int = 0
-    suppressed: int = 0  # skipped: a hard bounce in an earlier run
-    paused: int = 0  # skipped: paused on the list's manage page until after this run
-    duplicates: int = 0
-    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of the list's bad rows
-    failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
-    bounced: list[str] = field(default_factory=list)  # suppressed by this run
-    uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why), found by this run
-    held: list[str] = field(default_factory=list)  # uncertain since an earlier run, not retried
-    retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request
-    aborted: str | None = None
-
-    # What a run does to each of its recipients, and whether they come from a list (a chat
-    # channel has no unsubscribing, bounces, duplicates or bad rows): webhooks' PostReport.
-    DONE, WOULD, FROM_A_LIST = "sent", "would send", True
-
-    def summary(self, dry_run: bool = False) -> str:
-        parts = [f"{self.WOULD if dry_run else self.DONE} {self.sent}"]
-        if self.already:
-            parts.append(f"{self.already} already {self.DONE} earlier")
-        if self.FROM_A_LIST:
-            parts.append(f"skipped {self.unsubscribed} unsubscribed")
-            if self.paused:
-                parts.append(f"{self.paused} paused")
-            if self.suppressed:
-                parts.append(f"{self.suppressed} suppressed")
-            if self.duplicates:
-                parts.append(f"{self.duplicates} duplicate{'s' * (self.duplicates != 1)}")
-            parts.append(f"{len(self.invalid)} invalid")
-        if self.uncertain:
-            parts.append(f"{len(self.uncertain)} uncertain")
-        if self.held:
-            parts.append(f"{len(self.held)} uncertain earlier")
-        parts.append(f"{len(self.failed)} failed")
-        return ", ".join(parts)
-
-    @property
-    def exit_code(self) -> int:
-        if self.aborted:
-            return 2
-        return 1 if self.failed or self.uncertain else 0
 
 
 def still_to_send(subscribers: Iterable[Subscriber], entries: "dict[str, Entry] | LedgerIndex",
@@ -113,6 +66,7 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
                 sender: str, transports: Sequence, ledger: Ledger, report: Report, *,
                 retry_uncertain: bool = False, retries: int = 3,
                 backoff: float = 2.0, rate: RateLimit | None = None,
+                max_errors: int = 0, quota: DailyQuota | None = None,
                 sleep: Callable[[float], None] = time.sleep,
                 progress: Callable[[Subscriber], None] = lambda s: None) -> Report:
     """Send to each of ``recipients`` (``recipients.Recipients``) the ledger has not seen, over
@@ -120,7 +74,9 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
     Temporary failures are tried again up to ``retries`` times, in rounds ``backoff`` * 2**n
     seconds apart, once the list has been read through. When no session can be opened at all,
     the round ends for every connection, and the run gives up (aborted) after ``retries`` + 1
-    such rounds."""
+    such rounds. It also stops (aborted) after ``max_errors`` failed deliveries in a row
+    (0: never), and (``report.quota_reached``) when ``quota`` has no slot left for the next
+    message."""
     suppressed = recipients.suppressed()
 
     def stream():
@@ -132,10 +88,11 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
                 ledger.record(email, "uncertain", why)
             yield from ((sub, 0) for sub in queue)
 
-    run = _Run(make_message, sender, ledger, report, recipients, retries, rate or RateLimit(0), progress)
+    run = _Run(make_message, sender, ledger, report, recipients, retries, rate or RateLimit(0), progress,
+               ErrorBreaker(max_errors), quota)
     source, carry = stream(), []
     round_ = unavailable = 0
-    while not report.aborted:
+    while not (report.aborted or report.quota_reached):
         if round_:
             if not carry and run.read_through:
                 break
@@ -148,6 +105,8 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
         elif not carry and run.read_through:
             break
         round_ += 1
+    if not (report.aborted or report.quota_reached):  # the end of the list: the bounces held are real
+        run.suppress(run.breaker.bounces)
     return report
 
 
@@ -156,9 +115,10 @@ class _Run:
     shared queue, which the list refills a batch at a time; the report, the
     queue and the progress bar change under one lock, the ledger under its own."""
 
-    def __init__(self, make_message, sender, ledger, report, recipients, retries, rate, progress):
+    def __init__(self, make_message, sender, ledger, report, recipients, retries, rate, progress, breaker, quota):
         self.make_message, self.sender, self.ledger, self.report = make_message, sender, ledger, report
         self.recipients, self.retries, self.rate, self.progress = recipients, retries, rate, progress
+        self.breaker, self.quota = breaker, quota
         self.lock = threading.Lock()
         self.read_through = False
 
@@ -207,12 +167,19 @@ class _Run:
                     item = self._next()
                     if item is None:
                         return
-                self.rate.wait()
-                if self.stop.is_set():
-                    with self.lock:
-                        self.queue.appendleft(item)
+                if not self.reserve(item):
                     return
-                self.one(transport, *item)
+                sent = False
+                try:
+                    self.rate.wait()
+                    if self.stop.is_set():
+                        with self.lock:
+                            self.queue.appendleft(item)
+                        return
+                    sent = self.one(transport, *item)
+                finally:
+                    if self.quota:
+                        self.quota.release(sent)
                 answered.set()
         except BaseException as exc:  # a bug, not a delivery outcome: end the run with it
             self.crash = exc
@@ -220,10 +187,43 @@ class _Run:
         finally:
             answered.set()
 
-    def one(self, transport, sub: Subscriber, tries: int) -> None:
+    def reserve(self, item) -> bool:
+        """A slot of the daily quota for ``item``'s message. Without one the item goes back to
+        the queue, and this connection stops; the whole run, unless a message in flight may yet
+        give its slot back."""
+        answer = self.quota.reserve() if self.quota else TAKEN
+        if answer != TAKEN:
+            with self.lock:
+                self.queue.appendleft(item)
+                if answer == FULL:
+                    self.report.quota_reached = True
+                    self.stop.set()
+        return answer == TAKEN
+
+    def failure(self, address: str, why) -> bool:
+        """(Under the lock.) One more delivery that did not go through; True when it trips the breaker."""
+        if not self.breaker.failure():
+            return False
+        self.report.aborted = self.report.aborted or (
+            f"stopped after {self.breaker.limit} deliveries in a row failed, the last to {address}: {why}\n"
+            "No one is marked for the stop: the next run tries the failed ones again and goes on with those "
+            "not yet tried.")
+        self.stop.set()
+        return True
+
+    def suppress(self, bounces) -> None:
+        """Hard bounces, now that they are the addresses' own: kept from every later run."""
+        for sub, why in bounces:
+            self.recipients.record(sub, "bounced", why, self.ledger.week)
+            with self.lock:
+                self.report.bounced.append(sub.email)
+
+    def one(self, transport, sub: Subscriber, tries: int) -> bool:
+        """Send to ``sub``, record what happened; True when the message went through."""
         before = self.ledger.entries.get(sub.key)
         msg = self.make_message(sub, before.message_id if before else None)  # a retry is the same message
         self.ledger.record(sub.email, "attempt", message_id=msg.message_id)
+        delivered = False
         try:
             transport.deliver(msg, self.sender, sub.email)
         except ServerUnavailable as exc:
@@ -232,37 +232,46 @@ class _Run:
                 self.later.append((sub, tries))  # not its fault: the try does not count
                 self.unavailable = exc
                 self.stop.set()
-            return
+            return False
         except TemporaryFailure as exc:
             self.ledger.record(sub.email, "failed", f"temporary: {exc}")
             with self.lock:
-                if tries < self.retries:
+                if self.failure(sub.email, exc):
+                    self.report.failed.append((sub.email, str(exc)))
+                elif tries < self.retries:
                     self.later.append((sub, tries + 1))
-                    return
-                self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+                    return False
+                else:
+                    self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
         except UncertainDelivery as exc:
             self.ledger.record(sub.email, "uncertain", str(exc))
             with self.lock:
                 self.report.uncertain.append((sub.email, str(exc)))
+                self.failure(sub.email, exc)
         except HardBounce as exc:
             self.ledger.record(sub.email, "bounced", str(exc))
-            self.recipients.record(sub, "bounced", str(exc), self.ledger.week)
             with self.lock:
                 self.report.failed.append((sub.email, str(exc)))
-                self.report.bounced.append(sub.email)
+                self.breaker.bounces.append((sub, str(exc)))  # suppressed once the relay takes a later one
+                self.failure(sub.email, exc)
         except PermanentFailure as exc:
             self.ledger.record(sub.email, "failed", f"permanent: {exc}")
             with self.lock:
                 self.report.failed.append((sub.email, str(exc)))
+                self.failure(sub.email, exc)
         except SendError as exc:
             self.ledger.record(sub.email, "failed", f"aborted: {exc}")
             with self.lock:
                 self.report.aborted = self.report.aborted or str(exc)
                 self.stop.set()
-            return
+            return False
         else:
             self.ledger.record(sub.email, "sent")
+            delivered = True
             with self.lock:
                 self.report.sent += 1
+                held = self.breaker.success()
+            self.suppress(held)
         with self.lock:
             self.progress(sub)  # once per subscriber, at its outcome
+        return delivered

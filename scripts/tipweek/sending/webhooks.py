@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 from .ledger import Ledger
 from .errors import PermanentFailure, RateLimited, TemporaryFailure, UncertainDelivery
-from .send import Report, still_to_send
+from .report import Report
+from .send import still_to_send
 from .transports import is_loopback
 
 KINDS = {"slack": "Slack", "teams": "Teams"}

@@ -1,0 +1,144 @@
+"""What ``tipweek send`` tells the operator, and its modes that send nothing: a run's
+outcome (``tell``), the dry run (``rehearse``), the week's status (``--status``) and
+lifting a suppression (``--unsuppress``); and the one way the command stops on an error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shlex
+import sys
+from typing import Callable
+
+import click
+from click.core import ParameterSource
+
+from ..sending.errors import SendError
+from ..sending.ledger import Ledger
+from ..sending.limits import DailyQuota
+from ..sending.report import Report
+from ..sending.send import still_to_send
+from ..sending.suppression import SuppressionList
+
+HELD = "may have arrived; see 'tipweek send --status', and --retry-uncertain sends again"
+
+
+def stop(message: str) -> None:
+    """The run cannot go on: say why, exit 2 (as --help promises)."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def everyone(recipients, report: Report):
+    """The whole list, read through (for --status, --dry-run and the retry notice)."""
+    for batch in recipients.batches(report):
+        yield from batch
+
+
+def same_command() -> str:
+    """The command being run, as the options it was given, for "run it again" (the password
+    is never an option; options left at their default are left out)."""
+    ctx = click.get_current_context()
+    words = ["tipweek", ctx.info_name or "send"]
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            continue
+        name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+        value = ctx.params[param.name]
+        if param.is_flag:
+            words += [name] if value else []
+        else:
+            for one in value if param.multiple else [value]:
+                words += [name, shlex.quote(str(one))]
+    return " ".join(words)
+
+
+def when(at: dt.datetime) -> str:
+    """A time in UTC and in this machine's time zone."""
+    return f"{at:%Y-%m-%d %H:%M:%S} UTC ({at.astimezone():%a %d %b %H:%M:%S %Z} here)"
+
+
+def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> None:
+    for line, address in report.invalid:
+        click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
+    for address, reason in report.failed:
+        after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
+        click.echo(f"failed: {address}: {reason}{after}", err=True)
+    for address, reason in report.uncertain:
+        click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
+    if report.held:
+        click.echo(f"uncertain since an earlier run, not sent again: {', '.join(report.held)} ({HELD})", err=True)
+    if report.aborted:
+        click.echo(f"error: {report.aborted}\nOnce the cause is fixed, run the same command again to resume; it "
+                   f"goes on from the ledger and mails no one twice:\n  {same_command()}", err=True)
+    elif report.quota_reached:
+        click.echo(f"stopped at the daily quota: {quota.used()} sent in the last 24 hours (--max-per-day "
+                   f"{quota.limit}), {report.sent} of them by this run. Run again after {when(quota.free_again_at())}, "
+                   "when the oldest of them is 24 hours old; it goes on where this run stopped and mails no one "
+                   f"twice:\n  {same_command()}", err=True)
+
+
+def rehearse(recipients, ledger: Ledger, report: Report, retry_uncertain: bool, title: str,
+             quota: DailyQuota | None = None) -> None:
+    """What a real run would do now: the ledger (read, not locked) says who already has it."""
+    entries, suppressed = ledger.load(), readable_of(recipients)
+    try:
+        for batch in recipients.batches(report):
+            for sub in still_to_send(batch, entries, suppressed, report, retry_uncertain):
+                again = " again" if sub.email in report.retrying else ""
+                click.echo(f"would send{again} {ledger.week} '{title}' to {sub.name} <{sub.email}>")
+                report.sent += 1
+    except SendError as exc:
+        stop(str(exc))
+    tell(report, recipients)
+    if quota:
+        used = quota.used()
+        room = max(quota.limit - used, 0)
+        click.echo(f"the daily quota (--max-per-day {quota.limit}) allows {room} more now: {used} sent in the "
+                   "last 24 hours" + (f"; a run now would stop after {room} and could go on after "
+                                      f"{when(quota.free_again_at())}" if report.sent > room else ""))
+    click.echo(report.summary(dry_run=True))
+
+
+def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipients, as_json: bool) -> None:
+    from ..sending.status import week_status
+
+    try:
+        suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
+        found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
+                            None if recipients is None else list(everyone(recipients, Report())),
+                            **({} if recipients is None else {"lift_command": recipients.lift_command}))
+    except SendError as exc:
+        stop(str(exc))
+    if as_json:
+        click.echo(json.dumps(found.as_dict(), indent=2))
+    else:
+        click.echo("\n".join(found.lines()))
+
+
+def readable(suppression: SuppressionList) -> dict:
+    try:
+        return suppression.load()
+    except SendError as exc:
+        stop(str(exc))
+
+
+def readable_of(recipients) -> dict:
+    try:
+        return recipients.suppressed()
+    except SendError as exc:
+        stop(str(exc))
+
+
+def lift(undo: Callable[[str], bool], place: str, addresses) -> None:
+    """Mail hard-bounced addresses again: in the list's store (``--list``), else the suppression file."""
+    try:
+        missing = [a for a in addresses if not undo(a)]
+    except SendError as exc:
+        stop(str(exc))
+    for address in addresses:
+        if address not in missing:
+            click.echo(f"{address} is no longer suppressed; the next run mails it")
+    for address in missing:
+        click.echo(f"error: {address} is not {place}", err=True)
+    sys.exit(1 if missing else 0)
