@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,41 @@ def db_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/list.sqlite3"
     return request.getfixturevalue("postgres").new_database()
+
+
+# ------------------------------------------------------------------ a list to send to
+
+LISTED = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("cy@example.org", "Cy Young")]
+LISTED_AT = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture
+def listed(project, db_url, monkeypatch):
+    """The project with list_url set, the secret in the environment, and three confirmed subscribers."""
+    from list_support import SECRET
+    from tipweek.list.database import open_store
+
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace(
+        "list_id: tips.example.org", "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    store = open_store(db_url)
+    store.import_confirmed(LISTED, LISTED_AT)
+    return store
+
+
+@pytest.fixture
+def smtp():
+    """Start an SMTP server on 127.0.0.1 with a handler (tests/smtp_servers.py); all stop at the end."""
+    from smtp_servers import LocalSMTP
+
+    servers: list = []
+
+    def start(handler):
+        servers.append(LocalSMTP(handler))
+        servers[-1].start()
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -7,6 +7,7 @@ spreadsheet would run as a formula is written as text and read back as it was.""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -70,7 +71,7 @@ def a_lived_in_list(store) -> None:
 def everything(store) -> tuple:
     """The records and the consent history (not when a pending one's confirmation email last went:
     a backup does not carry that)."""
-    return [s.__class__(*[*(getattr(s, f) for f in s.__slots__[:-1]), None]) for s in store.everyone()], store.events()
+    return [dataclasses.replace(s, confirmation_sent_at=None) for s in store.everyone()], store.events()
 
 
 @pytest.mark.parametrize("source,target", [("sqlite", "sqlite"), ("postgres", "postgres"), ("sqlite", "postgres"),
@@ -158,7 +159,7 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
                    'ana@example.org,Ana,pending\n')
     result = run(project, "import", str(bad), "--db", url)
     assert result.exit_code == 1
-    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed, unsubscribed or bounced; to add people "
+    assert (f"{bad}:3: unknown state 'subscribed' (use pending, confirmed, unsubscribed, bounced or erased; to add people "
             "who agreed elsewhere as confirmed, import a file without a state column)") in result.output
     assert f"{bad}:5: ana@example.org is also on line 2 (keep one row)" in result.output
     assert "2 bad row(s)" in result.output and "nothing imported" in result.output
@@ -174,7 +175,7 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
     result = run(project, "import", str(history), "--db", url)
     assert result.exit_code == 1
     assert (f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left, bounced, "
-            "complained)") in result.output
+            "complained, soft-bounced, paused, resumed, erased)") in result.output
     assert (f"{history}:3: state 'confirmed', but the history ends with leaving: an import never brings anyone "
             "back") in result.output
     assert f"{history}:4: history is not valid JSON" in result.output

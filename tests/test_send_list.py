@@ -11,45 +11,15 @@ import datetime as dt
 import io
 import json
 
-import pytest
 from click.testing import CliRunner
 
-from list_support import SECRET
-from smtp_servers import FaultyHandler, LocalSMTP, Recorder
+from smtp_servers import FaultyHandler, Recorder
 from tipweek.cli.main import main
-from tipweek.list.database import open_store
 
 NOW = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.timezone.utc)
-PEOPLE = [("ana@example.org", "Ana Lima"), ("bob@example.org", "Bob Okafor"), ("cy@example.org", "Cy Young")]
 NO_MAILBOX = "550 5.1.1 <bob@example.org>: no such mailbox"
 
 
-
-
-@pytest.fixture
-def listed(project, db_url, monkeypatch):
-    """The project with list_url set, the secret in the environment, and three confirmed subscribers."""
-    config = project / "mkdocs.yml"
-    config.write_text(config.read_text().replace(
-        "list_id: tips.example.org", "list_id: tips.example.org\n      list_url: https://list.example.org"))
-    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
-    store = open_store(db_url)
-    store.import_confirmed(PEOPLE, NOW)
-    return store
-
-
-@pytest.fixture
-def smtp():
-    servers: list[LocalSMTP] = []
-
-    def start(handler) -> LocalSMTP:
-        servers.append(LocalSMTP(handler))
-        servers[-1].start()
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 def run(project, *args):

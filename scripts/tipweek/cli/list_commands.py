@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .common import config_option, load_project
-from ..list.records import BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, StoreError
+from ..list.records import BOUNCED, CONFIRMED, ERASED, PENDING, UNSUBSCRIBED, StoreError
 from ..list.database import open_store
 
 DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
@@ -26,6 +26,20 @@ def _store(db_url: str, project):
         return open_store(db_url, base=project.root)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _erased_key(store):
+    """What finds an erased address (``Tokens.erased_key``): None when the secret is not set and the
+    store holds no erased address (nothing to keep out); a stop when it does hold some."""
+    from ..list.tokens import TokenError, Tokens, secret_from_environment
+
+    try:
+        return Tokens(secret_from_environment()).erased_key
+    except TokenError as exc:
+        if held := store.count(ERASED):
+            raise click.ClickException(f"{held} address(es) on this list were erased at their owners' request, and "
+                                       f"only the list secret finds them to keep them out: {exc}") from None
+        return None
 
 
 def _now() -> dt.datetime:
@@ -166,12 +180,13 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         raise click.ClickException(f"{len(found.problems)} bad row(s) in {csv_file}; nothing imported")
     store = _store(db_url, project)
     if not found.has_state:
-        report = store.import_confirmed(found.people, _now())
+        report = store.import_confirmed(found.people, _now(), _erased_key(store))
+        erased = f", {report.erased} erased at their request left out" if report.erased else ""
         click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
-                   f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out")
+                   f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out{erased}")
         return
     try:
-        restored = store.restore(found.rows)
+        restored = store.restore(found.rows, _erased_key(store))
     except IdTaken as exc:
         for line, problem in exc.problems:
             click.echo(f"{csv_file}:{line}: {problem}", err=True)
@@ -220,7 +235,8 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
-    """How many are pending, confirmed, unsubscribed and bounced; joins, leaves and bounces per week.
+    """How many are pending, confirmed (and paused), unsubscribed, bounced and erased; joins,
+    leaves and bounces per week.
 
     \b
     Example:
@@ -235,8 +251,10 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     if as_json:
         click.echo(json.dumps(figures, indent=2))
         return
-    click.echo(f"{figures[CONFIRMED]} confirmed, {figures[PENDING]} pending, {figures[UNSUBSCRIBED]} unsubscribed, "
-               f"{figures[BOUNCED]} bounced")
+    paused = f" ({figures['paused']} of them paused)" if figures["paused"] else ""
+    erased = f", {figures[ERASED]} erased" if figures[ERASED] else ""
+    click.echo(f"{figures[CONFIRMED]} confirmed{paused}, {figures[PENDING]} pending, "
+               f"{figures[UNSUBSCRIBED]} unsubscribed, {figures[BOUNCED]} bounced{erased}")
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
                    + (f", {week['bounced']} bounced" if week["bounced"] else ""))
@@ -290,6 +308,10 @@ def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
     except BadInput as exc:
         raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
     project = load_project(config_file)
-    sub, changed = _store(db_url, project).unsubscribe_address(email, _now())
+    store = _store(db_url, project)
+    sub, changed = store.unsubscribe_address(email, _now(), _erased_key(store))
+    if sub.state == ERASED:
+        click.echo(f"{email} erased their data here already: no email reaches them, and no import adds them back")
+        return
     click.echo(f"unsubscribed {sub.email}" if changed else f"{sub.email} was already unsubscribed")
 

@@ -1,9 +1,13 @@
 """The export file: what ``tipweek list export`` writes and ``tipweek list
 import`` reads back, so that a backup restores the same list.
 
-One CSV row per address: ``id, email, name, state, joined, updated, history``.
-``history`` is the consent record, a JSON list of ``{"at", "action", "how"}``
-(joined, confirmed, left, bounced, complained), oldest first. Cells that a spreadsheet would run as
+One CSV row per address: ``id, email, name, state, joined, updated, history,
+paused_until``. ``history`` is the consent record, a JSON list of ``{"at",
+"action", "how"}`` (joined, confirmed, left, bounced, complained, paused,
+resumed, erased), oldest first. An erased row's ``email`` is the keyed hash its
+address left (``erased:`` and 64 hex digits) and its name is empty, so a
+restore keeps that address out as the store did. ``paused_until`` is empty but
+for a reader who paused (files without the column read as unpaused). Cells that a spreadsheet would run as
 a formula get a leading apostrophe (OWASP's advice for CSV injection), which
 the import takes off again.
 
@@ -20,12 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 
-from .records import BOUNCED, CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
+from .records import BOUNCED, CONFIRMED, ERASED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
 
-COLUMNS = ("id", "email", "name", "state", "joined", "updated", "history")
-ACTIONS = ("joined", "confirmed", "left", "bounced", "complained")
+COLUMNS = ("id", "email", "name", "state", "joined", "updated", "history", "paused_until")
+ACTIONS = ("joined", "confirmed", "left", "bounced", "complained", "soft-bounced", "paused", "resumed", "erased")
+ERASED_ROW = re.compile(r"erased:[0-9a-f]{64}")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -45,6 +51,7 @@ class Restored:
     updated: str
     events: tuple[tuple[str, str, str], ...]  # (at, action, how), oldest first
     unconfirmed: bool = False  # the file said confirmed, its history has no confirmation: pending
+    paused_until: str | None = None
 
 
 # ------------------------------------------------------------------ cells
@@ -72,7 +79,7 @@ def export_rows(people: list[tuple[Subscriber, list[Event]]]):
     for sub, events in people:
         history = [{"at": e.at, "action": e.action, "how": e.how} for e in events]
         yield [str(sub.id), safe_cell(sub.email), safe_cell(sub.name), sub.state, sub.created_at, sub.updated_at,
-               json.dumps(history, separators=(",", ":"))]
+               json.dumps(history, separators=(",", ":")), sub.paused_until or ""]
 
 
 # ------------------------------------------------------------------ reading
@@ -81,7 +88,7 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
     """A checked row of a file with a ``state`` column, under the consent rule; BadRow if not."""
     state = row.get("state", "").strip().lower()
     if state not in STATES:
-        raise BadRow(f"unknown state {row.get('state', '')!r} (use pending, confirmed, unsubscribed or bounced; to add "
+        raise BadRow(f"unknown state {row.get('state', '')!r} (use pending, confirmed, unsubscribed, bounced or erased; to add "
                      "people who agreed elsewhere as confirmed, import a file without a state column)")
     joined = _time(row.get("joined", ""), "joined") or stamp(now)
     updated = _time(row.get("updated", ""), "updated") or joined
@@ -99,6 +106,15 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
     elif state == BOUNCED:
         if replayed != BOUNCED:  # nor does a bounce: it only keeps mail from the address
             events.append((max(updated, events[-1][0]), "bounced", "import"))
+    elif state == ERASED:
+        if not ERASED_ROW.fullmatch(email) or name:
+            raise BadRow("state 'erased', but the row has an address or a name: an erased row holds only the "
+                         "keyed hash its address left (erased: and 64 hex digits) and no name")
+        if replayed != ERASED:
+            events.append((max(updated, events[-1][0]), "erased", "import"))
+    elif replayed == ERASED:
+        raise BadRow(f"state {state!r}, but the history ends with an erasure: an import never brings anyone back "
+                     "(let the person sign up again)")
     elif replayed == BOUNCED:
         raise BadRow(f"state {state!r}, but the history ends with a bounce: set the state to bounced (lift it "
                      "after the import with 'tipweek send --unsuppress ADDRESS --list DB_URL')")
@@ -109,8 +125,9 @@ def restored(line: int, row: dict[str, str], email: str, name: str, now: dt.date
         raise BadRow("state 'pending', but the history has a confirmation: correct the state or the history")
     elif state == CONFIRMED and replayed == PENDING:
         state, unconfirmed = PENDING, True
+    paused = _time(row.get("paused_until") or "", "paused_until") if state == CONFIRMED else None
     return Restored(line, int(ident) if ident else None, email, name, state, joined, max(updated, events[-1][0]),
-                    tuple(events), unconfirmed)
+                    tuple(events), unconfirmed, paused)
 
 
 def _time(text: str, column: str) -> str | None:
@@ -153,7 +170,7 @@ def _replay(events: list[tuple[str, str, str]]) -> str | None:
     """The state the history leads to, by the store's own moves."""
     state = None
     for _, action, _ in events:
-        if action == "joined" and state in (None, UNSUBSCRIBED):
+        if action == "joined" and state in (None, UNSUBSCRIBED, BOUNCED, ERASED):  # the form's moves back in
             state = PENDING
         elif action == "confirmed" and state in (PENDING, BOUNCED):  # (after a bounce: lifted by the operator)
             state = CONFIRMED
@@ -161,4 +178,6 @@ def _replay(events: list[tuple[str, str, str]]) -> str | None:
             state = UNSUBSCRIBED
         elif action == "bounced" and state in (PENDING, CONFIRMED):
             state = BOUNCED
+        elif action == "erased":
+            state = ERASED
     return state

@@ -1,17 +1,21 @@
-"""``tipweek list stats``: the list's size by state and its movement by week."""
+"""``tipweek list stats``: the list's size by state (and how many confirmed ones are
+paused) and its movement by week."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 
-from .records import STATES, Event, Subscriber
+from .records import CONFIRMED, STATES, Event, Subscriber
 
 
-def count(subscribers: list[Subscriber], events: list[Event]) -> dict:
+def count(subscribers: list[Subscriber], events: list[Event], now: dt.datetime | None = None) -> dict:
+    now = now or dt.datetime.now(dt.timezone.utc)
     figures: dict = {state: 0 for state in STATES}
+    figures["paused"] = 0  # confirmed, and skipped by sends until their pause ends
     for sub in subscribers:
         figures[sub.state] += 1
+        figures["paused"] += sub.state == CONFIRMED and sub.paused(now)
     weeks: dict[str, dict[str, int]] = defaultdict(lambda: {"joined": 0, "confirmed": 0, "left": 0, "bounced": 0})
     for event in events:
         year, week, _ = dt.date.fromisoformat(event.at[:10]).isocalendar()

@@ -12,16 +12,20 @@ every opening makes the newest schema's missing ones.
   SQLite cannot change a CHECK constraint, so ``subscribers`` is rebuilt (the
   procedure of SQLite's "Making Other Kinds Of Table Schema Changes", with
   foreign keys off on that connection); PostgreSQL swaps the constraint.
+- 3: the ``erased`` state (a subscriber's own erasure: a keyed hash and the
+  consent record stay) and ``paused_until`` (sends skip a paused reader);
+  the same rebuild on SQLite, the constraint and a new column on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from .records import StoreError, schema
 
-LATEST = 2
+LATEST = 3
 
 # The state column's rule at each version (what a rebuild must copy into).
 _STATES_V2 = "('pending', 'confirmed', 'unsubscribed', 'bounced')"
+_STATES_V3 = "('pending', 'confirmed', 'unsubscribed', 'bounced', 'erased')"
 
 _VERSION_TABLE = "CREATE TABLE schema_version (version INTEGER NOT NULL)"
 
@@ -80,14 +84,30 @@ def bring_up_to_date(cur, dialect: str, *, id: str, ref: str) -> int:
 
 def _to_2(cur, dialect: str, *, id: str, ref: str) -> None:
     """The state CHECK allows 'bounced'."""
-    check = f"CHECK (state IN {_STATES_V2})"
+    _rebuild(cur, dialect, id=id, states=_STATES_V2, version=2)
+
+
+def _to_3(cur, dialect: str, *, id: str, ref: str) -> None:
+    """The state CHECK allows 'erased'; a paused_until column."""
+    if dialect == "postgres":
+        cur.execute("ALTER TABLE subscribers ADD COLUMN IF NOT EXISTS paused_until TEXT")
+    _rebuild(cur, dialect, id=id, states=_STATES_V3, version=3, paused=True)
+
+
+def _rebuild(cur, dialect: str, *, id: str, states: str, version: int, paused: bool = False) -> None:
+    """``subscribers`` with a new state rule (and, on SQLite, the paused_until column when
+    ``paused``): PostgreSQL swaps the constraint; SQLite, which cannot change one, copies the
+    table into a new one."""
+    check = f"CHECK (state IN {states})"
     if dialect == "postgres":
         cur.execute("ALTER TABLE subscribers DROP CONSTRAINT IF EXISTS subscribers_state_check")
         cur.execute(f"ALTER TABLE subscribers ADD CONSTRAINT subscribers_state_check {check}")
         return
-    columns = "id, email, email_key, name, state, created_at, updated_at, confirmation_sent_at"
+    cur.execute("PRAGMA table_info(subscribers)")
+    columns = ", ".join(row[1] for row in cur.fetchall())  # what the old table has, copied as it is
     cur.execute("SELECT seq FROM sqlite_sequence WHERE name = 'subscribers'")
     row = cur.fetchone()
+    pause = ",\n    paused_until TEXT" if paused else ""
     cur.execute(f"""CREATE TABLE subscribers_new (
     id {id},
     email TEXT NOT NULL,
@@ -96,7 +116,7 @@ def _to_2(cur, dialect: str, *, id: str, ref: str) -> None:
     state TEXT NOT NULL {check},
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    confirmation_sent_at TEXT
+    confirmation_sent_at TEXT{pause}
 )""")
     cur.execute(f"INSERT INTO subscribers_new ({columns}) SELECT {columns} FROM subscribers")
     cur.execute("DROP TABLE subscribers")
@@ -105,8 +125,8 @@ def _to_2(cur, dialect: str, *, id: str, ref: str) -> None:
         cur.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'subscribers'", (row[0],))
     cur.execute("PRAGMA foreign_key_check")
     if cur.fetchall():
-        raise StoreError("the upgrade to schema version 2 would break the events' links to subscribers; "
+        raise StoreError(f"the upgrade to schema version {version} would break the events' links to subscribers; "
                          "nothing was changed")
 
 
-STEPS = {2: _to_2}
+STEPS = {2: _to_2, 3: _to_3}

@@ -15,6 +15,7 @@ from ..sending.errors import SendError
 from ..sending.csv_list import read_rows
 from .backup import BadRow, Restored, plain_cell, restored
 from .joining import BadInput, clean_email, clean_name
+from .records import ERASED
 
 
 @dataclass
@@ -37,7 +38,9 @@ def read_people(path: Path, now: dt.datetime | None = None) -> ImportFile:
             line = row.line
             found.has_state = found.has_state or "state" in row.cells
             try:
-                email = clean_email(plain_cell(row.email))
+                erased = found.has_state and row.cells.get("state", "").strip().lower() == ERASED
+                # (an erased row's email is the hash its address left: ``backup`` checks its form)
+                email = plain_cell(row.email).strip().lower() if erased else clean_email(plain_cell(row.email))
                 name = clean_name(plain_cell(row.name))
                 entry = restored(line, row.cells, email, name, now) if found.has_state else None
             except (BadInput, BadRow) as exc:

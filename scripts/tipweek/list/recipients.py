@@ -1,9 +1,10 @@
 """What ``tipweek send --list DB_URL`` reads from the list and writes back to
 it: the list's side of ``recipients.Recipients``. The confirmed subscribers
 are read by id a batch at a time as the run goes (someone who leaves during a
-run is not mailed by it), each with their own unsubscribe URL on the service,
-for the footer and ``List-Unsubscribe``, and their own page there (the footer's
-"Manage your subscription"); a hard bounce makes the subscriber
+run is not mailed by it; one who paused is skipped until their pause ends), each
+with their own unsubscribe URL on the service, for the footer and
+``List-Unsubscribe``, and their own page there (the footer's "Manage your
+subscription"); a hard bounce makes the subscriber
 ``bounced`` in the store, with its event in their consent record."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ..sending.errors import SendError
 from ..sending.recipients import BATCH
 from ..sending.csv_list import Subscriber
 from ..sending.suppression import Suppressed, SuppressionList
-from .records import BOUNCED, CONFIRMED, UNSUBSCRIBED, StoreError
+from .records import BOUNCED, CONFIRMED, ERASED, UNSUBSCRIBED, StoreError
 from .database import open_store
 from .tokens import TokenError, Tokens, secret_from_environment
 
@@ -58,7 +59,7 @@ class ListRecipients:
             raise SendError(str(exc)) from None
 
     def batches(self, report) -> Iterator[list[Subscriber]]:
-        last = 0
+        last, now = 0, dt.datetime.now(dt.timezone.utc)
         while True:
             with _said():
                 rows = self.store.recipients_after(last, BATCH)
@@ -67,9 +68,11 @@ class ListRecipients:
             last = rows[-1].id
             batch = []
             for row in rows:
-                if row.state == CONFIRMED:
+                if row.state == CONFIRMED and row.paused(now):
+                    report.paused += 1  # (their pause ends by itself: a later week's run mails them)
+                elif row.state == CONFIRMED:
                     batch.append(Subscriber(row.email, row.name, row.id))
-                elif row.state == UNSUBSCRIBED:
+                elif row.state in (UNSUBSCRIBED, ERASED):
                     report.unsubscribed += 1
                 elif row.state == BOUNCED:
                     report.suppressed += 1

@@ -8,7 +8,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
-STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
+# Erased: the subscriber asked for their data to go. Their row keeps only a keyed hash of the address
+# (``Tokens.erased_key``, "erased:" and 64 hex digits) in place of it, and the consent record, so that
+# no import brings them back.
+ERASED = "erased"
+STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED, ERASED)
+PAUSE_WEEKS = range(1, 13)  # what the manage page offers: sends skip a paused reader until then
 # How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce).
 HOWS = ("form", "import", "one-click", "page", "operator", "send")
 CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
@@ -25,10 +30,11 @@ CREATE TABLE IF NOT EXISTS subscribers (
     email TEXT NOT NULL,
     email_key TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL DEFAULT '',
-    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed', 'bounced')),
+    state TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'unsubscribed', 'bounced', 'erased')),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
-    confirmation_sent_at TEXT
+    confirmation_sent_at TEXT,
+    paused_until TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     id {id},
@@ -61,13 +67,17 @@ class Subscriber:
     created_at: str  # ISO 8601, UTC
     updated_at: str
     confirmation_sent_at: str | None
+    paused_until: str | None = None  # stamp: sends skip them until then
+
+    def paused(self, now: dt.datetime) -> bool:
+        return self.paused_until is not None and self.paused_until > stamp(now)
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
     subscriber_id: int
     at: str
-    action: str  # joined | confirmed | left | bounced | complained
+    action: str  # joined | confirmed | left | bounced | complained | paused | resumed | erased
     how: str
 
 
@@ -89,6 +99,7 @@ class ImportReport:
     confirmed: int  # pending ones the import confirmed
     unchanged: int  # confirmed already
     suppressed: int  # unsubscribed: an import never overrides someone's leaving
+    erased: int = 0  # erased at their request: only their own new sign-up brings them back
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,4 +133,4 @@ def key(email: str) -> str:
 
 
 
-COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at"
+COLUMNS = "id, email, name, state, created_at, updated_at, confirmation_sent_at, paused_until"

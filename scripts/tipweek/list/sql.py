@@ -47,6 +47,11 @@ class SqlBase:
         return self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE email_key = ? {self.lock_rows}",
                          key(email))
 
+    def _erased(self, cur, erased_key: str) -> Subscriber | None:
+        """The erased subscriber whose address has this keyed hash, locked; None if none."""
+        return self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE email_key = ? {self.lock_rows}",
+                         erased_key)
+
     def _insert(self, cur, email: str, name: str, state: str, at: str) -> Subscriber:
         return self._add(cur, email, name, state, at) or self._locked(cur, email)
 

@@ -48,8 +48,13 @@ class SqlStore(Subscriptions, Outcomes, OperatorWrites):
 
     def history(self, email: str) -> tuple[Subscriber, list[Event]] | None:
         """One address with its whole consent record, oldest first; None when unknown."""
+        sub = self.find(email)
+        return self.history_of(sub.id) if sub is not None else None
+
+    def history_of(self, subscriber_id: int) -> tuple[Subscriber, list[Event]] | None:
+        """One subscriber with their whole consent record, oldest first (what "download my data" gives)."""
         with self._read() as cur:
-            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE email_key = ?", key(email))
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ?", subscriber_id)
             if sub is None:
                 return None
             cur.execute(self._sql("SELECT subscriber_id, at, action, how FROM events WHERE subscriber_id = ? "

@@ -1,12 +1,12 @@
 """What a subscriber does through the service: sign up (with its limits per IP
-address and per address), confirm, leave."""
+address and per address), confirm, pause, leave, and erase their data."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from .records import (CONFIRMATION_INTERVAL, CONFIRMATIONS_PER_DAY, COLUMNS, IP_WINDOW, BOUNCED, CONFIRMED,
-                      PENDING, UNSUBSCRIBED, SignUp, Subscriber, stamp, unstamp)
+from .records import (CONFIRMATION_INTERVAL, CONFIRMATIONS_PER_DAY, COLUMNS, ERASED, IP_WINDOW, PAUSE_WEEKS,
+                      BOUNCED, CONFIRMED, PENDING, UNSUBSCRIBED, SignUp, Subscriber, key, stamp, unstamp)
 from .sql import SqlBase
 
 
@@ -14,10 +14,12 @@ class Subscriptions(SqlBase):
     """The service's writes: each one transaction, committed before the page answers."""
 
     def subscribe(self, email: str, name: str, now: dt.datetime, *, ip: str | None = None,
-                  ip_limit: int | None = None) -> SignUp:
+                  ip_limit: int | None = None, erased_key: str | None = None) -> SignUp:
         """Record a sign-up from the form: a new address, or one that left,
         becomes pending; a pending one gets its name updated. Claims the
-        address's confirmation slot when one is due."""
+        address's confirmation slot when one is due. ``erased_key``: the address's keyed
+        hash; one erased at their request comes back pending under their old consent record
+        (their own sign-up is the new opt-in; the confirmation still decides)."""
         at = stamp(now)
         with self._write() as cur:
             if ip is not None:
@@ -29,6 +31,9 @@ class Subscriptions(SqlBase):
                 if count >= ip_limit:
                     return SignUp(None, False, "ip-limit", unstamp(oldest) + IP_WINDOW - now)
             sub = self._locked(cur, email)
+            if sub is None and erased_key is not None and (sub := self._erased(cur, erased_key)) is not None:
+                sub = self._set(cur, sub, at, email=email, email_key=key(email), name=name, state=PENDING)
+                self._event(cur, sub.id, at, "joined", "form")
             joined = sub is None and (sub := self._add(cur, email, name, PENDING, at)) is not None
             sub = sub or self._locked(cur, email)  # (another sign-up of the address added it just now)
             if joined:
@@ -88,4 +93,42 @@ class Subscriptions(SqlBase):
             if sub is not None and sub.state != UNSUBSCRIBED:
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
                 self._event(cur, sub.id, at, "left", how)
+            return sub
+
+    def pause(self, subscriber_id: int, weeks: int, now: dt.datetime) -> Subscriber | None:
+        """A confirmed subscriber's pause: sends skip them until ``weeks`` from now, then
+        reach them again by themselves. Anyone else is returned as they are."""
+        if weeks not in PAUSE_WEEKS:
+            raise ValueError(f"a pause is {PAUSE_WEEKS[0]} to {PAUSE_WEEKS[-1]} weeks, not {weeks}")
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state == CONFIRMED:
+                sub = self._set(cur, sub, at, paused_until=stamp(now + dt.timedelta(weeks=weeks)))
+                self._event(cur, sub.id, at, "paused", "page")
+            return sub
+
+    def resume(self, subscriber_id: int, now: dt.datetime) -> Subscriber | None:
+        """A pause ended early (a pause that has run out needs nothing: sends look at its date)."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.paused(now):
+                sub = self._set(cur, sub, at, paused_until=None)
+                self._event(cur, sub.id, at, "resumed", "page")
+            return sub
+
+    def erase(self, subscriber_id: int, now: dt.datetime, erased_key: str) -> Subscriber | None:
+        """The subscriber's own erasure: address and name leave the store; the row keeps the
+        address's keyed hash (``Tokens.erased_key``, in place of the address) and the consent
+        record, so an import cannot add them again and only their own sign-up, confirmed, brings
+        them back."""
+        at = stamp(now)
+        with self._write() as cur:
+            sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
+            if sub is not None and sub.state != ERASED:
+                sub = self._set(cur, sub, at, email=erased_key, email_key=erased_key, name="", state=ERASED,
+                                confirmation_sent_at=None, paused_until=None)
+                cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
+                self._event(cur, sub.id, at, "erased", "page")
             return sub

@@ -4,11 +4,17 @@ another; each carries the subscriber's id, never the address, so no URL
 reveals who it belongs to.
 
 A confirm token expires after 7 days; the unsubscribe and manage tokens never
-do (they sit in every message someone may open years later)."""
+do (they sit in every message someone may open years later).
+
+The same secret keys the hash an erased address leaves behind
+(``erased_key``): without the secret, nobody holding the database or a backup
+can test an address against it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import time
 from dataclasses import dataclass
@@ -17,9 +23,12 @@ from typing import Callable
 
 from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
+from .records import key
+
 CONFIRM_FOR = dt.timedelta(days=7)
 SECRET_VARIABLE = "TIPWEEK_LIST_SECRET"
 MAKE_A_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+ERASED_PREFIX = "erased:"  # then 64 hex digits: never an address, so never a lookup's match
 DEVELOPMENT_SECRET = ".tipweek/list-secret"  # made by `make list` in the project folder, for the local service
 
 
@@ -72,6 +81,12 @@ class Tokens:
     def manage_token(self, subscriber_id: int) -> str:
         """For the reader's own page (pause, their data, erase): in every email, never expiring."""
         return self._plain("manage").dumps(subscriber_id)
+
+    def erased_key(self, email: str) -> str:
+        """What an erased address leaves in the store: an HMAC-SHA256 of the address as the list
+        compares it (``records.key``), under a key of its own derived from the secret."""
+        derived = hmac.new(self.secret.encode(), b"tipweek-list-erased-address", hashlib.sha256).digest()
+        return ERASED_PREFIX + hmac.new(derived, key(email).encode(), hashlib.sha256).hexdigest()
 
     def read_confirm(self, token: str) -> int:
         try:

@@ -40,6 +40,7 @@ class Report:
     already: int = 0
     unsubscribed: int = 0
     suppressed: int = 0  # skipped: a hard bounce in an earlier run
+    paused: int = 0  # skipped: paused on the list's manage page until after this run
     duplicates: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of the list's bad rows
     failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
@@ -59,6 +60,8 @@ class Report:
             parts.append(f"{self.already} already {self.DONE} earlier")
         if self.FROM_A_LIST:
             parts.append(f"skipped {self.unsubscribed} unsubscribed")
+            if self.paused:
+                parts.append(f"{self.paused} paused")
             if self.suppressed:
                 parts.append(f"{self.suppressed} suppressed")
             if self.duplicates:
