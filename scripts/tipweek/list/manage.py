@@ -23,10 +23,9 @@ from starlette.routing import Route
 
 from ..edition import urls
 from ..library.dates import long_date
-from .records import BOUNCED, CONFIRMED, ERASED, PENDING, UNSUBSCRIBED, Subscriber, unstamp
+from .records import BOUNCED, CONFIRMED, ERASED, PAUSE_WEEKS, PENDING, UNSUBSCRIBED, Subscriber, unstamp
 from .tokens import TokenError
 
-PAUSE_WEEKS = range(1, 13)
 STATES = {CONFIRMED: "Subscribed", PENDING: "Waiting for you to confirm (see the email we sent)",
           UNSUBSCRIBED: "Unsubscribed: you get no email from us", BOUNCED: "Stopped: our emails to this address bounced"}
 KEPT = ("What we keep: a keyed hash of your address (a code made from it with a key only this list has, from "
@@ -90,10 +89,10 @@ class ManagePage:
         return self.show(sub, 400, error="That is not something this page does: use one of its buttons.")
 
     def show(self, sub: Subscriber, status: int = 200, **context):
-        paused = sub.paused_until and sub.state == CONFIRMED and unstamp(sub.paused_until) > self.s.clock()
+        paused = sub.state == CONFIRMED and sub.paused(self.s.clock())
         leave = urls.list_unsubscribe(self.s.list_url, self.s.tokens.unsubscribe_token(sub.id))
         return self.service.page("manage.html", status, sub=sub, state=STATES.get(sub.state, sub.state),
-                                 joined=_day(sub.created_at), confirmed=sub.state == CONFIRMED,
+                                 joined=_day(sub.created_at), confirmed=sub.state == CONFIRMED, weeks=PAUSE_WEEKS,
                                  paused_until=_day(sub.paused_until) if paused else None, unsubscribe_url=leave,
                                  **context)
 

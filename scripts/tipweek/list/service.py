@@ -98,7 +98,7 @@ class ListService:
         now = self.s.clock()
         ip = request.client.host if request.client else None
         signup = await run_in_threadpool(self.s.store.subscribe, email, name, now, ip=ip,
-                                         ip_limit=self.s.ip_limit)
+                                         ip_limit=self.s.ip_limit, erased_key=self.s.tokens.erased_key(email))
         if signup.refused:
             wait = max(1, math.ceil(signup.retry_after.total_seconds()))
             return self.page("message.html", 429, {"Retry-After": str(wait)}, title="Too many sign-ups",
