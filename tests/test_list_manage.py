@@ -132,6 +132,12 @@ def test_erase_asks_first_then_keeps_only_the_hash_and_the_consent_record(projec
     assert run(project, "list", "show", "cy@example.org", "--db", db_url).exit_code == 1
     status, page, _ = request("GET", page_url)
     assert status == 404 and "We don&#39;t know this link" in page  # the page is gone with the data
+    # A mail provider's one-click POST to an old email's link neither answers "unsubscribed"
+    # nor turns the erased row into an unsubscribed one (which an import would no longer see).
+    leave = f"{live.url}/unsubscribe/{live.tokens.unsubscribe_token(cy.id)}"
+    status, page, _ = request("POST", leave, form={"List-Unsubscribe": "One-Click"})
+    assert status == 404 and "We don&#39;t know this link" in page
+    assert live.store.get(cy.id).state == "erased"
 
     people = project / "people.csv"
     people.write_text("email,name\ncy@example.org,Cy Young\n")

@@ -29,8 +29,8 @@ from .tokens import TokenError
 STATES = {CONFIRMED: "Subscribed", PENDING: "Waiting for you to confirm (see the email we sent)",
           UNSUBSCRIBED: "Unsubscribed: you get no email from us", BOUNCED: "Stopped: our emails to this address bounced"}
 KEPT = ("What we keep: a keyed hash of your address (a code made from it with a key only this list has, from "
-        "which the address cannot be read back) and the record of when you joined, confirmed, paused and left, "
-        "and how. We keep the record to show what you agreed to and when; we keep the hash so that nobody can put "
+        "which the address cannot be read back) and the record of when you joined, confirmed, paused or left, "
+        "and asked for this erasure, and how each came. We keep the record to show what you agreed to and when; we keep the hash so that nobody can put "
         "your address back on the list, by importing an old list or signing you up, without a new confirmation "
         "from your mailbox.")
 

@@ -169,7 +169,7 @@ class ListService:
             data = {}
         how = "one-click" if data.get("List-Unsubscribe") == "One-Click" else "page"
         sub = await run_in_threadpool(self.s.store.unsubscribe, subscriber_id, self.s.clock(), how)
-        if sub is None:
+        if sub is None or sub.state == ERASED:
             return self.unknown()
         return self.page("message.html", title="You're unsubscribed",
                          text="You will get no more emails from us.",

@@ -90,7 +90,7 @@ class Subscriptions(SqlBase):
         at = stamp(now)
         with self._write() as cur:
             sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
-            if sub is not None and sub.state != UNSUBSCRIBED:
+            if sub is not None and sub.state not in (UNSUBSCRIBED, ERASED):  # (an old one-click link of an erased one)
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
                 self._event(cur, sub.id, at, "left", how)
             return sub
