@@ -178,6 +178,22 @@ def test_coming_back_after_leaving_gets_an_email(service):
     assert service.store.find("back@example.org").state == "pending"
 
 
+def test_an_erased_reader_who_signs_up_again_confirms_again_under_their_old_record(service):
+    service.store.import_confirmed([("gone@example.org", "Gone")], START)
+    sub = service.store.find("gone@example.org")
+    service.store.erase(sub.id, START, service.tokens.erased_key("GONE@example.org"))  # (as the list compares)
+    assert service.store.find("gone@example.org") is None
+
+    service.clock.now = START + dt.timedelta(days=3)
+    status, body = service.sign_up("gone@example.org", "Back")
+    assert status == 200 and title(body) == "Check your inbox"
+    back = service.store.find("gone@example.org")
+    assert (back.id, back.state, back.name) == (sub.id, "pending", "Back")  # no mail until they confirm again
+    assert request("POST", service.confirm_link("gone@example.org"))[0] == 200
+    assert [(e.action, e.how) for e in service.store.history_of(sub.id)[1]] == [
+        ("joined", "import"), ("confirmed", "import"), ("erased", "page"), ("joined", "form"), ("confirmed", "page")]
+
+
 def test_a_confirmation_lost_in_a_crash_is_sent_on_the_next_sign_up(service):
     # What a crash between storing and sending leaves: the sign-up and its claimed email, no email.
     service.store.subscribe("lost@example.org", "", START)
@@ -469,6 +485,28 @@ def test_send_list_says_what_is_missing(project, monkeypatch, tmp_path):
     assert result.exit_code == 2 and "error: TIPWEEK_LIST_SECRET is not set; make one with" in result.output
     result = runner.invoke(main, ["send", "-f", str(config)])
     assert result.exit_code == 2 and "give either --subscribers FILE or --list DB_URL" in result.output
+
+
+def test_a_list_database_that_is_not_there_is_named_not_made(project, monkeypatch, tmp_path):
+    """A mistyped --db must not read (or send to) a new empty list as if it were the list."""
+    runner = CliRunner(catch_exceptions=False)
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("list_id: tips.example.org",
+                                                 "list_id: tips.example.org\n      list_url: https://list.example.org"))
+    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
+    missing = tmp_path / "typo" / "list.sqlite3"
+    said = f"{missing}: there is no list database here (check --db;"
+    sent = runner.invoke(main, ["send", "--list", f"sqlite:///{missing}", "-f", str(config)])
+    assert sent.exit_code == 2 and said in sent.output
+    for command in (["list", "stats"], ["list", "export"], ["list", "show", "ana@example.org"]):
+        result = runner.invoke(main, [*command, "--db", f"sqlite:///{missing}", "-f", str(config)])
+        assert result.exit_code == 1 and said in result.output, command
+    assert not missing.parent.exists()
+    # Where a list begins, it is made: an import.
+    people = tmp_path / "people.csv"
+    people.write_text("email,name\nana@example.org,Ana\n")
+    made = runner.invoke(main, ["list", "import", str(people), "--db", f"sqlite:///{missing}", "-f", str(config)])
+    assert made.exit_code == 0 and missing.exists()
 
 
 def test_send_list_without_the_secret_points_at_the_one_make_list_made(project, monkeypatch, tmp_path):

@@ -1,11 +1,16 @@
 """The one check of an email address, for every place one comes in: the
 sign-up form, ``tipweek list import``, a send's CSV list and the plugin's
 options (email_from, reply_to). It is email-validator's (syntax only, no DNS),
-so an address the service takes is one the sender mails, and the other way round."""
+so an address the service takes is one the sender mails, and the other way round.
+Also what a domain is, and whether an address is at one, for the plugin's
+``allowed_domains`` (an internal list)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import lru_cache
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -35,3 +40,56 @@ def checked_address(text: str, smtputf8: bool = True) -> str:
     if len(valid.local_part.encode()) > LOCAL_LIMIT:
         raise BadAddress(f"the part before the @ is longer than {LOCAL_LIMIT} characters")
     return valid.normalized if smtputf8 else valid.ascii_email
+
+
+# An internal list's ``allowed_domains``: the same check decides what a domain is,
+# so a domain the option takes is one an address can have.
+
+def checked_domain(text: str) -> str:
+    """``text`` as a bare domain (lower case, its letters as written: bücher.de,
+    not xn--bcher-kva.de), or BadAddress with how to write it."""
+    text = text.strip()
+    if "@" in text:
+        raise BadAddress(f"'{text}' is not a domain: write it without @ ({text.rpartition('@')[2] or 'example.org'})")
+    if "/" in text:
+        host = urlsplit(text if "//" in text else f"//{text}").hostname or "example.org"
+        raise BadAddress(f"'{text}' is not a domain: write the domain alone, without https:// or a path ({host})")
+    if "*" in text:
+        raise BadAddress(f"'{text}' is not a domain: write {text.lstrip('*.') or 'example.org'} (its subdomains "
+                         "are allowed too)")
+    if "," in text or " " in text:
+        raise BadAddress(f"'{text}' is not one domain: write each as an entry of its own, like [example.org, "
+                         "example.com]")
+    if not text or CONTROL.search(text):
+        raise BadAddress(f"{text!r} is not a domain like example.org")
+    try:
+        return validate_email(f"postmaster@{text}", check_deliverability=False).domain
+    except EmailNotValidError as exc:
+        reason = str(exc).rstrip(".").replace("The part after the @-sign is not valid. It", "it")
+        reason = reason.replace("The part after the @-sign", "it")
+        reason = reason.replace("immediately after the @-sign", "at the start").replace("An email address", "it")
+        raise BadAddress(f"'{text}' is not a domain like example.org ({reason[:1].lower() + reason[1:]})") from None
+
+
+@lru_cache(maxsize=1024)
+def _ascii(domain: str) -> str:
+    """A domain's IDNA (ASCII) form, in lower case: the form two spellings of a domain share."""
+    try:
+        return validate_email(f"postmaster@{domain}", check_deliverability=False).ascii_domain.lower()
+    except EmailNotValidError:
+        return domain.lower()
+
+
+def at_domains(address: str, domains: Sequence[str]) -> bool:
+    """Whether ``address`` is at one of ``domains`` or under it (example.org takes
+    a@example.org and a@mail.example.org, not a@badexample.org); any address when
+    there are none. Compared on the IDNA form, so bücher.de takes a@xn--bcher-kva.de."""
+    if not domains:
+        return True
+    at = _ascii(address.rpartition("@")[2])
+    return any(at == allowed or at.endswith("." + allowed) for allowed in map(_ascii, domains))
+
+
+def listed(domains: Sequence[str]) -> str:
+    """'example.org', 'example.org or example.com', 'a.org, b.org or c.org'."""
+    return " or ".join(filter(None, [", ".join(domains[:-1]), domains[-1]])) if domains else ""

@@ -36,7 +36,7 @@ from .edition.edition import Site
 from .library.tip_cache import CACHE_DIR
 
 FILE_NAME = "project.pickle"
-_CODE = ("site/options.py", "project.py", "configcache.py", "edition/edition.py")
+_CODE = ("site/options.py", "addresses.py", "project.py", "configcache.py", "edition/edition.py")
 # What makes a configuration depend on more than its own bytes, written any way
 # (quoted, after a byte-order mark...): a false match only costs the cache.
 _OUTSIDE = re.compile(rb"INHERIT|hooks|!ENV|!!python")

@@ -21,9 +21,9 @@ db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True
                          help="The list's database: sqlite:///path or postgresql://user@host/db.")
 
 
-def _store(db_url: str, project):
+def _store(db_url: str, project, create: bool = True):
     try:
-        return open_store(db_url, base=project.root)
+        return open_store(db_url, base=project.root, create=create)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -40,6 +40,11 @@ def _erased_key(store):
             raise click.ClickException(f"{held} address(es) on this list were erased at their owners' request, and "
                                        f"only the list secret finds them to keep them out: {exc}") from None
         return None
+
+
+def _say(note: str | None) -> None:
+    if note:
+        click.echo(note, err=True)
 
 
 def _now() -> dt.datetime:
@@ -148,7 +153,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
                     send_welcome=welcome_sender(project, make_transport),
-                    ip_limit=ip_limit, smtputf8=smtputf8)
+                    ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains))
 
 
 @list_group.command("import")
@@ -164,16 +169,22 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
     a row that says confirmed without a confirmation in its history comes in
     as pending. Nobody who unsubscribed is added back, by either kind of file.
 
+    With allowed_domains in mkdocs.yml (an internal list), every address of a
+    people file must be at one of them, or nothing is imported. An export file
+    comes back as it was, with a note of how many in it are outside them.
+
     \b
     Example:
         tipweek list import subscribers.csv
         tipweek list import list-backup.csv --db postgresql://tips@db.internal/tips
     """
+    from ..list.joining import outside_note
     from ..list.people import read_people
     from ..list.records import IdTaken
 
     project = load_project(config_file)
-    found = read_people(Path(csv_file), _now())
+    allowed = project.options.allowed_domains
+    found = read_people(Path(csv_file), _now(), allowed)
     for problem in found.problems:
         click.echo(problem, err=True)
     if found.problems:
@@ -196,6 +207,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
                f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
                f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
+    _say(outside_note(found.rows, allowed, "in the file"))
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
                    "them: added as pending, so they get no email. If they agreed to the list, import them from a "
@@ -220,7 +232,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
     from ..list.backup import export_rows
 
     project = load_project(config_file)
-    people = _store(db_url, project).with_history()
+    people = _store(db_url, project, create=False).with_history()
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(export_rows(people))
     if out_file:
@@ -244,17 +256,22 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
         tipweek list stats --json | jq .confirmed
     """
     from ..list.counts import count
+    from ..list.joining import outside, outside_note
 
     project = load_project(config_file)
-    store = _store(db_url, project)
-    figures = count(store.everyone(), store.events())
+    store = _store(db_url, project, create=False)
+    everyone, allowed = store.everyone(), project.options.allowed_domains
+    figures = count(everyone, store.events())
     if as_json:
+        if allowed:
+            figures["outside_allowed_domains"] = outside(everyone, allowed)
         click.echo(json.dumps(figures, indent=2))
         return
     paused = f" ({figures['paused']} of them paused)" if figures["paused"] else ""
     erased = f", {figures[ERASED]} erased" if figures[ERASED] else ""
     click.echo(f"{figures[CONFIRMED]} confirmed{paused}, {figures[PENDING]} pending, "
                f"{figures[UNSUBSCRIBED]} unsubscribed, {figures[BOUNCED]} bounced{erased}")
+    _say(outside_note(everyone, allowed, "on the list"))
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
                    + (f", {week['bounced']} bounced" if week["bounced"] else ""))
@@ -275,7 +292,7 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
     """
     project = load_project(config_file)
-    found = _store(db_url, project).history(address)
+    found = _store(db_url, project, create=False).history(address)
     if found is None:
         raise click.ClickException(f"{address} is not in the list ({db_url})")
     sub, events = found

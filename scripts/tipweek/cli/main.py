@@ -11,7 +11,7 @@ import click
 from . import gc_freeze as collector
 from ..library import dates
 from .common import config_option, edition_or_exit, load_project, parse_today, print_errors, scan, today_of, today_option, week_tip
-from ..library.loader import dated_files
+from ..library.tip_files import dated_files
 from ..project import ProjectError
 from ..calendar.scaffold import ScaffoldError, new_tip, pick_day
 

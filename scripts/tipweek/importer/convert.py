@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import nh3
 from markdownify import ATX, MarkdownConverter
 
+from ..library.body_rules import CONTROL  # (what a tip may not hold: the import takes it out)
+
 # What a tip may keep of a blog post's HTML; everything else is unwrapped to its text.
 TAGS = {"p", "br", "a", "em", "strong", "b", "i", "u", "s", "del", "code", "pre", "blockquote", "ul", "ol", "li",
         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "img", "table", "thead", "tbody", "tr", "th", "td",
@@ -28,7 +30,6 @@ HOSTILE = (
 # Text that would open an HTML tag (or comment) once it is Markdown.
 TAG_OPENING = re.compile(r"<(?=[A-Za-z/!?])")
 SCRIPT_SCHEME = re.compile(r"\b(javascript|vbscript)(\s*):", re.I)
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,20 +11,15 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..library.loader import tip_files
+from ..library.tip_files import tip_files
 from ..library.model import Library
-from ..library.rules import FILE_NAME, MAX_SUMMARY, MAX_TITLE
+from ..library.rules import FILE_NAME
 from ..calendar.scaffold import slugify
 from .convert import plain_text, to_markdown
+from .wording import summary_of, title_of
 from .mapping import TagMap
 from .posts import Archive, Post
 
-# What blogs append to a feed's excerpt; not part of what the post says.
-EXCERPT_TAIL = re.compile(r"\s*(\[(…|\.\.\.|&hellip;)\]|…|(continue reading|read more)\b.*)\s*$", re.I)
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!<>])")
-FIRST_SENTENCE = re.compile(r"(.+?[.!?][\"'”’)]*)(?=\s|$)")
 # A Markdown link's target (not an image's), as markdownify writes it: [text](address "title").
 LINK_TARGET = re.compile(r"(?<!!)(\[(?:[^\]\\]|\\.)*\]\()(https?://[^\s)]+)((?:\s+\"[^\"]*\")?\))")
 
@@ -136,7 +131,7 @@ class _Planner:
             key: (slug, "", False) for key, slug in existing.tips_by_source.items()}
 
     def take(self, post: Post) -> None:
-        title, title_notice = _title(post)
+        title, title_notice = title_of(post)
         source = same_address(post.url) if post.url else None
         if (source and source in self.sources) or (post.date, title) in self.existing.keys:
             self.already += 1
@@ -177,7 +172,7 @@ class _Planner:
         self.slugs.add(slug)
         if source:
             self.sources.add(source)
-        summary, summary_from = _summary(post, converted.markdown, title)
+        summary, summary_from = summary_of(post, converted.markdown, title)
         text = _front_matter(title, post.date, principles, summary, post.author, draft, post.url)
         for address in (post.url, *post.aliases):
             if address:
@@ -236,49 +231,6 @@ class _Planner:
 def _week(date: dt.date) -> tuple[int, int]:
     year, week, _ = date.isocalendar()
     return year, week
-
-
-def _title(post: Post) -> tuple[str, tuple[str, str] | None]:
-    """The title as plain text that fits, and what the editor should know about it."""
-    title = plain_text(post.title)
-    if not title:
-        title = f"Untitled post of {post.date.isoformat()}" if post.date else "Untitled post"
-        return title, ("had no title; named by its date", "give it a title")
-    if len(title) > MAX_TITLE:
-        return _shorten(title, MAX_TITLE), (f"title was {len(title)} characters; shortened to at most {MAX_TITLE}",
-                                            "check it still reads well")
-    return title, None
-
-
-def _summary(post: Post, markdown: str, title: str) -> tuple[str, str]:
-    """The post's own excerpt, else the first sentence of its body (else its
-    title), and which it was: "excerpt", "body" or "title"."""
-    for text, source in ((EXCERPT_TAIL.sub("", plain_text(post.excerpt or "")), "excerpt"),
-                         (_first_sentence(markdown), "body"), (title, "title")):
-        if text.strip():
-            return _shorten(text.strip(), MAX_SUMMARY), source
-    return title, "title"
-
-
-def _first_sentence(markdown: str) -> str:
-    for paragraph in markdown.split("\n\n"):
-        if paragraph.lstrip().startswith("#"):  # a heading is not where the post starts saying something
-            continue
-        text = LINK.sub(r"\1", IMAGE.sub("", paragraph))
-        text = re.sub(r"^\s*(?:[-+>]|\d+[.)])\s+", "", text, flags=re.M)  # list markers and quotes
-        text = ESCAPED.sub(r"\1", re.sub(r"(?<!\\)[*`]+", "", text))  # our emphasis is *, so _ is literal
-        text = plain_text(text)
-        if text:
-            match = FIRST_SENTENCE.match(text)
-            return match.group(1) if match else text
-    return ""
-
-
-def _shorten(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:- ")
-    return cut + "…"
 
 
 def _free_slug(slug: str, taken: set[str]) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
-from operator import itemgetter
 from pathlib import Path
 
 from typing import TYPE_CHECKING
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING
 from . import rules_across_files
 from .model import Library, LibraryError, Principle, Tip, TipError
 from .dates import Publishing
+from .tip_files import DATED, TipsFolder
 
 if TYPE_CHECKING:
     from .front_matter import ParsedYaml
@@ -143,92 +142,11 @@ def load_tip(path: Path, root: Path, principles: dict[str, Principle] | None, er
     return rules.tip(source, principles, errors, publishing)
 
 
-class _Folder:
-    """One pass over the tips folder: the ``*.md`` files, with the directory
-    entries whose file type (and, once asked, ``stat``) the scan reuses, and
-    the other files. Like ``Path.rglob``, it does not follow a symbolic link
-    to a folder, and it lists hidden files too."""
-
-    def __init__(self, tips_dir: Path):
-        # Each entry with its place in path order (its folder's parts, then its
-        # name), as sorted(Path) gives, without making a Path of each.
-        tips: list[tuple[tuple[str, ...], os.DirEntry]] = []
-        others: list[tuple[tuple[str, ...], os.DirEntry]] = []
-        folders = [(str(tips_dir), ())]
-        while folders:
-            folder, parts = folders.pop()
-            try:
-                listing = os.scandir(folder)
-            except OSError:
-                continue
-            with listing:
-                for entry in listing:
-                    name = entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        folders.append((entry.path, (*parts, name)))
-                    # (what os.path.splitext calls a .md suffix: ".md" itself is a name, not a suffix)
-                    elif name.endswith(".md") and name.lstrip(".") != "md":
-                        tips.append(((*parts, name), entry))
-                    else:
-                        others.append(((*parts, name), entry))
-        tips.sort(key=itemgetter(0))
-        others.sort(key=itemgetter(0))
-        self.tips = [entry for _, entry in tips]
-        self.others = [entry for _, entry in others]
-
-    def misnamed(self, principles_file: Path) -> list[Path]:
-        found = []
-        skip = Path(principles_file).resolve()
-        for entry in self.others:
-            path = Path(entry.path)
-            if entry.name.startswith(".") or not entry.is_file() or path.resolve() == skip:
-                continue
-            if _DATED.match(entry.name):
-                found.append(path)
-            elif path.suffix.lower() not in (".yml", ".yaml"):
-                try:
-                    with open(path, "rb") as head:
-                        if head.read(3) == b"---":
-                            found.append(path)
-                except OSError:
-                    pass
-        return found
-
-
-def tip_files(tips_dir: Path) -> list[Path]:
-    return [Path(entry.path) for entry in _Folder(tips_dir).tips]
-
-
-_DATED = re.compile(r"^(\d{4}-\d{2}-\d{2})-")
-
-
-def misnamed_tips(tips_dir: Path, principles_file: Path) -> list[Path]:
-    """Files that look like a tip (a date-prefixed name, or front matter)
-    but are not ``*.md``, so nothing would read them. Hidden files, the
-    vocabulary and YAML files (which may start with '---') are left alone."""
-    return _Folder(tips_dir).misnamed(principles_file)
-
-
-def dated_files(tips_dir: Path) -> dict[dt.date, list[Path]]:
-    """Every tip file by the date in its name, finished or not: a week whose
-    tip does not pass the checker yet is still taken."""
-    found: dict[dt.date, list[Path]] = {}
-    for path in tip_files(tips_dir) if tips_dir.is_dir() else ():
-        match = _DATED.match(path.name)
-        try:
-            day = dt.date.fromisoformat(match.group(1)) if match else None
-        except ValueError:
-            continue
-        if day:
-            found.setdefault(day, []).append(path)
-    return found
-
-
-def _dated(folder: _Folder, root: Path) -> dict[str, dt.date]:
+def _dated(folder: TipsFolder, root: Path) -> dict[str, dt.date]:
     """Each tip file (shown path) by the date in its name."""
     found = {}
     for entry in folder.tips:
-        match = _DATED.match(entry.name)
+        match = DATED.match(entry.name)
         try:
             found[_display(Path(entry.path), root)] = dt.date.fromisoformat(match.group(1))
         except (AttributeError, ValueError):
@@ -262,7 +180,7 @@ def scan_library(tips_dir: Path, principles_file: Path, root: Path | None = None
         return Library((), principles or {}), errors
     publishing = Publishing(weekday, today) if weekday and today else None
     real_root = tips_dir.resolve()
-    folder = _Folder(tips_dir)
+    folder = TipsFolder(tips_dir)
     files = []
     for entry in folder.tips:
         if entry.is_symlink() and not Path(entry.path).resolve().is_relative_to(real_root):

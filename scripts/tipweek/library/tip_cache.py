@@ -39,7 +39,8 @@ RACY_NS = 2_000_000_000  # a file changed this close to its reading is read agai
 # The code whose rules decide what a tip file becomes: an edit of it (a new
 # rule, a new message) invalidates the cache even without a version bump.
 _CODE = ("library/loader.py", "library/front_matter.py", "library/rules.py", "library/model.py", "library/dates.py",
-         "library/starter.py", "library/tip_cache.py", "library/local_links.py")
+         "library/starter.py", "library/tip_cache.py", "library/local_links.py", "library/body_rules.py",
+         "library/tip_files.py")
 
 Stamp = tuple[int, int, int, int]
 Entry = tuple[Stamp, Tip | None, tuple[TipError, ...]]

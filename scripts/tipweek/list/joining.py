@@ -1,11 +1,14 @@
 """Who may join, as the form and an import see it: an address the list can deliver
-to (the one address check, in ``addresses``) and a name it can print."""
+to (the one address check, in ``addresses``), at one of the plugin's
+``allowed_domains`` when it has some, and a name it can print."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
-from ..addresses import BadAddress, checked_address
+from ..addresses import BadAddress, at_domains, checked_address, listed
+from .records import CONFIRMED, PENDING
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
@@ -13,6 +16,10 @@ NAME_LIMIT = 100
 
 class BadInput(ValueError):
     pass
+
+
+class OutsideDomains(BadInput):
+    """A good address, but not at the list's allowed_domains."""
 
 
 def clean_email(value: str, smtputf8: bool = True) -> str:
@@ -32,6 +39,29 @@ def clean_email(value: str, smtputf8: bool = True) -> str:
         return checked_address(value, smtputf8)  # the one check, shared with import, send and the options
     except BadAddress as exc:
         raise BadInput(f"That doesn't look like an email address: {exc}.") from None
+
+
+def check_domain(email: str, allowed_domains: Sequence[str]) -> None:
+    """OutsideDomains unless ``email`` (a clean one) is at ``allowed_domains`` or under one; none: anyone."""
+    if not at_domains(email, allowed_domains):
+        raise OutsideDomains(f"{email} is not at {listed(allowed_domains)}: only addresses there can join this list.")
+
+
+def outside(people: Iterable, allowed_domains: Sequence[str]) -> int:
+    """How many on the list (pending or confirmed) are not at ``allowed_domains``:
+    they joined before the option was set, or came back with a restored export.
+    They stay, and get the tips, until they leave (docs/running-the-list.md)."""
+    return sum(1 for p in people if p.state in (PENDING, CONFIRMED) and not at_domains(p.email, allowed_domains))
+
+
+def outside_note(people: Iterable, allowed_domains: Sequence[str], where: str) -> str | None:
+    """One line for the operator when some on the list are outside ``allowed_domains``."""
+    number = outside(people, allowed_domains)
+    if not number:
+        return None
+    return (f"note: {number} pending or confirmed {where} {'is' if number == 1 else 'are'} not at "
+            f"{listed(allowed_domains)} (allowed_domains): they stay on the list and get the tips until they "
+            "leave; `tipweek list unsubscribe ADDRESS` takes one off")
 
 
 def clean_name(value: str) -> str:

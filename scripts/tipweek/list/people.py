@@ -3,18 +3,21 @@ line, so the operator fixes the file and imports it whole.
 
 Two kinds of file: people who agreed to the list elsewhere (``email`` and
 ``name``), or a ``tipweek list export`` file (it has a ``state`` column; see
-``backup`` for its consent rule)."""
+``backup`` for its consent rule). With the plugin's ``allowed_domains``, every
+address of a people file must be at one of them; an export file is the list's
+own record, brought back as it was (see ``joining.outside``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..sending.errors import SendError
 from ..sending.csv_list import read_rows
 from .backup import BadRow, Restored, plain_cell, restored
-from .joining import BadInput, clean_email, clean_name
+from .joining import BadInput, OutsideDomains, check_domain, clean_email, clean_name
 from .records import ERASED
 
 
@@ -26,7 +29,7 @@ class ImportFile:
     has_state: bool = False
 
 
-def read_people(path: Path, now: dt.datetime | None = None) -> ImportFile:
+def read_people(path: Path, now: dt.datetime | None = None, allowed_domains: Sequence[str] = ()) -> ImportFile:
     """The file's people or rows, and its problems; duplicates in a people file are kept once."""
     now = now or dt.datetime.now(dt.timezone.utc)
     found = ImportFile()
@@ -43,6 +46,11 @@ def read_people(path: Path, now: dt.datetime | None = None) -> ImportFile:
                 email = plain_cell(row.email).strip().lower() if erased else clean_email(plain_cell(row.email))
                 name = clean_name(plain_cell(row.name))
                 entry = restored(line, row.cells, email, name, now) if found.has_state else None
+                if entry is None:
+                    check_domain(email, allowed_domains)
+            except OutsideDomains as exc:
+                found.problems.append(f"{path}:{line}: {str(exc).rstrip('.')} (allowed_domains in mkdocs.yml)")
+                continue
             except (BadInput, BadRow) as exc:
                 found.problems.append(f"{path}:{line}: {exc}")
                 continue

@@ -54,7 +54,7 @@ class ListRecipients:
                          "real)")
         try:
             self.tokens = Tokens(secret_from_environment()) if sending else None
-            self.store = open_store(db_url, project.root)
+            self.store = open_store(db_url, project.root, create=False)
         except (TokenError, StoreError) as exc:
             raise SendError(str(exc)) from None
 

@@ -25,7 +25,8 @@ from starlette.routing import Route
 
 from ..edition import urls
 from .body_limit import BodyLimit, TooLarge
-from .joining import CONTROL, BadInput, clean_email, clean_name
+from ..addresses import listed
+from .joining import CONTROL, BadInput, check_domain, clean_email, clean_name
 from .look import Look, render
 from .manage import ManagePage
 from .records import CONFIRMATIONS_PER_DAY, ERASED, StoreError, Subscriber
@@ -59,6 +60,7 @@ class Settings:
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     ip_limit: int = 10  # sign-ups per IP address per hour
     smtputf8: bool = False  # the relay takes non-ASCII addresses (asked at start-up)
+    allowed_domains: tuple[str, ...] = ()  # an internal list: only addresses at these (or under them) join
 
 
 def _minutes(seconds: int) -> str:
@@ -77,7 +79,8 @@ class ListService:
         return HTMLResponse(body, status_code=status, headers={**HEADERS, **(headers or {})})
 
     def form(self, status: int = 200, error: str | None = None, email: str = "", name: str = "") -> HTMLResponse:
-        return self.page("form.html", status, error=error, email=email, name=name)
+        return self.page("form.html", status, error=error, email=email, name=name,
+                         allowed=listed(self.s.allowed_domains))
 
     async def show_form(self, request: Request):
         return self.form()
@@ -92,6 +95,7 @@ class ListService:
             return self.page("check-inbox.html")
         try:
             email, name = clean_email(fields["email"], self.s.smtputf8), clean_name(fields["name"])
+            check_domain(email, self.s.allowed_domains)
         except BadInput as exc:
             shown = "" if CONTROL.search(fields["email"]) else fields["email"]
             return self.form(400, str(exc), email=shown, name="" if CONTROL.search(fields["name"]) else fields["name"])

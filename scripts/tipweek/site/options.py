@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 
-from ..addresses import BadAddress, checked_address
+from ..addresses import BadAddress, checked_address, checked_domain
 from ..library.dates import WEEKDAYS
 
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -145,6 +145,29 @@ class ListURL(c.Type):
         return value
 
 
+class Domains(c.Type):
+    """Email domains, each bare (example.org: its subdomains count too); one
+    alone may be written without the list; none (the default) for any."""
+
+    def __init__(self) -> None:
+        super().__init__((list, str), default=[])
+
+    def run_validation(self, value: object) -> list[str]:
+        if not isinstance(value, (list, str)):
+            raise base.ValidationError("expected a list of domains, like [example.org, example.com]")
+        domains: list[str] = []
+        for item in [value] if isinstance(value, str) else value:
+            if not isinstance(item, str):
+                raise base.ValidationError(f"{item!r} is not a domain: write domains like [example.org, example.com]")
+            try:
+                domain = checked_domain(item)
+            except BadAddress as exc:
+                raise base.ValidationError(str(exc)) from None
+            if domain not in domains:
+                domains.append(domain)
+        return domains
+
+
 class TipweekConfig(base.Config):
     # Where the content is, relative to mkdocs.yml.
     tips = ProjectPath(default="tips")
@@ -169,3 +192,5 @@ class TipweekConfig(base.Config):
     unsubscribe_mailto = LinkTemplate("mailto:")
     # The subscription service (tipweek list serve): the Subscribe page's form posts there.
     list_url = ListURL()
+    # An internal list: only addresses at these domains (or under them) can join.
+    allowed_domains = Domains()

@@ -184,7 +184,7 @@ class TipweekPlugin(BasePlugin[TipweekConfig]):
         list_url = self.list_url or self.config.list_url
         if list_url:
             from .signup_form import with_signup_form
-            markdown = with_signup_form(markdown, list_url)
+            markdown = with_signup_form(markdown, list_url, self.config.allowed_domains)
         return markdown
 
     def on_page_content(self, html_: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:

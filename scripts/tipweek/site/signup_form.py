@@ -7,9 +7,11 @@ the service's own form's too: the list's pages include them from here."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from ..addresses import listed
 from ..edition import urls
 
 FORMS = Path(__file__).parent / "forms"
@@ -24,11 +26,13 @@ def _forms():
     return jinja2.Environment(loader=jinja2.FileSystemLoader(FORMS), autoescape=True, keep_trailing_newline=True)
 
 
-def signup_form(list_url: str) -> str:
+def signup_form(list_url: str, allowed_domains: Sequence[str] = ()) -> str:
+    """The form; with ``allowed_domains`` (an internal list) it says who can join."""
     # One HTML block without blank lines, so Markdown passes it through untouched.
-    html = _forms().get_template("site-form.html").render(action=urls.list_subscribe(list_url), email="", name="", error=None)
+    html = _forms().get_template("site-form.html").render(action=urls.list_subscribe(list_url), email="", name="",
+                                                          error=None, allowed=listed(allowed_domains))
     return "\n".join(line for line in html.splitlines() if line.strip())
 
 
-def with_signup_form(markdown: str, list_url: str) -> str:
-    return MARKED.sub(lambda _: signup_form(list_url), markdown)
+def with_signup_form(markdown: str, list_url: str, allowed_domains: Sequence[str] = ()) -> str:
+    return MARKED.sub(lambda _: signup_form(list_url, allowed_domains), markdown)
