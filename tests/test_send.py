@@ -752,6 +752,7 @@ def test_status_shows_each_address_where_it_stands(tipweek, project, smtp):
     assert lines[5].startswith("uncertain     1  (may have arrived; 'tipweek send --retry-uncertain' sends again)")
     assert lines[6] == f"  bob@example.org: smtp {server.address} dropped the connection after the message was sent"
     assert lines[7].startswith("suppressed    1  (hard bounces, all weeks: ")
+    assert lines[7].endswith("; 'tipweek send --unsuppress ADDRESS' lifts one)")
     assert lines[8] == f"  gone@example.org: 550 5.1.1 no such mailbox ({WEEK})"
     assert lines[9:] == ["not yet tried 1", "  late@example.org"]
 

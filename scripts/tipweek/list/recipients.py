@@ -42,6 +42,7 @@ class ListRecipients:
     def __init__(self, db_url: str, project, suppression: SuppressionList, *, smtp: bool = False,
                  sending: bool = True):
         self.where, self.suppression, self.note = db_url, suppression, None
+        self.lift_command = f"tipweek send --unsuppress ADDRESS --list {db_url}"
         self.list_url = project.options.list_url
         if sending and not self.list_url and smtp:
             raise SendError("--list needs the list service's address: set list_url under the tipweek plugin in "

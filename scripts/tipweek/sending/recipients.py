@@ -31,6 +31,7 @@ BATCH = 500  # recipients read at a time: small enough that a leaver is soon see
 
 class Recipients(Protocol):
     where: str  # the list's name in messages
+    lift_command: str  # what lifts a bounce here, as `send --status` names it
 
     def batches(self, report) -> Iterator[list[Subscriber]]:
         """The deliverable recipients, a batch at a time, read as the run asks for them; those
@@ -63,6 +64,7 @@ class CsvRecipients:
 
     def __init__(self, path: Path, unsubscribed: Path | None, suppression: SuppressionList):
         self.path, self.where = Path(path), str(path)
+        self.lift_command = "tipweek send --unsuppress ADDRESS"
         self.unsubscribed, self.suppression = unsubscribed, suppression
         next(read_rows(self.path), None)  # a file without its header row stops the command before anything opens
 
