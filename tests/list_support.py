@@ -190,3 +190,51 @@ class PostgresCluster:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ the service with its welcome email
+
+class LiveList:
+    """The list service of a project under uvicorn, on a store (``db_url``), sending its
+    confirmation and welcome emails to a real SMTP server (``welcome_smtp``: elsewhere, e.g. a
+    port nobody listens on), on a clock the test sets."""
+
+    def __init__(self, project: Path, db_url: str, smtp: str, welcome_smtp: str | None = None, now=None):
+        import datetime as dt
+
+        from tipweek.list.confirmation import confirmation_sender, transport_factory
+        from tipweek.list.database import open_store
+        from tipweek.list.look import look_of
+        from tipweek.list.service import Settings, create_app
+        from tipweek.list.tokens import Tokens
+        from tipweek.list.welcome import welcome_sender
+        from tipweek.project import Project
+
+        self.project = Project.load(project / "mkdocs.yml")
+        self.store = open_store(db_url)
+        self.tokens = Tokens(SECRET)
+        self.now = now or dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+        look = look_of(self.project)
+        sender = self.project.options.email_from
+        mail = transport_factory(project, None, smtp, False, None)
+        welcome = transport_factory(project, None, welcome_smtp or smtp, False, None)
+        self.settings = Settings(self.store, self.tokens, look, "", confirmation_sender(look, sender, mail),
+                                 send_welcome=welcome_sender(self.project, welcome), clock=lambda: self.now)
+        self.thread = ServiceThread(create_app(self.settings))
+        self.settings.list_url = self.url = self.thread.url
+
+    def __enter__(self) -> "LiveList":
+        self.thread.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.thread.__exit__(*exc)
+
+    def sign_up(self, email: str, name: str = "") -> tuple[int, str]:
+        status, body, _ = request("POST", f"{self.url}/subscribe", form={"email": email, "name": name})
+        return status, body
+
+    def manage_url(self, subscriber_id: int) -> str:
+        from tipweek.list.recipients import manage_url
+
+        return manage_url(self.url, self.tokens, subscriber_id)

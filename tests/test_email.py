@@ -148,3 +148,37 @@ def test_the_message_made_once_a_week_is_each_readers_own_byte_for_byte(project,
     # rendered once for each kind: with or without a name; the list service's own link (its footer
     # promises one button), a site's https template or a mailto link
     assert len(once._parts) == 4
+
+
+def test_a_list_readers_own_page_is_in_the_footer_byte_for_byte(project):
+    """A send from the list gives each reader their own "Manage your subscription" link, in
+    both parts; the message made once a week is still each reader's own, byte for byte. A
+    CSV list's send (no page) keeps the footer it had."""
+    import datetime as dt
+
+    from conftest import TODAY
+    from tipweek.cli.common import load_project, week_tip
+    from tipweek.outputs.email import as_bytes, render_email
+    from tipweek.outputs.letters import WeeklyEmail
+
+    edition, featured = week_tip(load_project(str(project / "mkdocs.yml")), TODAY)
+    once = WeeklyEmail(edition, featured.tip)
+    sent_at = dt.datetime(2026, 11, 17, 6, 30, 5, tzinfo=dt.timezone.utc)
+    quick = 0
+    for n, (address, name, link) in enumerate(READERS):
+        own = "https://list.example.org/unsubscribe/AbC.d-_9"
+        page = f"https://list.example.org/manage/Pg{n}.x-_Y" if n % 3 else "https://list.example.org/m?a=1&b=2"
+        expected = as_bytes(render_email(edition, featured.tip, address, name, link or own, sent_at, None, page))
+        assert as_bytes(once.render(address, name, link or own, sent_at, page)) == expected, (address, name)
+        letter = once.letter(address, name, link or own, sent_at, None, page)
+        assert as_bytes(letter.message()) == expected
+        assert letter.wire in (None, expected), (address, name, link)
+        quick += letter.wire is not None
+        msg = letter.message()
+        text = msg.get_body(("plain",)).get_content()
+        assert f"Manage your subscription (pause it for a few weeks, download or erase your data): {page}" in text
+        html = msg.get_body(("html",)).get_content()
+        assert f'<a href="{page.replace("&", "&amp;")}"' in html and ">Manage your subscription</a>" in html
+    assert quick > 0  # most come from the week's skeleton
+    plain = render_email(edition, featured.tip, "ana@example.org", "Ana", None, sent_at)  # a CSV list's send
+    assert "Manage your subscription" not in as_bytes(plain).decode("ascii")

@@ -82,7 +82,8 @@ def list_group() -> None:
 def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
           user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], request_timeout: float,
           config_file: str | None) -> None:
-    """Run the subscription service (sign-up, confirm, unsubscribe).
+    """Run the subscription service (sign-up, confirm and the welcome email, unsubscribe, each
+    reader's own page to pause, download or erase their data).
 
     The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
     the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset).
@@ -130,6 +131,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     from ..list.look import look_of
     from ..list.service import Settings
     from ..list.tokens import TokenError, Tokens, secret_from_environment
+    from ..list.welcome import welcome_sender
 
     try:
         secret = secret_from_environment()
@@ -150,6 +152,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     list_url = project.options.list_url or f"http://{host}:{port}"
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
+                    send_welcome=welcome_sender(project, make_transport),
                     ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains))
 
 

@@ -172,7 +172,7 @@ def message_maker(edition, tip, recipients, rerun_on: dt.date | None = None):
     def message_for(sub: Subscriber, message_id: str | None = None):
         # Date: now, as the message is handed over (made just before it is sent).
         return week.letter(sub.email, sub.name, recipients.unsubscribe_url(sub), dt.datetime.now(dt.timezone.utc),
-                           message_id)
+                           message_id, recipients.manage_url(sub))
 
     return message_for
 

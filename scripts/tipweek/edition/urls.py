@@ -70,3 +70,8 @@ def list_confirm(list_url: str, token: str) -> str:
 
 def list_unsubscribe(list_url: str, token: str) -> str:
     return f"{list_url.rstrip('/')}/unsubscribe/{token}"
+
+
+def list_manage(list_url: str, token: str) -> str:
+    """The reader's own page: pause, download or erase their data."""
+    return f"{list_url.rstrip('/')}/manage/{token}"

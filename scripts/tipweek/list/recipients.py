@@ -2,8 +2,9 @@
 it: the list's side of ``recipients.Recipients``. The confirmed subscribers
 are read by id a batch at a time as the run goes (someone who leaves during a
 run is not mailed by it; one who paused is skipped until their pause ends), each
-with their own unsubscribe URL on the service,
-for the footer and ``List-Unsubscribe``; a hard bounce makes the subscriber
+with their own unsubscribe URL on the service, for the footer and
+``List-Unsubscribe``, and their own page there (the footer's "Manage your
+subscription"); a hard bounce makes the subscriber
 ``bounced`` in the store, with its event in their consent record."""
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from .tokens import TokenError, Tokens, secret_from_environment
 
 def unsubscribe_url(list_url: str, tokens: Tokens, subscriber_id: int) -> str:
     return urls.list_unsubscribe(list_url, tokens.unsubscribe_token(subscriber_id))
+
+
+def manage_url(list_url: str, tokens: Tokens, subscriber_id: int) -> str:
+    return urls.list_manage(list_url, tokens.manage_token(subscriber_id))
 
 
 LOCAL_LIST_URL = "http://127.0.0.1:8025"  # where `tipweek list serve` (and `make list`) listens by default
@@ -81,6 +86,9 @@ class ListRecipients:
 
     def unsubscribe_url(self, sub: Subscriber) -> str:
         return unsubscribe_url(self.list_url, self.tokens, sub.id)
+
+    def manage_url(self, sub: Subscriber) -> str:
+        return manage_url(self.list_url, self.tokens, sub.id)
 
     def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
         found = self.suppression.load()

@@ -1,6 +1,7 @@
 """The list service: a Starlette app. Its routes: POST /subscribe (the form, with a
 honeypot), GET/POST /confirm/<token> and /unsubscribe/<token> (GET and HEAD show
-one button; only its POST, or an RFC 8058 one-click POST, changes anything).
+one button; only its POST, or an RFC 8058 one-click POST, changes anything), and
+the reader's own page, GET/POST /manage/<token> (``manage``).
 
 No GET changes anything (mail scanners open every link); every change is one
 store transaction, committed before the answer goes out. Bad input gets a page
@@ -27,7 +28,8 @@ from .body_limit import BodyLimit, TooLarge
 from ..addresses import listed
 from .joining import CONTROL, BadInput, check_domain, clean_email, clean_name
 from .look import Look, render
-from .records import CONFIRMATIONS_PER_DAY, StoreError, Subscriber
+from .manage import ManagePage
+from .records import CONFIRMATIONS_PER_DAY, ERASED, StoreError, Subscriber
 from .store import SqlStore
 from .tokens import TokenError, TokenExpired, Tokens
 
@@ -53,6 +55,8 @@ class Settings:
     look: Look
     list_url: str  # the service's public base URL, no trailing slash
     send_confirmation: Callable[[Subscriber, str], None]  # (subscriber, confirm URL); raises on failure
+    # (subscriber, unsubscribe URL, manage URL, now); raises on failure. None: no welcome email.
+    send_welcome: Callable[[Subscriber, str, str, dt.datetime], None] | None = None
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
     ip_limit: int = 10  # sign-ups per IP address per hour
     smtputf8: bool = False  # the relay takes non-ASCII addresses (asked at start-up)
@@ -139,13 +143,16 @@ class ListService:
             return await self.button_page(subscriber_id, title="Confirm your subscription", button="Confirm",
                                           text="One more step: press the button to start getting the tip of "
                                                "the week.")
-        sub = await run_in_threadpool(self.s.store.confirm, subscriber_id, self.s.clock())
-        if sub is None:
+        now = self.s.clock()
+        sub, confirmed_now = await run_in_threadpool(self.s.store.confirm_pending, subscriber_id, now)
+        if sub is None or sub.state == ERASED:
             return self.unknown()
         if sub.state == "unsubscribed":
             return self.page("message.html", 400, title="This link is no longer valid",
                              text="You left the list after this link was sent. To come back, sign up again.",
                              link=(self.s.look.subscribe_url, "Sign up again"))
+        if confirmed_now:  # once: a second press of Confirm finds them confirmed already
+            await run_in_threadpool(self.welcome, sub, now)
         return self.page("message.html", title="You're subscribed",
                          text="Thank you. The next tip of the week will be in your inbox.",
                          link=(self.s.look.site_url, f"Back to {self.s.look.site_name}"))
@@ -166,16 +173,28 @@ class ListService:
             data = {}
         how = "one-click" if data.get("List-Unsubscribe") == "One-Click" else "page"
         sub = await run_in_threadpool(self.s.store.unsubscribe, subscriber_id, self.s.clock(), how)
-        if sub is None:
+        if sub is None or sub.state == ERASED:
             return self.unknown()
         return self.page("message.html", title="You're unsubscribed",
                          text="You will get no more emails from us.",
                          link=(self.s.look.subscribe_url, "Changed your mind? Subscribe again"))
 
+    def welcome(self, sub: Subscriber, now: dt.datetime) -> None:
+        """The welcome email; one that cannot be sent is logged, and the confirmation stands."""
+        if self.s.send_welcome is None:
+            return
+        leave = urls.list_unsubscribe(self.s.list_url, self.s.tokens.unsubscribe_token(sub.id))
+        manage = urls.list_manage(self.s.list_url, self.s.tokens.manage_token(sub.id))
+        try:
+            self.s.send_welcome(sub, leave, manage, now)
+        except Exception as exc:  # the tips, the relay: whatever failed, the subscriber stays confirmed
+            log.error("welcome email to subscriber %s not sent: %s", sub.id, exc)
+
     async def button_page(self, subscriber_id: int, **context) -> HTMLResponse:
         """What a GET of a link shows: one button whose POST does the change
         (mail scanners open every link; only a person presses a button)."""
-        if await run_in_threadpool(self.s.store.get, subscriber_id) is None:
+        sub = await run_in_threadpool(self.s.store.get, subscriber_id)
+        if sub is None or sub.state == ERASED:
             return self.unknown()
         return self.page("button.html", **context)
 
@@ -212,6 +231,7 @@ class ListService:
             Route("/subscribe", self.subscribe, methods=["POST"]),
             Route("/confirm/{token}", self.confirm, methods=["GET", "POST"]),
             Route("/unsubscribe/{token}", self.unsubscribe, methods=["GET", "POST"]),
+            *ManagePage(self, HEADERS).routes(),
         ]
         too_large = self.page("message.html", 413, title="Too much",
                               text=f"That request was larger than {BODY_LIMIT // 1024} KB. The form needs far less.")

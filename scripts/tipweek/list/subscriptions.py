@@ -71,19 +71,26 @@ class Subscriptions(SqlBase):
     def confirm(self, subscriber_id: int, now: dt.datetime, how: str = "page") -> Subscriber | None:
         """pending -> confirmed. Confirmed stays confirmed (a second click is
         harmless); one who left stays left (an old link does not undo that)."""
+        return self.confirm_pending(subscriber_id, now, how)[0]
+
+    def confirm_pending(self, subscriber_id: int, now: dt.datetime,
+                        how: str = "page") -> tuple[Subscriber | None, bool]:
+        """:meth:`confirm`, and whether this call was the one that confirmed (under the row's
+        lock, so of two clicks at once only one is: the welcome email goes out on that one)."""
         at = stamp(now)
         with self._write() as cur:
             sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
             if sub is not None and sub.state == PENDING:
                 sub = self._set(cur, sub, at, state=CONFIRMED)
                 self._event(cur, sub.id, at, "confirmed", how)
-            return sub
+                return sub, True
+            return sub, False
 
     def unsubscribe(self, subscriber_id: int, now: dt.datetime, how: str) -> Subscriber | None:
         at = stamp(now)
         with self._write() as cur:
             sub = self._one(cur, f"SELECT {COLUMNS} FROM subscribers WHERE id = ? {self.lock_rows}", subscriber_id)
-            if sub is not None and sub.state != UNSUBSCRIBED:
+            if sub is not None and sub.state not in (UNSUBSCRIBED, ERASED):  # (an old one-click link of an erased one)
                 sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
                 self._event(cur, sub.id, at, "left", how)
             return sub

@@ -1,9 +1,10 @@
-"""Signed tokens for the links in emails. Each purpose has its own salt, so a
-token made for one can never be used for the other; both carry the
-subscriber's id, never the address, so no URL reveals who it belongs to.
+"""Signed tokens for the links in emails. Each purpose (confirm, unsubscribe,
+manage) has its own salt, so a token made for one can never be used for
+another; each carries the subscriber's id, never the address, so no URL
+reveals who it belongs to.
 
-A confirm token expires after 7 days; an unsubscribe token never does (it
-sits in every message someone may open years later).
+A confirm token expires after 7 days; the unsubscribe and manage tokens never
+do (they sit in every message someone may open years later).
 
 The same secret keys the hash an erased address leaves behind
 (``erased_key``): without the secret, nobody holding the database or a backup
@@ -68,14 +69,18 @@ class Tokens:
 
         return URLSafeTimedSerializer(self.secret, salt="tipweek-list-confirm", signer=ClockSigner)
 
-    def _plain(self) -> URLSafeSerializer:
-        return URLSafeSerializer(self.secret, salt="tipweek-list-unsubscribe")
+    def _plain(self, purpose: str = "unsubscribe") -> URLSafeSerializer:
+        return URLSafeSerializer(self.secret, salt=f"tipweek-list-{purpose}")
 
     def confirm_token(self, subscriber_id: int) -> str:
         return self._timed().dumps(subscriber_id)
 
     def unsubscribe_token(self, subscriber_id: int) -> str:
         return self._plain().dumps(subscriber_id)
+
+    def manage_token(self, subscriber_id: int) -> str:
+        """For the reader's own page (pause, their data, erase): in every email, never expiring."""
+        return self._plain("manage").dumps(subscriber_id)
 
     def erased_key(self, email: str) -> str:
         """What an erased address leaves in the store: an HMAC-SHA256 of the address as the list
@@ -93,8 +98,14 @@ class Tokens:
         return _id(value)
 
     def read_unsubscribe(self, token: str) -> int:
+        return self._read_plain(token, "unsubscribe")
+
+    def read_manage(self, token: str) -> int:
+        return self._read_plain(token, "manage")
+
+    def _read_plain(self, token: str, purpose: str) -> int:
         try:
-            value = self._plain().loads(token)
+            value = self._plain(purpose).loads(token)
         except BadData:
             raise TokenError("this link is not valid (it may have been cut or changed)") from None
         return _id(value)

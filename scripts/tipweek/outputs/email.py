@@ -85,7 +85,8 @@ def unsubscribe_links(options: ListOptions, recipient: str | None) -> tuple[str 
 
 
 def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name: str | None = None,
-             rerun_on: dt.date | None = None, one_button: bool = False) -> dict:
+             rerun_on: dt.date | None = None, one_button: bool = False, manage_url: str | None = None,
+             welcome: str | None = None) -> dict:
     site = edition.site
     return {
         "site": site,
@@ -109,6 +110,8 @@ def _context(edition: Edition, tip: Tip, body, unsubscribe_url: str | None, name
         # Only the list service's own link is known to open a page with one button to press;
         # a site's unsubscribe_url template may lead anywhere, so its footer says no more than "Unsubscribe".
         "unsubscribe_one_button": one_button,
+        "manage_url": manage_url,  # the reader's own page on the list service (None: a CSV list's send)
+        "welcome": welcome,  # the welcome email's "what to expect" (None: the weekly email)
         "body": body,
         "name": one_line(name) if name else None,
     }
@@ -119,23 +122,28 @@ def subject(tip: Tip, rerun_on: dt.date | None = None) -> str:
 
 
 def render_html(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
-                rerun_on: dt.date | None = None, one_button: bool = False) -> str:
+                rerun_on: dt.date | None = None, one_button: bool = False, manage_url: str | None = None,
+                welcome: str | None = None) -> str:
     """The HTML part (also the web version, when ``unsubscribe_url`` is None);
-    ``one_button``: the link is the list service's own (a page with one button)."""
+    ``one_button``: the link is the list service's own (a page with one button);
+    ``manage_url``: the reader's own page there; ``welcome``: the welcome email's
+    opening paragraph (what to expect), above the tip."""
     body = Markup(edition.bodies.away(tip))
-    context = _context(edition, tip, body, unsubscribe_url, name, rerun_on, one_button)
+    context = _context(edition, tip, body, unsubscribe_url, name, rerun_on, one_button, manage_url, welcome)
     return inline_css(_templates().get_template("weekly.html").render(context))
 
 
 def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, name: str | None = None,
-                rerun_on: dt.date | None = None, one_button: bool = False) -> str:
-    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name, rerun_on, one_button)
+                rerun_on: dt.date | None = None, one_button: bool = False, manage_url: str | None = None,
+                welcome: str | None = None) -> str:
+    context = _context(edition, tip, edition.bodies.text(tip), unsubscribe_url, name, rerun_on, one_button,
+                       manage_url, welcome)
     return _templates().get_template("weekly.txt").render(context)
 
 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
                  unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
-                 rerun_on: dt.date | None = None) -> EmailMessage:
+                 rerun_on: dt.date | None = None, manage_url: str | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: ``SAMPLE_READER``, for a
     sample whose links unsubscribe nobody real), with the recipient's own unsubscribe links: from the
     plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
@@ -147,15 +155,16 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
 
     With ``rerun_on`` (``edition.featured.rerun_on``) it is that week's
     re-run of ``tip``: labelled, identified and (without ``sent_at``) dated
-    by that week."""
+    by that week. ``manage_url``: the reader's own page on the list service (pause, their data, erase),
+    linked from the footer."""
     options = ListOptions.of(edition)
     to_addr = recipient or SAMPLE_READER
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
     one_button = bool(unsubscribe_url)  # the list service's own signed link, not the site's template
     return assemble_message(edition, options, tip, to_addr, name, https, mailto, sent_at, rerun_on,
-                     render_text(edition, tip, https or mailto, name, rerun_on, one_button),
-                     render_html(edition, tip, https or mailto, name, rerun_on, one_button))
+                     render_text(edition, tip, https or mailto, name, rerun_on, one_button, manage_url),
+                     render_html(edition, tip, https or mailto, name, rerun_on, one_button, manage_url))
 
 
 def assemble_message(edition: Edition, options: ListOptions, tip: Tip, to_addr: str, name: str | None, https: str | None,

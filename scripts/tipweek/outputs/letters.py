@@ -29,6 +29,7 @@ _NAME = "TipweekReaderNameZq7"
 _LINKS = {"https": "https://tipweek.invalid/TipweekReaderLinkZq7",
           "own": "https://tipweek.invalid/TipweekReaderLinkZq7",
           "mailto": "mailto:TipweekReaderLinkZq7@tipweek.invalid"}
+_MANAGE = "https://tipweek.invalid/TipweekReaderPageZq7"  # the reader's own page on the list service
 # A part that the templates and the CSS inliner would give back unchanged: no character that HTML
 # escapes, no control character, no no-break space (anything else is rendered the long way).
 _PLAIN_NAME = re.compile(r"[^&<>\"'\x00-\x1f\x7f-\x9f\xa0]*")
@@ -45,67 +46,72 @@ class WeeklyEmail:
     def __init__(self, edition: Edition, tip: Tip, rerun_on: dt.date | None = None):
         self.edition, self.tip, self.rerun_on = edition, tip, rerun_on
         self.options = ListOptions.of(edition)
-        self._parts: dict[tuple[bool, str | None], tuple[str, str]] = {}
+        self._parts: dict[tuple[bool, str | None, bool], tuple[str, str]] = {}
         self._skeletons: dict[tuple, _Skeleton | None] = {}
 
-    def _rendered(self, named: bool, kind: str | None) -> tuple[str, str]:
-        key = (named, kind)
+    def _rendered(self, named: bool, kind: str | None, managed: bool = False) -> tuple[str, str]:
+        key = (named, kind, managed)
         if key not in self._parts:
             link, name = _LINKS.get(kind), _NAME if named else None
-            own = kind == "own"
-            self._parts[key] = (render_text(self.edition, self.tip, link, name, self.rerun_on, own),
-                                render_html(self.edition, self.tip, link, name, self.rerun_on, own))
+            own, manage = kind == "own", _MANAGE if managed else None
+            self._parts[key] = (render_text(self.edition, self.tip, link, name, self.rerun_on, own, manage),
+                                render_html(self.edition, self.tip, link, name, self.rerun_on, own, manage))
         return self._parts[key]
 
-    def _reader(self, recipient: str, name: str | None, unsubscribe_url: str | None):
-        """(to, https, mailto, shown name, link, kind), kind None when the reader's parts cannot
+    def _reader(self, recipient: str, name: str | None, unsubscribe_url: str | None, manage_url: str | None = None):
+        """(to, https, mailto, shown name, link, kind), kind False when the reader's parts cannot
         simply be filled in (they are rendered the long way)."""
         to_addr = recipient or SAMPLE_READER
         https, mailto = unsubscribe_links(self.options, to_addr)
         https = unsubscribe_url or https
         link = https or mailto
         shown = one_line(name) if name else ""
-        plain = _PLAIN_NAME.fullmatch(shown) and (not link or _PLAIN_LINK.fullmatch(link))
+        plain = (_PLAIN_NAME.fullmatch(shown) and (not link or _PLAIN_LINK.fullmatch(link))
+                 and (not manage_url or _PLAIN_LINK.fullmatch(manage_url)))
         web = "own" if unsubscribe_url else "https"
         kind = (None if not link else "mailto" if link.startswith("mailto:") else web) if plain else False
         return to_addr, https, mailto, shown, link, kind
 
     @staticmethod
-    def _fill(template: str, shown: str, link: str | None, kind: str | None) -> str:
+    def _fill(template: str, shown: str, link: str | None, kind: str | None, manage_url: str | None = None) -> str:
         if shown:
             template = template.replace(_NAME, shown)
+        if manage_url:
+            template = template.replace(_MANAGE, manage_url)
         return template.replace(_LINKS[kind], link) if link else template
 
     def render(self, recipient: str, name: str | None = None, unsubscribe_url: str | None = None,
-               sent_at: dt.datetime | None = None) -> EmailMessage:
-        """``render_email(edition, tip, recipient, name, unsubscribe_url, sent_at, rerun_on)``."""
-        to_addr, https, mailto, shown, link, kind = self._reader(recipient, name, unsubscribe_url)
+               sent_at: dt.datetime | None = None, manage_url: str | None = None) -> EmailMessage:
+        """``render_email(edition, tip, recipient, name, unsubscribe_url, sent_at, rerun_on, manage_url)``."""
+        to_addr, https, mailto, shown, link, kind = self._reader(recipient, name, unsubscribe_url, manage_url)
         if kind is False:
-            return render_email(self.edition, self.tip, recipient, name, unsubscribe_url, sent_at, self.rerun_on)
-        text, html = self._rendered(bool(shown), kind)
+            return render_email(self.edition, self.tip, recipient, name, unsubscribe_url, sent_at, self.rerun_on,
+                                manage_url)
+        text, html = self._rendered(bool(shown), kind, bool(manage_url))
         return assemble_message(self.edition, self.options, self.tip, to_addr, name, https, mailto, sent_at, self.rerun_on,
-                         self._fill(text, shown, link, kind), self._fill(html, shown, link, kind))
+                         self._fill(text, shown, link, kind, manage_url), self._fill(html, shown, link, kind, manage_url))
 
     def letter(self, recipient: str, name: str | None, unsubscribe_url: str | None, sent_at: dt.datetime,
-               message_id: str | None = None) -> "Letter":
+               message_id: str | None = None, manage_url: str | None = None) -> "Letter":
         """The reader's message for a send: its bytes on the wire made from the week's
         skeleton (``as_bytes(render(...))``, exactly), with the message itself made only if a
         transport asks for it (the Maildir outbox). ``message_id``: keep a first attempt's."""
         def message() -> EmailMessage:
-            msg = self.render(recipient, name, unsubscribe_url, sent_at)
+            msg = self.render(recipient, name, unsubscribe_url, sent_at, manage_url)
             if message_id and msg["Message-ID"] != message_id:
                 msg.replace_header("Message-ID", message_id)
             return msg
 
-        to_addr, https, mailto, shown, link, kind = self._reader(recipient, name, unsubscribe_url)
+        to_addr, https, mailto, shown, link, kind = self._reader(recipient, name, unsubscribe_url, manage_url)
         own_id = message_id or message_id_of(self.options, self.tip, to_addr, self.rerun_on)
         if kind is False or not to_addr.isascii():  # (an address beyond ASCII goes out with SMTPUTF8)
             return Letter(own_id, None, message)
-        skeleton = self._skeleton(bool(shown), kind, https is not None, mailto is not None)
+        managed = bool(manage_url)
+        skeleton = self._skeleton(bool(shown), kind, https is not None, mailto is not None, managed)
         if skeleton is None:
             return Letter(own_id, None, message)
-        text, html = self._rendered(bool(shown), kind)
-        text, html = self._fill(text, shown, link, kind), self._fill(html, shown, link, kind)
+        text, html = self._rendered(bool(shown), kind, managed)
+        text, html = self._fill(text, shown, link, kind, manage_url), self._fill(html, shown, link, kind, manage_url)
         boundary = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
         links = ", ".join(f"<{u}>" for u in (https, mailto) if u)
         zone = self.edition.site.published_at(self.tip).tzinfo
@@ -120,10 +126,11 @@ class WeeklyEmail:
                         for piece in skeleton.pieces)
         return Letter(own_id, wire, message)
 
-    def _skeleton(self, named: bool, kind: str | None, https: bool, mailto: bool) -> "_Skeleton | None":
-        key = (named, kind, https, mailto)
+    def _skeleton(self, named: bool, kind: str | None, https: bool, mailto: bool,
+                  managed: bool = False) -> "_Skeleton | None":
+        key = (named, kind, https, mailto, managed)
         if key not in self._skeletons:
-            self._skeletons[key] = _Skeleton.of(self, named, kind, https, mailto)
+            self._skeletons[key] = _Skeleton.of(self, named, kind, https, mailto, managed)
         return self._skeletons[key]
 
 
@@ -160,7 +167,7 @@ class _Skeleton:
         self.lines = lines  # a body's lines with no reader part in them -> quoted-printable
 
     @classmethod
-    def of(cls, week: "WeeklyEmail", named: bool, kind: str | None, https: bool, mailto: bool):
+    def of(cls, week: "WeeklyEmail", named: bool, kind: str | None, https: bool, mailto: bool, managed: bool):
         to_addr = "tipweekreaderzq7@tipweek.invalid"
         name = _NAME if named else None
         link = _LINKS.get(kind)
@@ -169,7 +176,7 @@ class _Skeleton:
         if (https_url or mailto_url) != link:
             return None
         sent_at = dt.datetime(2001, 2, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
-        text, html = week._rendered(named, kind)
+        text, html = week._rendered(named, kind, managed)
         msg = assemble_message(week.edition, week.options, week.tip, to_addr, name, https_url, mailto_url, sent_at,
                         week.rerun_on, text, html)
         real = hashlib.sha256(html.encode()).hexdigest()[:32].encode()
@@ -202,7 +209,7 @@ class _Skeleton:
                 # (set_content's own call: the line length of the message's policy; soft breaks as CRLF.)
                 encoded = quoprimime.body_encode(line + "\n", policy.default.max_line_length)[:-1]
                 encoded = encoded.replace("\n", "\r\n")
-                if keep and _NAME not in line and not any(link in line for link in _LINKS.values()):
+                if keep and _NAME not in line and not any(link in line for link in (*_LINKS.values(), _MANAGE)):
                     self.lines[line] = encoded
             out.append(encoded)
         return ("\r\n".join(out) + "\r\n").encode("ascii")

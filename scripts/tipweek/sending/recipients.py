@@ -5,7 +5,7 @@ list's store (``subscriptions.sending.ListRecipients``) both implement, after
 listmonk's mail manager: the run pulls the deliverable recipients in batches
 as it goes (so memory stays flat however long the list, and someone who
 leaves during a run is not mailed by it), each with their own unsubscribe
-link, and reports an outcome to the one place the recipient lives:
+link (and, on the list, their own page), and reports an outcome to the one place the recipient lives:
 
 - ``bounced``: a hard bounce. A CSV list's suppression file
   (``suppressed.txt`` beside the ledgers) gets it; the list's store makes the
@@ -43,6 +43,9 @@ class Recipients(Protocol):
 
     def unsubscribe_url(self, sub: Subscriber) -> str | None:
         """The recipient's own unsubscribe link; None: the plugin's template."""
+
+    def manage_url(self, sub: Subscriber) -> str | None:
+        """The recipient's own page on the list service (pause, their data, erase); None: none."""
 
     def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
         """Addresses in the suppression file that no run mails (address in lower case -> why);
@@ -93,6 +96,9 @@ class CsvRecipients:
 
     def unsubscribe_url(self, sub: Subscriber) -> str | None:
         return None
+
+    def manage_url(self, sub: Subscriber) -> str | None:
+        return None  # a CSV file's people have no page of their own
 
     def suppressed(self, everyone: bool = False) -> dict[str, Suppressed]:
         return self.suppression.load()
