@@ -371,7 +371,8 @@ def test_faults_from_the_issue_drop_451_and_550(tipweek, project, smtp, connecti
     assert {a: handler.count(a) for a in good} == dict.fromkeys(good, 1)
     for got in handler.received:
         assert got.rcpt_tos == [got.to]
-    assert ledger(project)["gone@example.org"] == ["attempt", "bounced"]
+    # (With several connections the drop may fall on gone's connection first: a failed try, then the bounce.)
+    assert ledger(project)["gone@example.org"] in (["attempt", "bounced"], ["attempt", "failed", "attempt", "bounced"])
     suppressed = (project / ".tipweek" / "ledger" / "suppressed.txt").read_text()
     assert f"gone@example.org\t{WEEK}\t550 5.1.1 <gone@example.org>: no such mailbox\n" in suppressed
 
