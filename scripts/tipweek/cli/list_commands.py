@@ -66,7 +66,9 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     """Run the subscription service (sign-up, confirm, unsubscribe).
 
     The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
-    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset).
+    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset). With
+    $TIPWEEK_WEBHOOK_TOKEN set, POST /webhooks/bounce takes the email service's
+    bounces and complaints.
 
     \b
     Example:
@@ -78,10 +80,14 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     from ..list.connections import ListServer
     from ..list.service import create_app
 
+    from ..list.bounce_webhook import status_line
+
     proxies = [_proxy(value) for value in trusted_proxies]
     project = load_project(config_file)
-    app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
+    settings = _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit)
+    app = create_app(settings)
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
+    click.echo(status_line(settings.list_url, settings.webhook_token), err=True)
     ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
                               **server_options(proxies, request_timeout))).run()
 
@@ -109,12 +115,13 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     from ..outputs.email import parse_sender
     from ..list.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
     from ..list.look import look_of
+    from ..list.bounce_webhook import WebhookTokenError, token_from_environment
     from ..list.service import Settings
     from ..list.tokens import TokenError, Tokens, secret_from_environment
 
     try:
-        secret = secret_from_environment()
-    except TokenError as exc:
+        secret, webhook_token = secret_from_environment(), token_from_environment()
+    except (TokenError, WebhookTokenError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
         parse_sender(project.options.email_from)
@@ -131,7 +138,7 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     list_url = project.options.list_url or f"http://{host}:{port}"
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
-                    ip_limit=ip_limit, smtputf8=smtputf8)
+                    ip_limit=ip_limit, smtputf8=smtputf8, webhook_token=webhook_token)
 
 
 @list_group.command("import")
@@ -217,7 +224,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
 @db_option
 @config_option
 def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
-    """How many are pending, confirmed, unsubscribed and bounced; joins, leaves and bounces per week.
+    """How many are pending, confirmed, unsubscribed and bounced; joins, leaves, bounces and soft bounces per week.
 
     \b
     Example:
@@ -236,7 +243,8 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
                f"{figures[BOUNCED]} bounced")
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
-                   + (f", {week['bounced']} bounced" if week["bounced"] else ""))
+                   + (f", {week['bounced']} bounced" if week["bounced"] else "")
+                   + (f", {week['soft_bounced']} soft bounces" if week["soft_bounced"] else ""))
 
 
 @list_group.command()
@@ -246,7 +254,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
 @config_option
 def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> None:
     """ADDRESS's state and whole consent record: every join, confirmation,
-    departure, bounce and complaint, with when and how it came.
+    departure, bounce (soft ones too) and complaint, with when and how it came.
 
     \b
     Example:
@@ -265,7 +273,7 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         return
     click.echo(f"{sub.email}" + (f" ({sub.name})" if sub.name else "") + f": {sub.state}")
     for event in record["events"]:
-        click.echo(f"  {event['at']}  {event['action']:<10} {event['how']}")
+        click.echo(f"  {event['at']}  {event['action']:<12} {event['how']}")
 
 
 @list_group.command()

@@ -3,9 +3,9 @@ import`` reads back, so that a backup restores the same list.
 
 One CSV row per address: ``id, email, name, state, joined, updated, history``.
 ``history`` is the consent record, a JSON list of ``{"at", "action", "how"}``
-(joined, confirmed, left, bounced, complained), oldest first. Cells that a spreadsheet would run as
-a formula get a leading apostrophe (OWASP's advice for CSV injection), which
-the import takes off again.
+(joined, confirmed, left, bounced, complained, soft-bounced), oldest first.
+Cells that a spreadsheet would run as a formula get a leading apostrophe
+(OWASP's advice for CSV injection), which the import takes off again.
 
 The consent rule of an import: a file's ``state`` never confirms or brings back
 anyone. ``unsubscribed`` and ``bounced`` are always honoured; ``confirmed`` only when the row's
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from .records import BOUNCED, CONFIRMED, HOWS, PENDING, STATES, UNSUBSCRIBED, Event, Subscriber, stamp
 
 COLUMNS = ("id", "email", "name", "state", "joined", "updated", "history")
-ACTIONS = ("joined", "confirmed", "left", "bounced", "complained")
+ACTIONS = ("joined", "confirmed", "left", "bounced", "complained", "soft-bounced")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
 STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
-# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce).
-HOWS = ("form", "import", "one-click", "page", "operator", "send")
+# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce);
+# "webhook" is the email service's report to POST /webhooks/bounce (``bounces``).
+HOWS = ("form", "import", "one-click", "page", "operator", "send", "webhook")
 CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
 CONFIRMATIONS_PER_DAY = 3  # enough for a lost email or a second try; too few to flood an inbox
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
@@ -67,7 +68,7 @@ class Subscriber:
 class Event:
     subscriber_id: int
     at: str
-    action: str  # joined | confirmed | left | bounced | complained
+    action: str  # joined | confirmed | left | bounced | complained | soft-bounced
     how: str
 
 
