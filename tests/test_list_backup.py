@@ -174,7 +174,7 @@ def test_a_state_or_history_the_import_does_not_know_is_refused_with_its_line(pr
     result = run(project, "import", str(history), "--db", url)
     assert result.exit_code == 1
     assert (f"{history}:2: history entry 1: unknown action 'opted-in' (use joined, confirmed, left, bounced, "
-            "complained)") in result.output
+            "complained, soft-bounced)") in result.output
     assert (f"{history}:3: state 'confirmed', but the history ends with leaving: an import never brings anyone "
             "back") in result.output
     assert f"{history}:4: history is not valid JSON" in result.output

@@ -10,6 +10,9 @@ import datetime as dt
 import http.client
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,13 +127,17 @@ def test_the_webhook_is_off_without_a_token(project, tmp_path, monkeypatch):
             f"complaints at {url}/webhooks/bounce\n") in said
 
 
-def test_a_short_token_stops_the_service_from_starting(project, monkeypatch, tmp_path):
-    monkeypatch.setenv("TIPWEEK_LIST_SECRET", SECRET)
-    monkeypatch.setenv("TIPWEEK_WEBHOOK_TOKEN", "too-short")
-    result = CliRunner().invoke(main, ["list", "serve", "--db", f"sqlite:///{tmp_path}/l.sqlite3", "--outbox",
-                                       str(tmp_path / "out"), "-f", str(project / "mkdocs.yml")])
-    assert result.exit_code == 1
-    assert "Error: TIPWEEK_WEBHOOK_TOKEN is shorter than 16 characters; make one with python -c" in result.output
+def test_a_short_token_stops_the_service_from_starting(project, tmp_path):
+    env = {**os.environ, "TIPWEEK_LIST_SECRET": SECRET, "TIPWEEK_WEBHOOK_TOKEN": "too-short"}
+    # A process with a time limit: a service that starts in spite of the token fails the test, not hangs it.
+    with free_socket() as sock:
+        result = subprocess.run([str(Path(sys.executable).parent / "tipweek"), "list", "serve", "--port",
+                                 str(sock.getsockname()[1]), "--db", f"sqlite:///{tmp_path}/l.sqlite3", "--outbox",
+                                 str(tmp_path / "out"), "-f", str(project / "mkdocs.yml")],
+                                env=env, capture_output=True, text=True, timeout=WAIT)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: TIPWEEK_WEBHOOK_TOKEN is shorter than 16 characters; make one with "
+                                    "python -c")
 
 
 # ------------------------------------------------------------------ what each kind does
@@ -152,7 +159,7 @@ def test_plain_json_hard_soft_and_complaint(webhook):
                                                "complained webhook"]
     stats = webhook.run("list", "stats").output
     assert stats.startswith("1 confirmed, 0 pending, 1 unsubscribed, 1 bounced\n")
-    assert "2026-W48: 0 joined, 0 confirmed, 1 left, 1 bounced, 1 soft bounces\n" in stats
+    assert "2026-W48: 0 joined, 0 confirmed, 1 left, 1 bounced, 1 soft bounce\n" in stats
     assert json.loads(webhook.run("list", "stats", "--json").output)["weeks"][-1]["soft_bounced"] == 1
 
 
@@ -210,6 +217,19 @@ def test_three_soft_bounces_spread_over_more_than_30_days_do_not(webhook):
     assert answer["recorded"][0]["state"] == "confirmed"
     assert webhook.shown("ana@example.org") == ["ana@example.org (Ana Lima): confirmed", *BEFORE,
                                                 *["soft-bounced webhook"] * 3]
+
+
+def test_a_backup_keeps_what_the_webhook_recorded(webhook, tmp_path):
+    webhook.post({"email": "ana@example.org", "type": "soft"})
+    webhook.post({"email": "bob@example.org", "type": "hard"})
+    assert webhook.run("list", "export", "--out", str(tmp_path / "backup.csv")).exit_code == 0
+    restored = CliRunner(catch_exceptions=False).invoke(main, [
+        "list", "import", str(tmp_path / "backup.csv"), "--db", f"sqlite:///{tmp_path}/restored.sqlite3",
+        "-f", str(webhook.project / "mkdocs.yml")])
+    assert restored.exit_code == 0, restored.output
+    again = Webhook(webhook.url, None, webhook.clock, webhook.project, f"sqlite:///{tmp_path}/restored.sqlite3")
+    assert again.shown("ana@example.org") == webhook.shown("ana@example.org")
+    assert again.shown("bob@example.org") == ["bob@example.org (Bob Okafor): bounced", *BEFORE, "bounced webhook"]
 
 
 def test_unknown_addresses_and_people_who_left_are_ignored(webhook):

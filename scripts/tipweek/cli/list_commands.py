@@ -244,7 +244,8 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
                    + (f", {week['bounced']} bounced" if week["bounced"] else "")
-                   + (f", {week['soft_bounced']} soft bounces" if week["soft_bounced"] else ""))
+                   + (f", {week['soft_bounced']} soft bounce{'s' * (week['soft_bounced'] > 1)}"
+                      if week["soft_bounced"] else ""))
 
 
 @list_group.command()
