@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:tipweek-bounces"
+SIGNATURE = "bm90IGEgcmVhbCBzaWduYXR1cmU6IHRoZSBzZXJ2aWNlIGRvZXMgbm90IGNoZWNrIGl0"
 SNS_HEADERS = {"Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazon Simple Notification Service Agent",
                "x-amz-sns-topic-arn": TOPIC}
 
@@ -82,7 +83,7 @@ def sns_notification(message: dict) -> dict:
         "Message": json.dumps(message),
         "Timestamp": "2026-11-24T08:00:04.000Z",
         "SignatureVersion": "1",
-        "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+        "Signature": SIGNATURE,
         "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem",
         "UnsubscribeURL": f"https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={TOPIC}:c9135db0",
     }
@@ -99,6 +100,6 @@ def sns_subscription_confirmation(subscribe_url: str, token: str) -> dict:
         "SubscribeURL": subscribe_url,
         "Timestamp": "2026-11-24T07:59:00.000Z",
         "SignatureVersion": "1",
-        "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQvi2egU3N858fiTDN6bkkOxYDVrY0Ad8L10Hs3zH81mtnPk5uvvolIC1CXGu43obcgFxeL3khZl8IKvO61GWB6jI9b5+gLPoBc1Q=",
+        "Signature": SIGNATURE,
         "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-example.pem",
     }

@@ -259,7 +259,9 @@ def test_unknown_addresses_and_people_who_left_are_ignored(webhook):
     (b'{"Type": "Notification", "Message": {"notificationType": "Bounce"}}', '"Message": the SES notification as '
                                                                               'a JSON string'),
     (b'{"Type": "Surprise"}', '"Type" "Surprise" is not an SNS message type this endpoint takes'),
-    (b'{"Type": "SubscriptionConfirmation", "TopicArn": "arn"}', "needs SubscribeURL, Token"),
+    (b'{"Type": "SubscriptionConfirmation", "TopicArn": "arn"}', "needs SubscribeURL, Token (text on one line)"),
+    (b'{"Type": "SubscriptionConfirmation", "TopicArn": "arn", "SubscribeURL": "https://x/\\nforged line", '
+     b'"Token": "t"}', "needs SubscribeURL (text on one line)"),
     (b'{"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}}',
      "bouncedRecipients must be a non-empty list of {\"emailAddress\": ADDRESS}"),
     (b'{"notificationType": "Bounce", "bounce": {"bounceType": "Soft", "bouncedRecipients": []}}',

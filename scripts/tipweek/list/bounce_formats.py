@@ -37,7 +37,7 @@ class BadReport(ValueError):
 class Report:
     bounces: list[tuple[str, str]] = field(default_factory=list)  # (address, kind)
     note: str | None = None  # what else the body was, when it reports no address
-    confirmation: dict | None = None  # an SNS SubscriptionConfirmation: TopicArn, SubscribeURL, Token
+    for_operator: str | None = None  # a line for the service's log: what the operator is to do
 
 
 def read_report(body: bytes) -> Report:
@@ -79,16 +79,25 @@ def _sns(data: dict) -> Report:
             raise BadReport('an SNS Notification needs "Message": the SES notification as a JSON string')
         return _ses(_object(_json(message, "the SNS Message"), "the SNS Message"), "the SNS Message")
     if kind == "SubscriptionConfirmation":
-        fields = {name: data.get(name) for name in ("TopicArn", "SubscribeURL", "Token")}
-        missing = [name for name, value in fields.items() if not isinstance(value, str) or not value]
-        if missing:
-            raise BadReport(f"an SNS SubscriptionConfirmation needs {', '.join(missing)}")
+        topic, url, token = _fields(data, kind, "TopicArn", "SubscribeURL", "Token")
         return Report(note="an SNS subscription confirmation: logged for the operator to confirm",
-                      confirmation=fields)
+                      for_operator=f"SNS subscription to {topic} waits for you: open {url}, or run aws sns "
+                                   f"confirm-subscription --topic-arn {topic} --token {token}")
     if kind == "UnsubscribeConfirmation":
-        return Report(note="an SNS unsubscribe confirmation: nothing to do")
+        topic, url = _fields(data, kind, "TopicArn", "SubscribeURL")
+        return Report(note="an SNS unsubscribe confirmation: logged for the operator",
+                      for_operator=f"SNS no longer sends {topic} here (to subscribe again, open {url})")
     raise BadReport(f'"Type" {json.dumps(kind)} is not an SNS message type this endpoint takes '
                     "(Notification, SubscriptionConfirmation, UnsubscribeConfirmation)")
+
+
+def _fields(data: dict, kind: str, *names: str) -> list[str]:
+    """The named fields of an SNS message, each a string with no line breaks in it (they go to the log)."""
+    missing = [name for name in names if not isinstance(data.get(name), str) or not data[name]
+               or CONTROL.search(data[name])]
+    if missing:
+        raise BadReport(f"an SNS {kind} needs {', '.join(missing)} (text on one line)")
+    return [data[name] for name in names]
 
 
 def _ses(data: dict, where: str) -> Report:

@@ -28,7 +28,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from ..addresses import CONTROL
 from .body_limit import TooLarge
 from .bounce_formats import BadReport, read_report
 from .records import StoreError
@@ -108,10 +107,8 @@ class BounceWebhook:
             report = read_report(body)
         except BadReport as exc:
             return answer({"error": str(exc)}, 400)
-        if report.confirmation:
-            c = {name: CONTROL.sub("", value) for name, value in report.confirmation.items()}
-            log.warning("SNS subscription to %s waits for you: open %s, or run aws sns confirm-subscription "
-                        "--topic-arn %s --token %s", c["TopicArn"], c["SubscribeURL"], c["TopicArn"], c["Token"])
+        if report.for_operator:
+            log.warning("%s", report.for_operator)
         if not report.bounces:
             return answer({"recorded": [], "ignored": [], "note": report.note})
         try:
