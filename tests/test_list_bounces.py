@@ -284,6 +284,10 @@ def test_a_big_sns_message_fits_and_a_huge_body_does_not(webhook):
     assert status == 200 and len(answer["recorded"]) == 1 and len(answer["ignored"]) == 49
     status, answer, _ = webhook.post(b" " * (600 * 1024))
     assert status == 413 and answer == {"error": "the body is larger than 512 KB"}
+    # The same without a length announced: counted as it arrives.
+    status, text, _ = request("POST", f"{webhook.url}/webhooks/bounce", body=iter([b" " * 65536] * 10), headers={
+        "Authorization": f"Bearer {TOKEN}", "Transfer-Encoding": "chunked"})
+    assert status == 413 and json.loads(text) == {"error": "the body is larger than 512 KB"}
 
 
 # ------------------------------------------------------------------ tipweek list serve
