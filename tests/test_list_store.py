@@ -175,8 +175,8 @@ def test_show_an_address_with_its_whole_consent_record(project, db_url):
             {"at": "2026-12-02T09:00:00.000000Z", "action": "left", "how": "one-click"}]}
     result = run(project, "show", "Ana@Example.org", "--db", db_url)
     assert result.output.splitlines()[:3] == ["ana@example.org (Ana Lima): unsubscribed",
-                                              "  2026-11-23T09:00:00.000000Z  joined     form",
-                                              "  2026-11-23T10:00:00.000000Z  confirmed  page"]
+                                              "  2026-11-23T09:00:00.000000Z  joined       form",
+                                              "  2026-11-23T10:00:00.000000Z  confirmed    page"]
     result = run(project, "show", "nobody@example.org", "--db", db_url)
     assert result.exit_code == 1
     assert result.output == f"Error: nobody@example.org is not in the list ({db_url})\n"

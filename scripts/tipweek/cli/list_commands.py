@@ -86,7 +86,9 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     reader's own page to pause, download or erase their data).
 
     The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
-    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset).
+    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset). With
+    $TIPWEEK_WEBHOOK_TOKEN set, POST /webhooks/bounce takes the email service's
+    bounces and complaints.
 
     \b
     Example:
@@ -98,10 +100,14 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     from ..list.connections import ListServer
     from ..list.service import create_app
 
+    from ..list.bounce_webhook import status_line
+
     proxies = [_proxy(value) for value in trusted_proxies]
     project = load_project(config_file)
-    app = create_app(_settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit))
+    settings = _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit)
+    app = create_app(settings)
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
+    click.echo(status_line(settings.list_url, settings.webhook_token), err=True)
     ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
                               **server_options(proxies, request_timeout))).run()
 
@@ -129,13 +135,14 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     from ..outputs.email import parse_sender
     from ..list.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
     from ..list.look import look_of
+    from ..list.bounce_webhook import WebhookTokenError, token_from_environment
     from ..list.service import Settings
     from ..list.tokens import TokenError, Tokens, secret_from_environment
     from ..list.welcome import welcome_sender
 
     try:
-        secret = secret_from_environment()
-    except TokenError as exc:
+        secret, webhook_token = secret_from_environment(), token_from_environment()
+    except (TokenError, WebhookTokenError) as exc:
         raise click.ClickException(str(exc)) from None
     try:
         parse_sender(project.options.email_from)
@@ -153,7 +160,8 @@ def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limi
     return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
                     send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
                     send_welcome=welcome_sender(project, make_transport),
-                    ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains))
+                    ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains),
+                    webhook_token=webhook_token)
 
 
 @list_group.command("import")
@@ -248,7 +256,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
 @config_option
 def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     """How many are pending, confirmed (and paused), unsubscribed, bounced and erased; joins,
-    leaves and bounces per week.
+    leaves, bounces and soft bounces per week.
 
     \b
     Example:
@@ -274,7 +282,9 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     _say(outside_note(everyone, allowed, "on the list"))
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
-                   + (f", {week['bounced']} bounced" if week["bounced"] else ""))
+                   + (f", {week['bounced']} bounced" if week["bounced"] else "")
+                   + (f", {week['soft_bounced']} soft bounce{'s' * (week['soft_bounced'] > 1)}"
+                      if week["soft_bounced"] else ""))
 
 
 @list_group.command()
@@ -284,7 +294,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
 @config_option
 def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> None:
     """ADDRESS's state and whole consent record: every join, confirmation,
-    departure, bounce and complaint, with when and how it came.
+    departure, bounce (soft ones too) and complaint, with when and how it came.
 
     \b
     Example:
@@ -303,7 +313,7 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         return
     click.echo(f"{sub.email}" + (f" ({sub.name})" if sub.name else "") + f": {sub.state}")
     for event in record["events"]:
-        click.echo(f"  {event['at']}  {event['action']:<10} {event['how']}")
+        click.echo(f"  {event['at']}  {event['action']:<12} {event['how']}")
 
 
 @list_group.command()

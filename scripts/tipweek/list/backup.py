@@ -3,8 +3,8 @@ import`` reads back, so that a backup restores the same list.
 
 One CSV row per address: ``id, email, name, state, joined, updated, history,
 paused_until``. ``history`` is the consent record, a JSON list of ``{"at",
-"action", "how"}`` (joined, confirmed, left, bounced, complained, paused,
-resumed, erased), oldest first. An erased row's ``email`` is the keyed hash its
+"action", "how"}`` (joined, confirmed, left, bounced, complained,
+soft-bounced, paused, resumed, erased), oldest first. An erased row's ``email`` is the keyed hash its
 address left (``erased:`` and 64 hex digits) and its name is empty, so a
 restore keeps that address out as the store did. ``paused_until`` is empty but
 for a reader who paused (files without the column read as unpaused). Cells that a spreadsheet would run as

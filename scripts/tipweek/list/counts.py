@@ -16,10 +16,12 @@ def count(subscribers: list[Subscriber], events: list[Event], now: dt.datetime |
     for sub in subscribers:
         figures[sub.state] += 1
         figures["paused"] += sub.state == CONFIRMED and sub.paused(now)
-    weeks: dict[str, dict[str, int]] = defaultdict(lambda: {"joined": 0, "confirmed": 0, "left": 0, "bounced": 0})
+    weeks: dict[str, dict[str, int]] = defaultdict(
+        lambda: {"joined": 0, "confirmed": 0, "left": 0, "bounced": 0, "soft_bounced": 0})
+    counted = {"complained": "left", "soft-bounced": "soft_bounced"}  # (a complaint is a way of leaving)
     for event in events:
         year, week, _ = dt.date.fromisoformat(event.at[:10]).isocalendar()
-        if event.action in ("joined", "confirmed", "left", "bounced", "complained"):
-            weeks[f"{year}-W{week:02d}"]["left" if event.action == "complained" else event.action] += 1
+        if event.action in ("joined", "confirmed", "left", "bounced", "complained", "soft-bounced"):
+            weeks[f"{year}-W{week:02d}"][counted.get(event.action, event.action)] += 1
     figures["weeks"] = [{"week": label, **moves} for label, moves in sorted(weeks.items())]
     return figures

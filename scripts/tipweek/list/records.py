@@ -14,8 +14,9 @@ PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribe
 ERASED = "erased"
 STATES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED, ERASED)
 PAUSE_WEEKS = range(1, 13)  # what the manage page offers: sends skip a paused reader until then
-# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce).
-HOWS = ("form", "import", "one-click", "page", "operator", "send")
+# How a move came: "send" is a mail server's answer to `tipweek send --list` (a hard bounce);
+# "webhook" is the email service's report to POST /webhooks/bounce (``bounces``).
+HOWS = ("form", "import", "one-click", "page", "operator", "send", "webhook")
 CONFIRMATION_INTERVAL = dt.timedelta(hours=24)  # the per-address limit on confirmation emails counts this far back
 CONFIRMATIONS_PER_DAY = 3  # enough for a lost email or a second try; too few to flood an inbox
 IP_WINDOW = dt.timedelta(hours=1)  # the per-IP sign-up limit counts this far back
@@ -77,7 +78,7 @@ class Subscriber:
 class Event:
     subscriber_id: int
     at: str
-    action: str  # joined | confirmed | left | bounced | complained | paused | resumed | erased
+    action: str  # joined | confirmed | left | bounced | complained | soft-bounced | paused | resumed | erased
     how: str
 
 

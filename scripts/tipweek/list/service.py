@@ -1,7 +1,9 @@
 """The list service: a Starlette app. Its routes: POST /subscribe (the form, with a
 honeypot), GET/POST /confirm/<token> and /unsubscribe/<token> (GET and HEAD show
-one button; only its POST, or an RFC 8058 one-click POST, changes anything), and
-the reader's own page, GET/POST /manage/<token> (``manage``).
+one button; only its POST, or an RFC 8058 one-click POST, changes anything),
+the reader's own page, GET/POST /manage/<token> (``manage``), and POST
+/webhooks/bounce (the email service's bounces and complaints, in ``bounce_webhook``)
+when a webhook token is set.
 
 No GET changes anything (mail scanners open every link); every change is one
 store transaction, committed before the answer goes out. Bad input gets a page
@@ -24,6 +26,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from ..edition import urls
+from . import bounce_webhook
 from .body_limit import BodyLimit, TooLarge
 from ..addresses import listed
 from .joining import CONTROL, BadInput, check_domain, clean_email, clean_name
@@ -61,6 +64,7 @@ class Settings:
     ip_limit: int = 10  # sign-ups per IP address per hour
     smtputf8: bool = False  # the relay takes non-ASCII addresses (asked at start-up)
     allowed_domains: tuple[str, ...] = ()  # an internal list: only addresses at these (or under them) join
+    webhook_token: str | None = None  # POST /webhooks/bounce takes this token; off when None
 
 
 def _minutes(seconds: int) -> str:
@@ -242,10 +246,16 @@ class ListService:
         async def gone(request: Request, exc: ClientDisconnect):
             return Response(status_code=400)  # nobody to answer: the client left, or was cut off as too slow
 
+        paths = {}
+        if self.s.webhook_token:
+            webhook = bounce_webhook.BounceWebhook(self.s.webhook_token, self.s.store, self.s.clock)
+            routes.append(Route(bounce_webhook.PATH, webhook.receive, methods=["POST"]))
+            paths[bounce_webhook.PATH] = (bounce_webhook.BODY_LIMIT, bounce_webhook.answer(
+                {"error": f"the body is larger than {bounce_webhook.BODY_LIMIT // 1024} KB"}, 413))
         handlers = {HTTPException: self.http_error, StoreError: self.store_down, TooLarge: body_too_large,
                     ClientDisconnect: gone}
         app = Starlette(routes=routes, exception_handlers=handlers)
-        return BodyLimit(app, BODY_LIMIT, too_large)
+        return BodyLimit(app, BODY_LIMIT, too_large, paths)
 
 
 def create_app(settings: Settings):

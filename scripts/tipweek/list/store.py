@@ -8,22 +8,24 @@ the schema.
 
 The consent record is the ``events`` table: every join, confirmation and
 departure with its time and how it came (form, import, one-click, page,
-operator). It is only ever appended to.
+operator, send, webhook). It is only ever appended to.
 """
 
 from __future__ import annotations
 
 from typing import Iterator
 
+from .bounces import Bounces
 from .bulk import OperatorWrites
 from .outcomes import Outcomes
 from .records import COLUMNS, PENDING, BOUNCED, CONFIRMED, Event, Subscriber, key
 from .subscriptions import Subscriptions
 
 
-class SqlStore(Subscriptions, Outcomes, OperatorWrites):
+class SqlStore(Subscriptions, Outcomes, Bounces, OperatorWrites):
     """The whole store: the service's writes (``subscriptions``), delivery's (``outcomes``), the
-    operator's (``bulk``), and the reads here. ``sqlite`` and ``postgres`` subclass it."""
+    email service's reports (``bounces``), the operator's (``bulk``), and the reads here.
+    ``sqlite`` and ``postgres`` subclass it."""
 
     def recipients_after(self, last_id: int, limit: int) -> list[Subscriber]:
         """The next ``limit`` subscribers after id ``last_id`` that a send meets: confirmed ones to
