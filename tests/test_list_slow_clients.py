@@ -14,7 +14,7 @@ import time
 from conftest import FIXTURES
 from list_support import HOST, SECRET, WAIT, ServiceThread, request, serve, wait_for
 from tipweek.project import Project
-from tipweek.cli.list_commands import server_options
+from tipweek.cli.list_serve import server_options
 from tipweek.list.confirmation import confirmation_sender, transport_factory
 from tipweek.list.look import look_of
 from tipweek.list.service import Settings, create_app

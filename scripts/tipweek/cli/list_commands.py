@@ -1,9 +1,9 @@
-"""``tipweek list``: run the subscription service and look after its store."""
+"""``tipweek list``: the subscription list's commands: its service (``list_serve``)
+and its store's records (import, export, stats, show, unsubscribe)."""
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -11,44 +11,9 @@ from pathlib import Path
 import click
 
 from .common import config_option, load_project
-from ..list.records import BOUNCED, CONFIRMED, ERASED, PENDING, UNSUBSCRIBED, StoreError
-from ..list.database import open_store
-
-DEFAULT_DB = "sqlite:///.tipweek/list.sqlite3"
-TRUSTED_PROXIES = ("127.0.0.1", "::1")  # a web server on the same machine
-
-db_option = click.option("--db", "db_url", default=DEFAULT_DB, show_default=True, metavar="URL",
-                         help="The list's database: sqlite:///path or postgresql://user@host/db.")
-
-
-def _store(db_url: str, project, create: bool = True):
-    try:
-        return open_store(db_url, base=project.root, create=create)
-    except StoreError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _erased_key(store):
-    """What finds an erased address (``Tokens.erased_key``): None when the secret is not set and the
-    store holds no erased address (nothing to keep out); a stop when it does hold some."""
-    from ..list.tokens import TokenError, Tokens, secret_from_environment
-
-    try:
-        return Tokens(secret_from_environment()).erased_key
-    except TokenError as exc:
-        if held := store.count(ERASED):
-            raise click.ClickException(f"{held} address(es) on this list were erased at their owners' request, and "
-                                       f"only the list secret finds them to keep them out: {exc}") from None
-        return None
-
-
-def _say(note: str | None) -> None:
-    if note:
-        click.echo(note, err=True)
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+from .list_common import db_option, erased_key_of, now, open_list, say
+from .list_serve import serve
+from ..list.records import BOUNCED, CONFIRMED, ERASED, PENDING, UNSUBSCRIBED
 
 
 @click.group("list")
@@ -62,106 +27,7 @@ def list_group() -> None:
     """
 
 
-@list_group.command()
-@db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8025, show_default=True, help="Port to listen on.")
-@click.option("--outbox", type=click.Path(file_okay=False), default=None,
-              help="Put confirmation emails into this Maildir folder (the default, as .tipweek/outbox).")
-@click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Send confirmation emails through this "
-                                                                         "SMTP server.")
-@click.option("--starttls", is_flag=True, help="Upgrade the SMTP connection with STARTTLS.")
-@click.option("--user", default=None, help="SMTP login; the password is read from $TIPWEEK_SMTP_PASSWORD.")
-@click.option("--ip-limit", default=10, show_default=True, help="Sign-ups allowed per IP address per hour.")
-@click.option("--trusted-proxy", "trusted_proxies", multiple=True, default=TRUSTED_PROXIES, show_default=True,
-              metavar="ADDRESS", help="A proxy in front of the service (an IP address or network, repeatable): "
-                                      "X-Forwarded-For is read from these peers only, never from others.")
-@click.option("--request-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Disconnect a client that has not sent its whole request (headers and body) within this time.")
-@config_option
-def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | None, starttls: bool,
-          user: str | None, ip_limit: int, trusted_proxies: tuple[str, ...], request_timeout: float,
-          config_file: str | None) -> None:
-    """Run the subscription service (sign-up, confirm and the welcome email, unsubscribe, each
-    reader's own page to pause, download or erase their data).
-
-    The signing secret comes from $TIPWEEK_LIST_SECRET. The public address is
-    the plugin's list_url in mkdocs.yml (http://HOST:PORT when unset). With
-    $TIPWEEK_WEBHOOK_TOKEN set, POST /webhooks/bounce takes the email service's
-    bounces and complaints.
-
-    \b
-    Example:
-        TIPWEEK_LIST_SECRET=... tipweek list serve --smtp localhost:25
-        tipweek list serve --db postgresql://tips@db.internal/tips --host 0.0.0.0 --trusted-proxy 10.0.0.5
-    """
-    import uvicorn
-
-    from ..list.connections import ListServer
-    from ..list.service import create_app
-
-    from ..list.bounce_webhook import status_line
-
-    proxies = [_proxy(value) for value in trusted_proxies]
-    project = load_project(config_file)
-    settings = _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit)
-    app = create_app(settings)
-    click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
-    click.echo(status_line(settings.list_url, settings.webhook_token), err=True)
-    ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
-                              **server_options(proxies, request_timeout))).run()
-
-
-def server_options(trusted_proxies: list[str], request_timeout: float = 10.0,
-                   max_connections: int | None = None) -> dict:
-    """uvicorn's settings for the service (the tests start it with the same)."""
-    from ..list.connections import ACCEPT_BURST, guarded_protocol
-
-    return {"server_header": False, "proxy_headers": True, "forwarded_allow_ips": trusted_proxies,
-            "http": guarded_protocol(request_timeout, max_connections), "backlog": ACCEPT_BURST}
-
-
-def _proxy(value: str) -> str:
-    import ipaddress
-
-    try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)",
-                                 param_hint="--trusted-proxy") from None
-
-
-def _settings(project, db_url, host, port, outbox, smtp, starttls, user, ip_limit):
-    from ..outputs.email import parse_sender
-    from ..list.confirmation import confirmation_sender, relay_offers_smtputf8, transport_factory
-    from ..list.look import look_of
-    from ..list.bounce_webhook import WebhookTokenError, token_from_environment
-    from ..list.service import Settings
-    from ..list.tokens import TokenError, Tokens, secret_from_environment
-    from ..list.welcome import welcome_sender
-
-    try:
-        secret, webhook_token = secret_from_environment(), token_from_environment()
-    except (TokenError, WebhookTokenError) as exc:
-        raise click.ClickException(str(exc)) from None
-    try:
-        parse_sender(project.options.email_from)
-    except ValueError as exc:
-        raise click.ClickException(f"mkdocs.yml: {exc}") from None
-    make_transport = transport_factory(project.root, outbox, smtp, starttls, user)
-    try:
-        smtputf8 = bool(smtp) and relay_offers_smtputf8(make_transport)
-    except Exception as exc:  # the relay may come up later: start, and take only ASCII addresses meanwhile
-        click.echo(f"warning: could not ask {smtp} about SMTPUTF8 ({exc}); accepting ASCII addresses only",
-                   err=True)
-        smtputf8 = False
-    look = look_of(project)
-    list_url = project.options.list_url or f"http://{host}:{port}"
-    return Settings(store=_store(db_url, project), tokens=Tokens(secret), look=look, list_url=list_url,
-                    send_confirmation=confirmation_sender(look, project.options.email_from, make_transport),
-                    send_welcome=welcome_sender(project, make_transport),
-                    ip_limit=ip_limit, smtputf8=smtputf8, allowed_domains=tuple(project.options.allowed_domains),
-                    webhook_token=webhook_token)
+list_group.add_command(serve)
 
 
 @list_group.command("import")
@@ -192,20 +58,20 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
 
     project = load_project(config_file)
     allowed = project.options.allowed_domains
-    found = read_people(Path(csv_file), _now(), allowed)
+    found = read_people(Path(csv_file), now(), allowed)
     for problem in found.problems:
         click.echo(problem, err=True)
     if found.problems:
         raise click.ClickException(f"{len(found.problems)} bad row(s) in {csv_file}; nothing imported")
-    store = _store(db_url, project)
+    store = open_list(db_url, project)
     if not found.has_state:
-        report = store.import_confirmed(found.people, _now(), _erased_key(store))
+        report = store.import_confirmed(found.people, now(), erased_key_of(store))
         erased = f", {report.erased} erased at their request left out" if report.erased else ""
         click.echo(f"imported {csv_file}: {report.added} added, {report.confirmed} pending ones confirmed, "
                    f"{report.unchanged} already subscribed, {report.suppressed} unsubscribed left out{erased}")
         return
     try:
-        restored = store.restore(found.rows, _erased_key(store))
+        restored = store.restore(found.rows, erased_key_of(store))
     except IdTaken as exc:
         for line, problem in exc.problems:
             click.echo(f"{csv_file}:{line}: {problem}", err=True)
@@ -215,7 +81,7 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
                f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
                f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
-    _say(outside_note(found.rows, allowed, "in the file"))
+    say(outside_note(found.rows, allowed, "in the file"))
     if restored.unconfirmed:
         click.echo(f"note: {restored.unconfirmed} row(s) said confirmed, but the file has no confirmation for "
                    "them: added as pending, so they get no email. If they agreed to the list, import them from a "
@@ -240,7 +106,7 @@ def export(out_file: str | None, db_url: str, config_file: str | None) -> None:
     from ..list.backup import export_rows
 
     project = load_project(config_file)
-    people = _store(db_url, project, create=False).with_history()
+    people = open_list(db_url, project, create=False).with_history()
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(export_rows(people))
     if out_file:
@@ -267,7 +133,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     from ..list.joining import outside, outside_note
 
     project = load_project(config_file)
-    store = _store(db_url, project, create=False)
+    store = open_list(db_url, project, create=False)
     everyone, allowed = store.everyone(), project.options.allowed_domains
     figures = count(everyone, store.events())
     if as_json:
@@ -279,7 +145,7 @@ def stats(as_json: bool, db_url: str, config_file: str | None) -> None:
     erased = f", {figures[ERASED]} erased" if figures[ERASED] else ""
     click.echo(f"{figures[CONFIRMED]} confirmed{paused}, {figures[PENDING]} pending, "
                f"{figures[UNSUBSCRIBED]} unsubscribed, {figures[BOUNCED]} bounced{erased}")
-    _say(outside_note(everyone, allowed, "on the list"))
+    say(outside_note(everyone, allowed, "on the list"))
     for week in figures["weeks"]:
         click.echo(f"{week['week']}: {week['joined']} joined, {week['confirmed']} confirmed, {week['left']} left"
                    + (f", {week['bounced']} bounced" if week["bounced"] else "")
@@ -302,7 +168,7 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
     """
     project = load_project(config_file)
-    found = _store(db_url, project, create=False).history(address)
+    found = open_list(db_url, project, create=False).history(address)
     if found is None:
         raise click.ClickException(f"{address} is not in the list ({db_url})")
     sub, events = found
@@ -335,8 +201,8 @@ def unsubscribe(address: str, db_url: str, config_file: str | None) -> None:
     except BadInput as exc:
         raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
     project = load_project(config_file)
-    store = _store(db_url, project)
-    sub, changed = store.unsubscribe_address(email, _now(), _erased_key(store))
+    store = open_list(db_url, project)
+    sub, changed = store.unsubscribe_address(email, now(), erased_key_of(store))
     if sub.state == ERASED:
         click.echo(f"{email} erased their data here already: no email reaches them, and no import adds them back")
         return
