@@ -20,6 +20,7 @@ from list_support import SECRET, ServiceThread, free_socket
 from tipweek.cli.main import main
 
 HOST = "127.0.0.1"
+NAMED = "list.tips.test"  # the list service's host name, only in the zones of --dns
 
 
 # conftest's guard: no web or SMTP connection past 127.0.0.1 (a one-click POST to a real host fails the test).
@@ -147,6 +148,11 @@ def authority(tmp_path_factory):
     ca.cert_pem.write_to_path(str(folder / "ca.pem"))
     cert.private_key_pem.write_to_path(str(folder / "key.pem"))
     cert.cert_chain_pems[0].write_to_path(str(folder / "cert.pem"))
+    named = folder / "named"  # a certificate for a name only, as a public list service has
+    named.mkdir()
+    cert = ca.issue_cert(NAMED)
+    cert.private_key_pem.write_to_path(str(named / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(named / "cert.pem"))
     return folder
 
 
@@ -410,6 +416,48 @@ def test_a_redirect_that_turns_the_post_into_a_get(project, dns_server):
                                   "is redirected (301) to https://list.example.org/unsubscribe/"
                                   "<made-up token>, and mail providers do not follow that: point list_url at the "
                                   "address that answers the POST itself (https)")
+
+
+def test_with_dns_the_one_click_post_goes_where_that_resolver_says(project, tmp_path, dns_server, authority,
+                                                                     monkeypatch):
+    """A new domain checked before its records reach the system's resolver: --dns gives the list's
+    address too. only_loopback refuses a connection to anything but 127.0.0.1, so an ok here means
+    the POST went to the address of the zone, and the certificate for the name was checked against it."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(authority / "ca.pem"))
+    thread, store, reader = list_service(tmp_path, project, tls=authority / "named")
+    port = thread.url.rpartition(":")[2]
+    dns_server.text = mail_domain("example.org") + f"{NAMED}. 300 IN A {HOST}\nother.tips.test. 300 IN A {HOST}\n"
+    with thread:
+        configure(project, "tips@example.org", list_url=f"https://{NAMED}:{port}")
+        result = doctor(project, dns_server, "--dkim-selector", "s1")
+        found = lines(result)
+        assert result.exit_code == 0, result.output
+        assert found["one-click"] == (f"ok       one-click   https://{NAMED}:{port}/unsubscribe/<made-up token> (at "
+                                      f"{HOST}, from the resolver at {dns_server.address}) answers a one-click POST "
+                                      "(400 for a token that matches nobody, as it should; nothing was changed)")
+        # The certificate is checked for the name in list_url, not for the address dialled.
+        configure(project, "tips@example.org", list_url=f"https://other.tips.test:{port}")
+        found = lines(doctor(project, dns_server, "--dkim-selector", "s1"))
+        assert found["one-click"].startswith(f"wrong    one-click   https://other.tips.test:{port}/unsubscribe/"
+                                             f"<made-up token> (at {HOST}, from the resolver at "
+                                             f"{dns_server.address}): the certificate is not trusted (Hostname "
+                                             "mismatch"), found["one-click"]
+    assert store.get(reader).state == "confirmed"
+    # A name the resolver has no address for: the record to add, and no POST anywhere.
+    configure(project, "tips@example.org", list_url="https://new.tips.test")
+    result = doctor(project, dns_server, "--dkim-selector", "s1")
+    assert result.exit_code == 1
+    assert lines(result)["one-click"] == (
+        f"wrong    one-click   new.tips.test (the host of list_url) has no A or AAAA record at the resolver "
+        f"{dns_server.address}, so mail providers cannot reach the one-click endpoint: add  new.tips.test A "
+        "ADDRESS (the list service's public IPv4 address; AAAA for IPv6)")
+    # The resolver fails for the name: the check could not be made, as a DNS check that fails.
+    dns_server.text = "SERVFAIL"
+    result = doctor(project, dns_server, "--dkim-selector", "s1")
+    assert result.exit_code == 2
+    assert lines(result)["one-click"] == (
+        f"error    one-click   could not check: the resolver at {dns_server.address} failed to look up "
+        "new.tips.test A (SERVFAIL): try again, or give another resolver with --dns HOST:PORT")
 
 
 # The relay ------------------------------------------------------------------------------------------

@@ -101,6 +101,40 @@ def test_export_then_import_into_an_empty_store_gives_back_the_same_list(project
     assert after.subscribe("new@example.org", "", at(40)).subscriber.id == 41
 
 
+def test_a_restore_into_postgresql_never_moves_the_id_sequence_back(project, tmp_path, postgres):
+    """Ids the file gives do not move PostgreSQL's sequence, so the restore sets it: past the highest
+    id, but never below where it stood, as a sign-up in flight (or one rolled back) holds an id
+    past the highest row. Moved back, the next sign-up would take the id that one is about to insert."""
+    import psycopg
+
+    source = f"sqlite:///{tmp_path}/from.sqlite3"
+    before = open_store(source)
+    for n, name in enumerate(["ana", "bob", "cy"]):
+        before.confirm(before.subscribe(f"{name}@example.org", name.title(), at(n)).subscriber.id, at(n + 0.5))
+    backup = tmp_path / "backup.csv"
+    assert run(project, "export", "--out", str(backup), "--db", source).exit_code == 0
+
+    target = postgres.new_database()
+    after = open_store(target)
+    with psycopg.connect(target, autocommit=True) as conn:  # ten sign-ups in flight: ids 1 to 10 handed out
+        for _ in range(10):
+            in_flight = conn.execute("SELECT nextval(pg_get_serial_sequence('subscribers', 'id'))").fetchone()[0]
+    assert in_flight == 10
+    result = run(project, "import", str(backup), "--db", target)
+    assert result.exit_code == 0, result.output
+    assert [(s.id, s.email) for s in after.everyone()] == [(1, "ana@example.org"), (2, "bob@example.org"),
+                                                           (3, "cy@example.org")]
+    # The next sign-up gets an id past the ones handed out before the restore, not 4.
+    assert after.subscribe("new@example.org", "", at(40)).subscriber.id == 11
+    # And the sign-up that was in flight still gets in with its own id.
+    with after._write() as cur:
+        cur.execute(after._sql("INSERT INTO subscribers (id, email, email_key, name, state, created_at, updated_at)"
+                               " VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                    (in_flight, "late@example.org", "late@example.org", "", "pending", "2026-11-23T09:00:00.000000Z",
+                     "2026-11-23T09:00:00.000000Z"))
+    assert after.find("late@example.org").id == 10
+
+
 def test_formula_cells_are_written_as_text_and_read_back_unchanged(project, tmp_path):
     url = f"sqlite:///{tmp_path}/list.sqlite3"
     store = open_store(url)

@@ -138,7 +138,7 @@ def test_slack_message_is_block_kit_with_every_part():
     assert isinstance(header, HeaderBlock) and header.text.text == TITLE
     assert isinstance(context, ContextBlock) and context.elements[0].text == "*Tip of the week* \u00b7 17 November 2026"
     assert isinstance(summary_, SectionBlock) and summary_.text.text == "Say sorry, fix it, and tell them when."
-    assert discuss.text.text == "*Discuss:* When did we last own a mistake out loud?"
+    assert discuss.text.text == "Discuss: When did we last own a mistake out loud?"
     assert principles.elements[0].text == (f"Principles: <{SITE}principles/ownership/|Ownership>, "
                                            f"<{SITE}principles/sincerity/|Sincerity>")
     assert isinstance(actions, ActionsBlock)
@@ -216,6 +216,29 @@ def test_a_hostile_title_cannot_ping_a_channel_or_add_a_link_in_slack():
             assert control.startswith(SITE), f"{control!r} in {text!r}"
     assert slack_blocks(slack)[0].text.text.startswith("&lt;!channel&gt; &lt;!here&gt; Win a &lt;https://evil")
     assert "&amp;amp;" in slack["blocks"][2]["text"]["text"]  # an entity in the title is shown as typed
+
+
+def slack_shows(text_object) -> str:
+    """What Slack shows for a text object of the tip's words: a plain_text one as it is, its
+    three entities decoded; mrkdwn would format *, _, ~ and backticks, which no escape undoes."""
+    assert text_object.type == "plain_text", f"the tip's words in mrkdwn: {text_object.text!r}"
+    return text_object.text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def test_formatting_characters_in_a_tip_are_shown_as_typed_in_slack():
+    typed = "*bold* _it_ ~x~ `code` & <b>"
+    slack, _ = messages_of(made_tip(title=typed, summary=f"Summary: {typed}", discuss=f"Why {typed}?"))
+    header, context, summary_, discuss, principles, _ = slack_blocks(slack)
+    assert slack_shows(header.text) == typed
+    assert slack_shows(summary_.text) == f"Summary: {typed}"
+    assert slack_shows(discuss.text) == f"Discuss: Why {typed}?"
+    assert header.text.emoji is False and summary_.text.emoji is False  # :words: as typed too
+    # The fallback (notifications, clients without Block Kit) is not read as mrkdwn either.
+    assert slack["mrkdwn"] is False
+    assert slack["text"] == f"Tip of the week: *bold* _it_ ~x~ `code` &amp; &lt;b&gt; <{TIP_URL}|Read the tip>"
+    # What is still mrkdwn holds none of the tip's words.
+    for element in context.elements + principles.elements:
+        assert "bold" not in element.text and "code" not in element.text
 
 
 # ------------------------------------------------------------------ posting, end to end

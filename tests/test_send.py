@@ -207,7 +207,7 @@ def test_a_list_without_its_header_row_is_refused(tipweek, project, text, found)
     result = tipweek("send", "--subscribers", str(csv), "--outbox", str(project / "outbox"))
 
     assert result.exit_code == 2, result.output
-    assert f"{csv}:1: the header row must name an 'email' column (and may name 'name') ({found})" in result.output
+    assert f"{csv}:1: the header row must name an 'email' (or 'email address') column (and may name 'name') ({found})" in result.output
     assert not (project / "outbox").exists()
     assert not (project / ".tipweek/outbox").exists() and not (project / ".tipweek/ledger").exists()
 
@@ -255,6 +255,67 @@ def test_an_email_column_alone_is_a_list(tipweek, project):
     got = by_recipient(outbox(box))
     assert sorted(got) == ["ana@example.org", "bob@example.org"]
     assert got["ana@example.org"][0]["To"].addresses[0].display_name == ""
+
+
+FOUR = [("ana@example.org", "Ana"), ("bob@example.org", "Bob"), ("fay@example.org", "Fay"),
+        ("hal@example.org", "Hal")]
+
+
+def test_an_unsubscribed_export_from_a_newsletter_tool(tipweek, project):
+    """Mailchimp's way: an 'Email Address' column, quoted cells with commas and quotes in them,
+    and other columns that hold addresses too: only the email column says who left."""
+    subscribers(project, FOUR)
+    unsubscribed = project / "unsubscribed.csv"
+    unsubscribed.write_text('"Email Address","Name","Reason","Referred by"\r\n'
+                            '"FAY@Example.org","Lee, Fay","""Too many"", she said, by phone","ana@example.org"\r\n'
+                            '"hal@example.org","Hal, the other one","",""\r\n', "utf-8")
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(project / "subscribers.csv"), "--unsubscribed", str(unsubscribed),
+                     "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 2, skipped 2 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(by_recipient(outbox(box))) == ["ana@example.org", "bob@example.org"]
+
+
+def test_an_unsubscribed_list_of_one_address_per_line(tipweek, project):
+    subscribers(project, FOUR)
+    unsubscribed = project / "unsubscribed.txt"
+    unsubscribed.write_bytes(b"\xef\xbb\xbf Fay@Example.org \r\n\r\nhal@example.org\r\n")  # as Notepad saves it
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(project / "subscribers.csv"), "--unsubscribed", str(unsubscribed),
+                     "--outbox", str(box))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 2, skipped 2 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(by_recipient(outbox(box))) == ["ana@example.org", "bob@example.org"]
+
+
+@pytest.mark.parametrize("text, error", [
+    ("fay@example.org\nhal at example.org\n",
+     "{path}:2: 'hal at example.org' is not an address (An email address must have an @-sign): the unsubscribed "
+     "list takes one address per line, or a CSV whose header row names an 'email' column"),
+    ("email,reason\nfay@example.org,left\n\"hal@example.org, Hal\",left\n",
+     "{path}:3: 'hal@example.org, Hal' is not an address"),
+    ("Address,Reason\nfay@example.org,left\n",
+     "{path}:1: the header row must name an 'email' (or 'email address') column (and may name 'name') "
+     "(found: address, reason)"),
+], ids=["plain list", "csv", "csv without an email column"])
+def test_an_unsubscribed_list_with_a_line_that_is_no_address_stops_the_send(tipweek, project, text, error):
+    """Such a line could be someone who asked to leave: the send stops before anything goes out."""
+    subscribers(project, FOUR)
+    unsubscribed = project / "unsubscribed.txt"
+    unsubscribed.write_text(text)
+    box = project / "outbox"
+
+    result = tipweek("send", "--subscribers", str(project / "subscribers.csv"), "--unsubscribed", str(unsubscribed),
+                     "--outbox", str(box))
+
+    assert result.exit_code == 2, result.output
+    assert error.format(path=unsubscribed) in result.output
+    assert not box.exists() and not (project / ".tipweek/ledger").exists()
 
 
 def test_a_list_read_in_batches_still_mails_each_address_once(tipweek, project, monkeypatch):

@@ -32,7 +32,8 @@ from ..sending.transports import BadSetting, transport_factory
               help="Instead of --subscribers: the confirmed subscribers of the list service's database "
                    "(e.g. sqlite:///.tipweek/list.sqlite3), each with their own unsubscribe link.")
 @click.option("--unsubscribed", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Addresses never to mail: one per line, or a CSV with an email column.")
+              help="Addresses never to mail: one per line, or a CSV whose header names an email (or Email "
+                   "Address) column.")
 @click.option("--outbox", type=click.Path(file_okay=False), default=None,
               help="Deliver into this Maildir folder (the default, as .tipweek/outbox).")
 @click.option("--smtp", "smtp", default=None, metavar="HOST:PORT", help="Deliver through this SMTP server.")

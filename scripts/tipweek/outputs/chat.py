@@ -7,9 +7,17 @@ summary, the discussion question when the tip has one, its principles, a
 button to the tip's page and one to its huddle card.
 
 The tip's own words are data, never markup. In Slack every text is escaped
-(``&``, ``<``, ``>``, as Slack asks) and marked ``verbatim``, so a title
-cannot ping a channel (``<!channel>``), add a link or have a bare address
-turned into one. In the card they are ``TextRun``\\ s, which no Teams client
+(``&``, ``<``, ``>``, as Slack asks), so a title cannot ping a channel
+(``<!channel>``) or add a link. mrkdwn has no escape for its formatting
+characters (``*``, ``_``, ``~``, a backtick), so the tip's words go only into
+``plain_text`` objects (the header, the summary, the question), which Slack
+never formats, and the fallback text is sent with ``mrkdwn: false``. The
+mrkdwn left (the lead line, the principles' links) holds our own words and the
+principle names of principles.yml, marked ``verbatim`` so that no address or
+@-word in them turns into a link or a mention. (Zero-width characters beside
+the formatting characters were the other way: they change what a reader copies
+and searches for, and whether Slack treats one as a word boundary is nowhere
+documented.) In the card the words are ``TextRun``\\ s, which no Teams client
 reads as Markdown. Lengths are kept within what each service accepts.
 """
 
@@ -89,6 +97,11 @@ def slack_clipped(text: str, limit: int) -> str:
     return "".join(kept).rstrip() + ELLIPSIS
 
 
+def _plain(text: str) -> dict:
+    # Shown as it is: no *bold*, _italic_, ~strike~ or `code`; emoji False keeps :words: as typed.
+    return {"type": "plain_text", "text": text, "emoji": False}
+
+
 def _mrkdwn(text: str) -> dict:
     # verbatim: Slack does not turn addresses, channel names or @-words in it into links or mentions.
     return {"type": "mrkdwn", "text": text, "verbatim": True}
@@ -101,15 +114,14 @@ def _link(url: str, label: str) -> str:
 def slack_message(item: ChatTip) -> dict:
     """The body of a POST to a Slack incoming webhook."""
     blocks: list[dict] = [  # at most 6, far from SLACK_BLOCKS_MAX
-        {"type": "header", "text": {"type": "plain_text", "text": slack_clipped(item.title, SLACK_HEADER_MAX),
-                                    "emoji": False}},
+        {"type": "header", "text": _plain(slack_clipped(item.title, SLACK_HEADER_MAX))},
         {"type": "context", "elements": [_mrkdwn(f"*{item.lead}* \u00b7 {slack_escape(item.when)}")]},
-        {"type": "section", "text": _mrkdwn(slack_clipped(item.summary, SLACK_TEXT_MAX))},
+        {"type": "section", "text": _plain(slack_clipped(item.summary, SLACK_TEXT_MAX))},
     ]
     if item.discuss:
-        label = "*Discuss:* "
+        label = "Discuss: "  # not bold: plain_text has no bold, and mrkdwn would format the question
         blocks.append({"type": "section",
-                       "text": _mrkdwn(label + slack_clipped(item.discuss, SLACK_TEXT_MAX - len(label)))})
+                       "text": _plain(label + slack_clipped(item.discuss, SLACK_TEXT_MAX - len(label)))})
     if item.principles:
         listed = ", ".join(_link(url, name) for name, url in item.principles)
         blocks.append({"type": "context", "elements": [_mrkdwn(f"Principles: {listed}")]})
@@ -119,9 +131,10 @@ def slack_message(item: ChatTip) -> dict:
         {"type": "button", "action_id": "huddle-card", "url": item.huddle_url,
          "text": {"type": "plain_text", "text": HUDDLE_CARD}},
     ]})
-    # Shown in notifications and by clients without Block Kit.
+    # Shown in notifications and by clients without Block Kit; mrkdwn False: the title as typed.
+    # (The link is a control sequence, <...>, which Slack's docs set apart from mrkdwn's formatting.)
     fallback = slack_clipped(f"{item.lead}: {item.title}", SLACK_TEXT_MAX) + " " + _link(item.tip_url, READ_THE_TIP)
-    return {"text": fallback, "blocks": blocks}
+    return {"text": fallback, "mrkdwn": False, "blocks": blocks}
 
 
 # --------------------------------------------------------------------------- Teams

@@ -67,9 +67,10 @@ class CsvRecipients:
         self.lift_command = "tipweek send --unsuppress ADDRESS"
         self.unsubscribed, self.suppression = unsubscribed, suppression
         next(read_rows(self.path), None)  # a file without its header row stops the command before anything opens
+        self.gone = read_suppressions(unsubscribed)  # so does an unsubscribed list with a line that is no address
 
     def batches(self, report) -> Iterator[list[Subscriber]]:
-        gone = read_suppressions(self.unsubscribed)
+        gone = self.gone
         seen = AddressSet()
         batch: list[Subscriber] = []
         for row in read_rows(self.path):

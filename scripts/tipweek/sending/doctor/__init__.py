@@ -9,7 +9,8 @@ something is missing or wrong, the record or setting to add.
   RFC 9989, rather than a public suffix list), MX or A/AAAA for bounces.
 - HTTP: ``list_url`` is https, and the list service's one-click unsubscribe
   endpoint (``{list_url}/unsubscribe/<token>``) answers a POST (RFC 8058) made
-  with a token that cannot be valid, so nothing changes. An ``unsubscribe_url``
+  with a token that cannot be valid, so nothing changes; with ``--dns``, its
+  host's address comes from that resolver as well. An ``unsubscribe_url``
   template (the site's own or a third party's) is not the list service: it is
   reported as not checked, never POSTed to.
 - SMTP (``--smtp``): the relay answers EHLO and offers STARTTLS with a
@@ -65,7 +66,8 @@ def examine(dns: Dns, setup: Setup, timeout: float = 10.0) -> list[Finding]:
     findings = dns_checks(dns, setup)
     findings.append(check_list_url(setup.list_url, setup.unsubscribe_url))
     if setup.list_url:
-        findings.append(check_one_click(one_click_url(setup.list_url), timeout))
+        # With --dns, the list's host is looked up there too, so every answer comes from one resolver.
+        findings.append(check_one_click(one_click_url(setup.list_url), timeout, dns if dns.server else None))
     if setup.unsubscribe_url:
         findings.append(unsubscribe_template_not_checked(setup.unsubscribe_url))
     if setup.smtp:

@@ -30,6 +30,7 @@ class Dns:
     def __init__(self, server: tuple[str, int] | None = None, timeout: float = 5.0):
         import dns.resolver
 
+        self.server = server  # (host, port) of --dns; None for the system's resolver
         if server:
             self.resolver = dns.resolver.Resolver(configure=False)
             self.resolver.port = server[1]

@@ -1,10 +1,14 @@
 """The checks that ask a server: ``list_url`` is https, the list service's one-click
-unsubscribe endpoint answers a POST (RFC 8058) with a token that cannot be valid,
-and the relay offers STARTTLS with a trusted certificate."""
+unsubscribe endpoint answers a POST (RFC 8058) with a token that cannot be valid
+(its host looked up at ``--dns`` when one is given), and the relay offers STARTTLS
+with a trusted certificate."""
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import smtplib
+import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -13,7 +17,8 @@ from urllib.parse import urlsplit
 from ...edition import urls
 from ..webhooks import NoRedirects
 
-from .findings import MISSING, OK, SKIPPED, WRONG, Finding
+from .dns import Dns, DnsTrouble
+from .findings import ERROR, MISSING, OK, SKIPPED, WRONG, Finding
 
 BAD_TOKEN = "tipweek-doctor-not-a-real-token"  # fails the signature check: unsubscribes nobody
 # The answers of an endpoint that read the POST and refused the token or address (the list service: 400).
@@ -55,16 +60,83 @@ def unsubscribe_template_not_checked(unsubscribe_url: str) -> Finding:
                    "service): make sure it takes a one-click POST (RFC 8058) without a login")
 
 
-def check_one_click(url: str, timeout: float = 10.0) -> Finding:
+def pinned_opener(addresses: list[str]) -> urllib.request.OpenerDirector:
+    """An opener that dials ``addresses`` (what ``--dns`` gave for the URL's host) instead of
+    asking the system's resolver, while the host name stays in the Host header, the TLS SNI and
+    the certificate check. http.client opens its socket through the connection's
+    ``_create_connection((host, port), ...)`` and only then wraps it for ``self.host``, so
+    replacing that one call moves the connection and nothing else."""
+
+    def dial(where, *args, **kwargs):
+        for address in addresses[:-1]:  # each address in turn, as socket.create_connection does for a name
+            try:
+                return socket.create_connection((address, where[1]), *args, **kwargs)
+            except OSError:
+                pass
+        return socket.create_connection((addresses[-1], where[1]), *args, **kwargs)
+
+    def pinned(connection_class):
+        def make(host, **kwargs):
+            connection = connection_class(host, **kwargs)
+            connection._create_connection = dial  # http.client sets it per connection, in __init__
+            return connection
+        return make
+
+    class Http(urllib.request.HTTPHandler):
+        def http_open(self, req):
+            return self.do_open(pinned(http.client.HTTPConnection), req)
+
+    class Https(urllib.request.HTTPSHandler):
+        def https_open(self, req):
+            return self.do_open(pinned(http.client.HTTPSConnection), req, context=self._context)
+
+    # No proxy from the environment: a proxy would look the name up in its own DNS, not at --dns.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), Http, Https, NoRedirects)
+
+
+def addresses_at(dns: Dns, url: str) -> list[str] | Finding | None:
+    """The A and AAAA addresses of ``url``'s host at the resolver ``--dns`` named; None when
+    there is nothing to look up (an IP address, or a name for this machine such as localhost,
+    which is not the DNS's), a finding when the name has no address or the look-up failed."""
+    from ..transports import is_loopback
+
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        if not host or is_loopback(host):
+            return None
+    try:
+        found = dns.addresses(host)
+    except DnsTrouble as exc:
+        return Finding("one-click", ERROR, f"could not check: {exc}",
+                       "try again, or give another resolver with --dns HOST:PORT")
+    if not found:
+        return Finding("one-click", WRONG, f"{host} (the host of list_url) has no A or AAAA record at the "
+                       f"resolver {dns.where}, so mail providers cannot reach the one-click endpoint",
+                       f"add  {host} A ADDRESS (the list service's public IPv4 address; AAAA for IPv6)")
+    return found
+
+
+def check_one_click(url: str, timeout: float = 10.0, dns: Dns | None = None) -> Finding:
     """POST ``List-Unsubscribe=One-Click`` as a mail provider does (RFC 8058 3.2)
     to a URL that can match nobody: a 2xx, or a 400, 410 or 422 for the token,
     shows the endpoint takes the POST; a 404, a 405, a login, a refusal, a 5xx
-    or a redirect that turns the POST into a GET or leaves https does not."""
+    or a redirect that turns the POST into a GET or leaves https does not.
+    With ``dns`` (the resolver of ``--dns``), the host is looked up there, as the
+    DNS checks are, and the POST goes to the address it gives."""
     shown = url.replace(BAD_TOKEN, "<made-up token>")
     request = urllib.request.Request(url, data=b"List-Unsubscribe=One-Click", method="POST",
                                      headers={"Content-Type": "application/x-www-form-urlencoded",
                                               "User-Agent": "tipweek-doctor"})
     opener = urllib.request.build_opener(NoRedirects)
+    found = addresses_at(dns, url) if dns is not None else None
+    if isinstance(found, Finding):
+        return found
+    if found:
+        opener = pinned_opener(found)
+        shown = f"{shown} (at {', '.join(found)}, from the resolver at {dns.where})"
     try:
         with opener.open(request, timeout=timeout) as answer:
             status, location = answer.status, None
