@@ -137,7 +137,8 @@ V2_REST = ["CREATE TABLE events (id {id}, subscriber_id {ref} NOT NULL REFERENCE
            "INSERT INTO subscribers (email, email_key, name, state, created_at, updated_at) VALUES "
            "('ana@example.org', 'ana@example.org', 'Ana', 'confirmed', '2026-11-01T08:00:00.000000Z', "
            "'2026-11-01T09:00:00.000000Z'), ('gil@example.org', 'gil@example.org', 'Gil', 'bounced', "
-           "'2026-11-02T08:00:00.000000Z', '2026-11-03T08:00:00.000000Z')",
+           "'2026-11-02T08:00:00.000000Z', '2026-11-03T08:00:00.000000Z'), ('zoe@bücher.de', 'zoe@bücher.de', "
+           "'Zoe', 'confirmed', '2026-11-04T08:00:00.000000Z', '2026-11-04T08:00:00.000000Z')",
            "INSERT INTO events (subscriber_id, at, action, how) VALUES (1, '2026-11-01T08:00:00.000000Z', "
            "'joined', 'form'), (1, '2026-11-01T09:00:00.000000Z', 'confirmed', 'page')"]
 
@@ -165,12 +166,26 @@ def test_a_version_2_store_is_upgraded_to_hold_pauses_and_erasures(v2_store_url)
     store = open_store(v2_store_url)
     assert store.upgraded_from == 2 and version(store) == [(LATEST,)] == [(3,)]
     assert [(s.id, s.email, s.state, s.paused_until) for s in store.everyone()] == [
-        (1, "ana@example.org", "confirmed", None), (2, "gil@example.org", "bounced", None)]
+        (1, "ana@example.org", "confirmed", None), (2, "gil@example.org", "bounced", None),
+        (3, "zoe@bücher.de", "confirmed", None)]
+    # Version 3's one key for every spelling of an address: the accented domain's row is found as the form
+    # writes it (ASCII), and a sign-up in that form is the same subscriber, not a second one.
+    assert store.find("zoe@xn--bcher-kva.de").id == 3
+    assert store.subscribe("ZOE@xn--bcher-kva.de", "", NOW).subscriber.id == 3
     # What version 3 is for: a pause, and an erasure's state.
     assert store.pause(1, 2, NOW).paused_until == "2026-12-14T09:00:00.000000Z"
     assert store.erase(2, NOW, "erased:" + "0" * 64).state == "erased"
     assert [(e.subscriber_id, e.action) for e in store.events()] == [
         (1, "joined"), (1, "confirmed"), (1, "paused"), (2, "erased")]
     # Ids go on after the old ones.
-    assert store.subscribe("eve@example.org", "Eve", NOW).subscriber.id == 3
+    assert store.subscribe("eve@example.org", "Eve", NOW).subscriber.id == 4
     assert open_store(v2_store_url).upgraded_from == LATEST
+
+
+def test_a_version_1_store_upgraded_holds_pauses_and_erasures(old_store_url):
+    store = open_store(old_store_url)
+    ana, bob = store.find("ana@example.org"), store.find("bob@example.org")
+    assert store.pause(ana.id, 3, NOW).paused_until == "2026-12-21T09:00:00.000000Z"
+    assert store.erase(bob.id, NOW, "erased:" + "1" * 64).state == "erased"
+    assert store.find("bob@example.org") is None
+    assert [e.action for e in store.history_of(bob.id)[1]] == ["joined", "confirmed", "left", "erased"]

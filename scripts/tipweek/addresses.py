@@ -80,6 +80,13 @@ def _ascii(domain: str) -> str:
         return domain.lower()
 
 
+def address_key(address: str) -> str:
+    """The form every spelling of one address shares, for finding it again: the domain in its
+    IDNA (ASCII) form, all in lower case (zoe@Bücher.de and zoe@xn--bcher-kva.de are one)."""
+    local, at, domain = address.strip().rpartition("@")
+    return f"{local}@{_ascii(domain)}".lower() if at else address.strip().lower()
+
+
 def at_domains(address: str, domains: Sequence[str]) -> bool:
     """Whether ``address`` is at one of ``domains`` or under it (example.org takes
     a@example.org and a@mail.example.org, not a@badexample.org); any address when

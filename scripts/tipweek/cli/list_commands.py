@@ -78,7 +78,8 @@ def import_command(csv_file: str, db_url: str, config_file: str | None) -> None:
         raise click.ClickException(f"{len(exc.problems)} id(s) taken in {db_url}; nothing imported") from None
     added = restored.added
     click.echo(f"imported {csv_file}: {added[CONFIRMED]} confirmed, {added[PENDING]} pending, "
-               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''} added;"
+               f"{added[UNSUBSCRIBED]} unsubscribed{f', {added[BOUNCED]} bounced' if added[BOUNCED] else ''}"
+               f"{f', {added[ERASED]} erased' if added[ERASED] else ''} added;"
                f" {restored.left} on the list already marked as left, "
                f"{restored.kept} on the list already kept as they are")
     say(outside_note(found.rows, allowed, "in the file"))
@@ -168,7 +169,10 @@ def show(address: str, as_json: bool, db_url: str, config_file: str | None) -> N
         tipweek list show someone@example.org --json | jq '.events[] | select(.action == "confirmed")'
     """
     project = load_project(config_file)
-    found = open_list(db_url, project, create=False).history(address)
+    store = open_list(db_url, project, create=False)
+    found = store.history(address)
+    if found is None and store.count(ERASED) and (erased := erased_key_of(store)) is not None:
+        found = store.history(erased(address))  # (their consent record stays, under the address's keyed hash)
     if found is None:
         raise click.ClickException(f"{address} is not in the list ({db_url})")
     sub, events = found

@@ -26,16 +26,27 @@ def open_list(db_url: str, project, create: bool = True):
 
 def erased_key_of(store):
     """What finds an erased address (``Tokens.erased_key``): None when the secret is not set and the
-    store holds no erased address (nothing to keep out); a stop when it does hold some."""
+    store holds no erased address (nothing to keep out); a stop when it does hold some, or when the
+    secret is not the one they were erased with (it would find none of them)."""
     from ..list.tokens import TokenError, Tokens, secret_from_environment
 
     try:
-        return Tokens(secret_from_environment()).erased_key
+        tokens = Tokens(secret_from_environment())
     except TokenError as exc:
         if held := store.count(ERASED):
-            raise click.ClickException(f"{held} address(es) on this list were erased at their owners' request, and "
-                                       f"only the list secret finds them to keep them out: {exc}") from None
+            raise click.ClickException(f"{_erased(held)} on this list at their owners' request, and only the "
+                                       f"list secret finds them to keep them out: {exc}") from None
         return None
+    if (check := store.erasure_check()) is not None and check != tokens.erasure_check:
+        held = store.count(ERASED)
+        raise click.ClickException(f"TIPWEEK_LIST_SECRET is not the secret this list's erasures were made with, so it "
+                                   f"would not find the {held} erased address{'es' * (held != 1)} to keep them out: "
+                                   "give the list service's own secret")
+    return tokens.erased_key
+
+
+def _erased(count: int) -> str:
+    return "1 address was erased" if count == 1 else f"{count} addresses were erased"
 
 
 def say(note: str | None) -> None:

@@ -19,7 +19,11 @@ def count(subscribers: list[Subscriber], events: list[Event], now: dt.datetime |
     weeks: dict[str, dict[str, int]] = defaultdict(
         lambda: {"joined": 0, "confirmed": 0, "left": 0, "bounced": 0, "soft_bounced": 0})
     counted = {"complained": "left", "soft-bounced": "soft_bounced"}  # (a complaint is a way of leaving)
+    last: dict[int, str] = {}  # each subscriber's action before this one
     for event in events:
+        before, last[event.subscriber_id] = last.get(event.subscriber_id), event.action
+        if event.action == "erased" and before not in ("left", "complained", "bounced"):
+            event = Event(event.subscriber_id, event.at, "left", event.how)  # (erasing is leaving, once)
         year, week, _ = dt.date.fromisoformat(event.at[:10]).isocalendar()
         if event.action in ("joined", "confirmed", "left", "bounced", "complained", "soft-bounced"):
             weeks[f"{year}-W{week:02d}"][counted.get(event.action, event.action)] += 1

@@ -4,13 +4,11 @@ to (the one address check, in ``addresses``), at one of the plugin's
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
-from ..addresses import BadAddress, at_domains, checked_address, listed
+from ..addresses import CONTROL, BadAddress, at_domains, checked_address, listed
 from .records import CONFIRMED, PENDING
 
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAME_LIMIT = 100
 
 

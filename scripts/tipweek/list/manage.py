@@ -79,7 +79,8 @@ class ManagePage:
         if action == "erase" and data.get("confirm") != "yes":
             return self.service.page("erase.html", sub=sub, kept=KEPT)
         if action == "erase":
-            erased = await run_in_threadpool(self.s.store.erase, sub.id, now, self.s.tokens.erased_key(sub.email))
+            erased = await run_in_threadpool(self.s.store.erase, sub.id, now, self.s.tokens.erased_key(sub.email),
+                                             self.s.tokens.erasure_check)
             if erased is None:
                 return self.service.unknown()
             return self.service.page("message.html", title="Your data is erased",

@@ -15,11 +15,14 @@ every opening makes the newest schema's missing ones.
 - 3: the ``erased`` state (a subscriber's own erasure: a keyed hash and the
   consent record stay) and ``paused_until`` (sends skip a paused reader);
   the same rebuild on SQLite, the constraint and a new column on PostgreSQL.
+  And one key for every spelling of an address (``records.key``: the domain in
+  its ASCII form), so an address with an accented domain is found however it
+  was typed: the keys of such rows are made again.
 """
 
 from __future__ import annotations
 
-from .records import StoreError, schema
+from .records import StoreError, key, schema
 
 LATEST = 3
 
@@ -92,6 +95,17 @@ def _to_3(cur, dialect: str, *, id: str, ref: str) -> None:
     if dialect == "postgres":
         cur.execute("ALTER TABLE subscribers ADD COLUMN IF NOT EXISTS paused_until TEXT")
     _rebuild(cur, dialect, id=id, states=_STATES_V3, version=3, paused=True)
+    mark = "?" if dialect == "sqlite" else "%s"
+    cur.execute("SELECT id, email, email_key FROM subscribers")
+    for row_id, email, old in cur.fetchall():
+        if not old.isascii() and old != key(email):  # (only a non-ASCII key can change)
+            cur.execute(f"SELECT email FROM subscribers WHERE email_key = {mark}", (key(email),))
+            twin = cur.fetchone()
+            if twin is not None:
+                raise StoreError(f"the upgrade to schema version 3 found {email} twice, also as {twin[0]}: keep "
+                                 "one (tipweek list export, remove a row, import into an empty database); "
+                                 "nothing was changed")
+            cur.execute(f"UPDATE subscribers SET email_key = {mark} WHERE id = {mark}", (key(email), row_id))
 
 
 def _rebuild(cur, dialect: str, *, id: str, states: str, version: int, paused: bool = False) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..addresses import address_key
+
 PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED = "pending", "confirmed", "unsubscribed", "bounced"
 # Erased: the subscriber asked for their data to go. Their row keeps only a keyed hash of the address
 # (``Tokens.erased_key``, "erased:" and 64 hex digits) in place of it, and the consent record, so that
@@ -48,6 +50,7 @@ CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
 CREATE TABLE IF NOT EXISTS confirmations (subscriber_id {ref} NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS confirmations_subscriber ON confirmations (subscriber_id, at);
+CREATE TABLE IF NOT EXISTS erasure_check (value TEXT NOT NULL);
 """
 
 
@@ -130,7 +133,8 @@ def unstamp(text: str) -> dt.datetime:
 
 
 def key(email: str) -> str:
-    return email.strip().lower()
+    """How the store finds an address (its ``email_key``): one key for every spelling of it."""
+    return address_key(email)
 
 
 

@@ -5,7 +5,11 @@ record, a row locked for the rest of the transaction. Each database's subclass
 
 from __future__ import annotations
 
-from .records import COLUMNS, Subscriber, key
+from .records import COLUMNS, CONFIRMED, Subscriber, key
+
+# Writes of many rows take turns (``_serialise``): each locks its rows in its own order, so two at
+# once (an import and the bounce webhook's batch, on PostgreSQL) could otherwise deadlock.
+BULK = "bulk writes"
 
 
 class SqlBase:
@@ -65,6 +69,10 @@ class SqlBase:
         return self._locked(cur, email) if cur.rowcount == 1 else None
 
     def _set(self, cur, sub: Subscriber, at: str, **changes) -> Subscriber:
+        """``changes`` written to the row, with the time of the change. A move out of confirmed
+        (leaving, a bounce, a sign-up again) ends a pause: it was for the subscription that ended."""
+        if changes.get("state", CONFIRMED) != CONFIRMED:
+            changes.setdefault("paused_until", None)
         columns = ", ".join(f"{c} = ?" for c in changes)
         cur.execute(self._sql(f"UPDATE subscribers SET {columns}, updated_at = ? WHERE id = ?"),
                     (*changes.values(), at, sub.id))

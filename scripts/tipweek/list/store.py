@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from .bounces import Bounces
-from .bulk import OperatorWrites
+from .operator_writes import OperatorWrites
 from .outcomes import Outcomes
 from .records import COLUMNS, PENDING, BOUNCED, CONFIRMED, Event, Subscriber, key
 from .subscriptions import Subscriptions
@@ -24,7 +24,7 @@ from .subscriptions import Subscriptions
 
 class SqlStore(Subscriptions, Outcomes, Bounces, OperatorWrites):
     """The whole store: the service's writes (``subscriptions``), delivery's (``outcomes``), the
-    email service's reports (``bounces``), the operator's (``bulk``), and the reads here.
+    email service's reports (``bounces``), the operator's (``operator_writes``), and the reads here.
     ``sqlite`` and ``postgres`` subclass it."""
 
     def recipients_after(self, last_id: int, limit: int) -> list[Subscriber]:
@@ -62,6 +62,12 @@ class SqlStore(Subscriptions, Outcomes, Bounces, OperatorWrites):
             cur.execute(self._sql("SELECT subscriber_id, at, action, how FROM events WHERE subscriber_id = ? "
                                   "ORDER BY id"), (sub.id,))
             return sub, [Event(*row) for row in cur.fetchall()]
+
+    def erasure_check(self) -> str | None:
+        """What the secret of this list's erasures gives as ``Tokens.erasure_check``; None before any."""
+        with self._read() as cur:
+            cur.execute("SELECT MIN(value) FROM erasure_check")
+            return cur.fetchone()[0]
 
     def get(self, subscriber_id: int) -> Subscriber | None:
         with self._read() as cur:

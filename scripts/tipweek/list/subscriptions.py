@@ -118,7 +118,8 @@ class Subscriptions(SqlBase):
                 self._event(cur, sub.id, at, "resumed", "page")
             return sub
 
-    def erase(self, subscriber_id: int, now: dt.datetime, erased_key: str) -> Subscriber | None:
+    def erase(self, subscriber_id: int, now: dt.datetime, erased_key: str,
+              check: str | None = None) -> Subscriber | None:
         """The subscriber's own erasure: address and name leave the store; the row keeps the
         address's keyed hash (``Tokens.erased_key``, in place of the address) and the consent
         record, so an import cannot add them again and only their own sign-up, confirmed, brings
@@ -130,5 +131,8 @@ class Subscriptions(SqlBase):
                 sub = self._set(cur, sub, at, email=erased_key, email_key=erased_key, name="", state=ERASED,
                                 confirmation_sent_at=None, paused_until=None)
                 cur.execute(self._sql("DELETE FROM confirmations WHERE subscriber_id = ?"), (sub.id,))
+                if check is not None:  # the first erasure keeps what tells its key's secret (``Tokens.erasure_check``)
+                    cur.execute(self._sql("INSERT INTO erasure_check (value) SELECT ? WHERE NOT EXISTS "
+                                          "(SELECT 1 FROM erasure_check)"), (check,))
                 self._event(cur, sub.id, at, "erased", "page")
             return sub

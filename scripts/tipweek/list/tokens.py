@@ -88,6 +88,12 @@ class Tokens:
         derived = hmac.new(self.secret.encode(), b"tipweek-list-erased-address", hashlib.sha256).digest()
         return ERASED_PREFIX + hmac.new(derived, key(email).encode(), hashlib.sha256).hexdigest()
 
+    @property
+    def erasure_check(self) -> str:
+        """A value the store keeps with its first erasure, to tell later whether a secret is the one
+        its erasures were made with (another one finds none of them): the key of an address no one has."""
+        return self.erased_key("erasure-check@tipweek.invalid")
+
     def read_confirm(self, token: str) -> int:
         try:
             value = self._timed().loads(token, max_age=int(CONFIRM_FOR.total_seconds()))

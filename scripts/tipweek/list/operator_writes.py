@@ -8,7 +8,7 @@ from typing import Callable, Iterable
 
 from .records import (BOUNCED, COLUMNS, CONFIRMED, ERASED, PENDING, STATES, UNSUBSCRIBED, IdTaken, ImportReport,
                       RestoreReport, Subscriber, key, stamp)
-from .sql import SqlBase
+from .sql import BULK, SqlBase
 
 # The events that end in each state that keeps mail away (what a restore carries over).
 _ENDINGS = {UNSUBSCRIBED: ("left", "complained"), BOUNCED: ("bounced",)}
@@ -45,6 +45,7 @@ class OperatorWrites(SqlBase):
         at = stamp(now)
         added = confirmed = unchanged = suppressed = erased = 0
         with self._write() as cur:
+            self._serialise(cur, BULK)  # (see BULK)
             for email, name in people:
                 sub = self._locked(cur, email)
                 if sub is None and erased_key is not None and self._erased(cur, erased_key(email)):
@@ -73,6 +74,7 @@ class OperatorWrites(SqlBase):
         unconfirmed = left = kept = 0
         taken: list[tuple[int, str]] = []
         with self._write() as cur:
+            self._serialise(cur, BULK)  # (see BULK)
             for row in rows:
                 sub = self._locked(cur, row.email)  # (an erased row's hash is its own key)
                 if sub is None and row.state != ERASED and erased_key is not None:
