@@ -195,3 +195,12 @@ def test_a_bounced_address_that_signs_up_again_confirms_anew(store):
     assert store.confirm(ana.id, NOW + dt.timedelta(days=9, hours=1)).state == "confirmed"
     assert [e.action for e in store.history("ana@example.org")[1]] == ["joined", "confirmed", "bounced", "joined",
                                                                        "confirmed"]
+
+
+def test_a_new_sqlite_list_is_its_owners_alone(tmp_path):
+    import stat
+
+    store = open_store(f"sqlite:///{tmp_path}/private/list.sqlite3")
+    store.import_confirmed([("ana@example.org", "Ana")], dt.datetime(2026, 11, 23, tzinfo=dt.timezone.utc))
+    assert stat.S_IMODE((tmp_path / "private").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "private" / "list.sqlite3").stat().st_mode) == 0o600

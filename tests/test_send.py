@@ -919,3 +919,15 @@ def test_an_unreadable_suppression_list_is_one_line_not_a_traceback(tipweek, pro
     assert not (project / "outbox").exists()
     lift = tipweek("send", "--unsuppress", "ana@example.org")
     assert lift.exit_code == 2 and f"error: {listed}: cannot read the suppression list" in lift.stderr
+
+
+def test_a_ledger_of_addresses_is_its_owners_alone(tmp_path):
+    """Every week's ledger holds the addresses it mailed: made readable by its owner alone."""
+    import stat
+
+    from tipweek.sending.ledger import Ledger
+
+    with Ledger(tmp_path / "ledger", "2026-W48") as ledger:
+        ledger.record("ana@example.org", "sent")
+    assert stat.S_IMODE((tmp_path / "ledger").stat().st_mode) == 0o700
+    assert stat.S_IMODE(ledger.path.stat().st_mode) == 0o600

@@ -4,6 +4,7 @@ loses nothing it said yes to)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -27,7 +28,9 @@ class SqliteStore(SqlStore):
         # sleeps, so that under load a few writers starve past the timeout.
         self._writer = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if not self.path.exists():  # the list's addresses: its owner's alone (SQLite's journals follow the file)
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
             with self._connection() as conn:
                 conn.execute("PRAGMA journal_mode=WAL")
                 # Off for the upgrade alone: rebuilding a table must not check (or cascade) the

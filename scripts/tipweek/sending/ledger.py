@@ -114,6 +114,11 @@ def read_index(path: Path) -> LedgerIndex:
     return index
 
 
+def private(path, flags: int) -> int:
+    """``open``'s opener for a file of addresses: readable by its owner alone when it is made."""
+    return os.open(path, flags, 0o600)
+
+
 class Ledger:
     """Append-only record of one week's deliveries."""
 
@@ -133,7 +138,7 @@ class Ledger:
         return read_entries(self.path)
 
     def __enter__(self) -> "Ledger":
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)  # (it holds the addresses mailed)
         self._lock = open(self.lock_path, "a")
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -145,7 +150,7 @@ class Ledger:
         # Only now: a run that held the lock until a moment ago has written all it did.
         self.entries = read_index(self.path)
         cut = self._ends_in_a_cut_line()
-        self._out = open(self.path, "a", encoding="utf-8")
+        self._out = open(self.path, "a", encoding="utf-8", opener=private)
         if cut:  # a crash cut the last line: start on a fresh one, or the next entry is lost with it
             self._out.write("\n")
         return self
