@@ -106,8 +106,11 @@ def test_the_services_own_form_says_who_can_join(internal):
 def test_list_serve_reads_the_option(project, tmp_path):
     """From mkdocs.yml to the running service, as an operator starts it."""
     with_option(project, "      allowed_domains: example.org\n")  # one domain alone, without the list
-    proc, url = serve(project, f"sqlite:///{tmp_path}/list.sqlite3")
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as err:
+        proc, url = serve(project, f"sqlite:///{tmp_path}/list.sqlite3", stderr=err)
     try:
+        assert "sign-ups only from example.org (allowed_domains)\n" in log.read_text()  # the operator sees it
         assert "Only addresses at example.org can join." in request("GET", f"{url}/subscribe")[1]
         status, body, _ = request("POST", f"{url}/subscribe", form={"email": "zed@example.com"})
         assert status == 400 and "zed@example.com is not at example.org: only addresses" in body

@@ -50,6 +50,7 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     from ..list.connections import ListServer
     from ..list.service import create_app
 
+    from ..addresses import listed
     from ..list.bounce_webhook import status_line
 
     proxies = [_proxy(value) for value in trusted_proxies]
@@ -58,6 +59,8 @@ def serve(db_url: str, host: str, port: int, outbox: str | None, smtp: str | Non
     app = create_app(settings)
     click.echo(f"list service for {project.mkdocs.site_name} on http://{host}:{port} (database {db_url})", err=True)
     click.echo(status_line(settings.list_url, settings.webhook_token), err=True)
+    if settings.allowed_domains:
+        click.echo(f"sign-ups only from {listed(list(settings.allowed_domains))} (allowed_domains)", err=True)
     ListServer(uvicorn.Config(app, host=host, port=port, log_level="info",
                               **server_options(proxies, request_timeout))).run()
 
