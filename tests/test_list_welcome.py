@@ -87,3 +87,18 @@ def test_a_welcome_that_cannot_be_sent_keeps_the_confirmation(project, db_url, m
             assert len(mail_to(mailbox, "fay@example.org")) == 1  # the confirmation only
     finally:
         nobody.close()
+
+
+def test_two_confirm_presses_at_once_bring_one_welcome(project, db_url, mailbox):
+    """A double click sends two POSTs together: on PostgreSQL each may be served by its own
+    connection; the row lock lets one of them move pending to confirmed, and only it welcomes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with LiveList(project, db_url, mailbox.address) as live:
+        assert live.sign_up("dee@example.org", "Dee")[0] == 200
+        link = confirm_link(mailbox, "dee@example.org")
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: request("POST", link)[0], range(4)))
+        assert answers == [200, 200, 200, 200]
+        assert len(mail_to(mailbox, "dee@example.org")) == 2  # the confirmation and one welcome
+        assert [e.action for e in live.store.history("dee@example.org")[1]] == ["joined", "confirmed"]
