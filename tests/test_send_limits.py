@@ -155,6 +155,58 @@ def test_a_delivery_between_failures_starts_the_count_again(tipweek, project, sm
     assert sorted(line.split("\t")[0] for line in suppressed.splitlines() if not line.startswith("#")) == gone
 
 
+NOT_SUPPRESSED = ("no message went through in this run, so its 5 hard bounces are not suppressed: the relay may be "
+                  "refusing everything; the next run tries them again")
+
+
+def test_a_relay_that_refuses_every_address_of_a_short_list_suppresses_no_one(tipweek, project, smtp):
+    """Fewer addresses than --max-errors (or a re-run with a few left): the run gets to the end
+    of its list without the breaker, but the relay never took a message, so its 5xx answers
+    say nothing about the addresses."""
+    handler = RefusingHandler("550 5.7.1 relaying denied", "RCPT")
+    server = smtp(handler)
+    people = TEN[:5]
+    args = ("send", "--subscribers", str(subscribers(project, people)), *via(server))  # --max-errors 25
+
+    first = tipweek(*args)
+
+    assert first.exit_code == 1, first.output
+    assert summary(first) == "sent 0, skipped 0 unsubscribed, 0 invalid, 5 failed"
+    assert sorted(handler.refused) == [a for a, _ in people]
+    assert "suppressed from now on" not in first.stderr
+    assert NOT_SUPPRESSED in first.stderr
+    assert not (ledgers(project) / "suppressed.txt").exists()
+    status = json.loads(tipweek("send", "--status", "--json").stdout)
+    assert status["suppressed"] == [] and sorted(f["email"] for f in status["failed"]) == [a for a, _ in people]
+
+    handler.refusing = False  # the relay takes mail again
+    again = tipweek(*args)
+
+    assert again.exit_code == 0, again.output
+    assert summary(again) == "sent 5, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert {a: handler.count(a) for a, _ in people} == {a: 1 for a, _ in people}
+
+
+def test_a_hard_bounce_in_a_run_that_delivered_is_still_suppressed(tipweek, project, smtp):
+    handler = FaultyHandler(permanent={"c@example.org": "550 5.1.1 no such mailbox"})
+    server = smtp(handler)
+    args = ("send", "--subscribers", str(subscribers(project, TEN[:5])), *via(server))  # 4 connections
+
+    first = tipweek(*args)
+
+    assert first.exit_code == 1, first.output
+    assert summary(first) == "sent 4, skipped 0 unsubscribed, 0 invalid, 1 failed"
+    assert "failed: c@example.org: 550 5.1.1 no such mailbox; suppressed from now on" in first.stderr
+    assert "not suppressed" not in first.stderr
+    assert (ledgers(project) / "suppressed.txt").read_text().count("c@example.org") == 1
+
+    tried = len(handler.rcpt_log)
+    again = tipweek(*args)
+    assert again.exit_code == 0, again.output
+    assert summary(again) == "sent 0, 4 already sent earlier, skipped 0 unsubscribed, 1 suppressed, 0 invalid, 0 failed"
+    assert handler.rcpt_log[tried:] == []
+
+
 @pytest.mark.parametrize("option, tried, code", [((), 25, 2), (("--max-errors", "0"), 30, 1)],
                          ids=["25 by default", "0: never"])
 def test_the_breaker_trips_at_25_by_default_and_never_with_0(tipweek, project, smtp, option, tried, code):

@@ -81,8 +81,9 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
     address the server refuses with a 5xx is suppressed for this and every
     later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
     beside the ledgers; with --list the subscriber becomes bounced in the
-    list's store), once the server has taken a later message of the run: a
-    run stopped by --max-errors suppresses no one. --status shows the week:
+    list's store), once the server has taken a later message of the run (at
+    the end of the list: any message of it): a run stopped by --max-errors,
+    or that the server took nothing of, suppresses no one. --status shows the week:
     delivered, failed, uncertain, suppressed and, given --subscribers, not
     yet tried; it is an option of send rather than a command of its own
     because it reads the same list, week and ledger.

@@ -64,6 +64,11 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
     for address, reason in report.failed:
         after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
         click.echo(f"failed: {address}: {reason}{after}", err=True)
+    if report.unconfirmed:
+        n = len(report.unconfirmed)
+        click.echo(f"no message went through in this run, so its {n} hard bounce{'s' * (n != 1)} "
+                   f"{'are' if n != 1 else 'is'} not suppressed: the relay may be refusing everything; the next "
+                   f"run tries {'them' if n != 1 else 'it'} again", err=True)
     for address, reason in report.uncertain:
         click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
     if report.held:

@@ -10,8 +10,9 @@ to them; the failures are ``failed`` in the ledger as ever, which the next run
 tries again. Only a hard bounce (a 5xx to the recipient itself) is kept from
 later runs, and a relay that refuses everything answers every RCPT with one,
 so a hard bounce is suppressed only once the relay has been seen to take a
-later message in the same run, or the run got to the end of its list; a run
-that stops first leaves it to be tried again (listmonk, likewise, pauses a
+later message in the same run, or the run got to the end of its list after
+the relay took at least one message; a run that stops first, or that the relay
+took nothing of (a short list, a re-run with a few left), leaves it to be tried again (listmonk, likewise, pauses a
 campaign at its error threshold and blocklists only on bounce reports, never
 on an error at sending). An uncertain delivery (its answer was lost) counts
 too, and stays uncertain: it may have arrived.

@@ -20,6 +20,7 @@ class Report:
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of the list's bad rows
     failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
     bounced: list[str] = field(default_factory=list)  # suppressed by this run
+    unconfirmed: list[str] = field(default_factory=list)  # hard bounces not suppressed: no message went through
     uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why), found by this run
     held: list[str] = field(default_factory=list)  # uncertain since an earlier run, not retried
     retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request

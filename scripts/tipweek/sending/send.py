@@ -10,8 +10,9 @@ when the operator asks (``retry_uncertain``), with the Message-ID of the
 first attempt so that a receiver that did get it can tell. A hard bounce is
 recorded as ``bounced`` and reported to where the recipient lives
 (``recipients``), which keeps it from every later week, once the relay has
-been seen to take mail (``limits``: the breaker that stops a run after failures
-in a row, and the daily quota).
+been seen to take a later message, or at the end of the list one at all, in
+the same run (``limits``: the breaker that stops a run after failures in a
+row, and the daily quota).
 """
 
 from __future__ import annotations
@@ -105,8 +106,11 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
         elif not carry and run.read_through:
             break
         round_ += 1
-    if not (report.aborted or report.quota_reached):  # the end of the list: the bounces held are real
-        run.suppress(run.breaker.bounces)
+    if not (report.aborted or report.quota_reached):  # the end of the list
+        if report.sent:  # the relay took mail in this run: the bounces held are the addresses' own
+            run.suppress(run.breaker.bounces)
+        else:  # it took none: its 5xx may be to everything; they stay failed, for the next run
+            report.unconfirmed = [sub.email for sub, _ in run.breaker.bounces]
     return report
 
 
