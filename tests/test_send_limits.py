@@ -222,6 +222,37 @@ def test_the_breaker_trips_at_25_by_default_and_never_with_0(tipweek, project, s
     assert summary(result) == f"sent 0, skipped 0 unsubscribed, 0 invalid, {tried} failed"
 
 
+@pytest.mark.parametrize("reply", ["451 4.7.1 greylisted, try again later", "454 4.7.0 Throttling failure"],
+                         ids=["greylisting", "throttling"])
+def test_a_temporary_failure_counts_only_once_its_retries_are_used_up(tipweek, project, smtp, reply):
+    """An internal list on one domain whose server greylists every new sender-recipient pair, or a
+    relay that throttles: every first try gets a 4xx, and the retry rounds deliver them all."""
+    people = [(f"p{i:02}@example.org", "") for i in range(30)]
+    handler = FaultyHandler(temporary={a: reply for a, _ in people})
+    server = smtp(handler)
+
+    result = tipweek("send", "--subscribers", str(subscribers(project, people)),
+                     *via(server, "--max-errors", "5"))
+
+    assert result.exit_code == 0, result.output
+    assert summary(result) == "sent 30, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(handler.recipients()) == [a for a, _ in people]
+
+
+def test_a_temporary_failure_with_no_try_left_counts_towards_the_breaker(tipweek, project, smtp):
+    handler = RefusingHandler("451 4.3.0 try again later", "RCPT")
+    server = smtp(handler)
+
+    result = tipweek("send", "--subscribers", str(subscribers(project, TEN)),
+                     *via(server, "--connections", "1", "--retries", "1", "--max-errors", "4"))
+
+    assert result.exit_code == 2, result.output
+    assert len(handler.refused) == 10 + 4  # every address once, then the last tries until the breaker trips
+    assert "error: stopped after 4 deliveries in a row failed" in result.stderr
+    assert summary(result) == "sent 0, skipped 0 unsubscribed, 0 invalid, 4 failed"
+    assert "failed: a@example.org: gave up after 2 tries: 451 4.3.0 try again later" in result.stderr
+
+
 # ------------------------------------------------------------------ --max-per-day
 
 def write_ledger(project: Path, week: str, entries: list[dict]) -> None:

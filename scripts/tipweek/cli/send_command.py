@@ -46,7 +46,8 @@ from ..sending.transports import BadSetting, transport_factory
               help="At most R messages a second over all connections (a relay's cap); 0: no cap.")
 @click.option("--max-errors", default=25, show_default=True, type=click.IntRange(min=0), metavar="N",
               help="Stop after N deliveries in a row failed (the relay, not the addresses, is then the likely "
-                   "cause); the next run goes on. 0: never stop for that.")
+                   "cause); the next run goes on. A 4xx counts once its --retries are used up. 0: never stop "
+                   "for that.")
 @click.option("--max-per-day", default=0, type=click.IntRange(min=0), metavar="N",
               help="At most N messages in any 24 hours, counting every week's ledger (a relay's daily quota): "
                    "stop at N, exit 3, and say when to run again. 0 (the default): no quota.")

@@ -1,8 +1,9 @@
 """Two limits that stop a run before the relay does: a breaker for failures in
 a row (``send --max-errors``) and a daily quota (``send --max-per-day``).
 
-The breaker. N deliveries in a row that did not go through (a 4xx, a 5xx, a
-hard bounce, a lost answer; a success in between starts the count again)
+The breaker. N deliveries in a row that did not go through (a 4xx once its
+retries are used up, a 5xx, a hard bounce, a lost answer; a success in between
+starts the count again; a 4xx that a later round tries again is no failure yet)
 say more about the relay than about N addresses: a suspended account, a
 wrong login, a blocked sender. The run stops, and no one is marked for the
 stop itself: those not yet tried have no ledger line and the next run sends

@@ -240,13 +240,11 @@ class _Run:
         except TemporaryFailure as exc:
             self.ledger.record(sub.email, "failed", f"temporary: {exc}")
             with self.lock:
-                if self.failure(sub.email, exc):
-                    self.report.failed.append((sub.email, str(exc)))
-                elif tries < self.retries:
+                if tries < self.retries:  # tried again in a later round: no failure yet (greylisting, throttling)
                     self.later.append((sub, tries + 1))
                     return False
-                else:
-                    self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+                self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+                self.failure(sub.email, exc)
         except UncertainDelivery as exc:
             self.ledger.record(sub.email, "uncertain", str(exc))
             with self.lock:
