@@ -326,10 +326,30 @@ def test_the_quota_holds_over_several_connections_and_a_refused_message_takes_no
     result = tipweek("send", "--subscribers", str(subscribers(project, TEN)),
                      *via(server, "--connections", "3", "--max-per-day", "4"))
 
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == 1, result.output  # a failure: not hidden behind the stop at the quota
     assert len(handler.received) == 4
     assert summary(result) == "sent 4, skipped 0 unsubscribed, 0 invalid, 1 failed"
     assert "stopped at the daily quota: 4 sent in the last 24 hours (--max-per-day 4), 4 of them" in result.stderr
+
+
+@pytest.mark.parametrize("handler, news", [
+    (lambda: FaultyHandler(permanent={"b@example.org": "550 5.1.1 no such mailbox"}),
+     "failed: b@example.org: 550 5.1.1 no such mailbox"),
+    (lambda: FaultyHandler(lose_answer={"b@example.org": "drop"}), "uncertain: b@example.org: "),
+], ids=["a failure", "an uncertain delivery"])
+def test_a_stop_at_the_quota_after_a_failure_exits_1_so_that_someone_hears_of_it(
+        tipweek, project, smtp, ledger_clock, handler, news):
+    """The documented unit takes exit 3 as success (SuccessExitStatus=3): a run that stops at the
+    quota must not hide what went wrong before it."""
+    server = smtp(handler())
+    args = ("send", "--subscribers", str(subscribers(project, TEN)), *via(server, "--connections", "1"))
+
+    result = tipweek(*args, "--max-per-day", "3")
+
+    assert result.exit_code == 1, result.output
+    assert news in result.stderr
+    assert "stopped at the daily quota: 3 sent in the last 24 hours (--max-per-day 3), 3 of them" in result.stderr
+    assert "--max-per-day 3" in " ".join(rerun_command(result))
 
 
 def test_a_quota_already_used_up_sends_nothing_and_an_empty_week_is_no_stop(tipweek, project, smtp, ledger_clock,

@@ -50,7 +50,8 @@ from ..sending.transports import BadSetting, transport_factory
                    "for that.")
 @click.option("--max-per-day", default=0, type=click.IntRange(min=0), metavar="N",
               help="At most N messages in any 24 hours, counting every week's ledger (a relay's daily quota): "
-                   "stop at N, exit 3, and say when to run again. 0 (the default): no quota.")
+                   "stop at N, exit 3 (1 if an address failed before), and say when to run again. 0 (the "
+                   "default): no quota.")
 @click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
               help="Where the per-week delivery record and the suppression list live (default: .tipweek/ledger).")
 @click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
@@ -72,10 +73,11 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
 
     Each address gets its own message (its name, its unsubscribe link). A
     ledger per week records every delivery, so a run that stopped half-way is
-    simply run again. Exit 0 when all went out, 1 if an address failed or its
-    delivery became uncertain in this run, 2 if the run could not go on
-    (among others: --max-errors deliveries failed in a row), 3 if it stopped
-    at the daily quota (--max-per-day; it says when to run again).
+    simply run again. Exit 2 if the run could not go on (among others:
+    --max-errors deliveries failed in a row); else 1 if an address failed or
+    its delivery became uncertain in this run; else 3 if it stopped at the
+    daily quota (--max-per-day; it says when to run again); else 0: all went
+    out.
 
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An

@@ -53,10 +53,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """2: the run could not go on; 3: it stopped at the daily quota, to be run again later
-        (not a failure of anyone); 1: an address failed or became uncertain; 0: all went out."""
+        """2: the run could not go on; 1: an address failed or became uncertain (even if the run
+        then stopped at the quota: that stop must not hide it); 3: it stopped at the daily quota,
+        to be run again later, and nothing else went wrong; 0: all went out."""
         if self.aborted:
             return 2
-        if self.quota_reached:
-            return 3
-        return 1 if self.failed or self.uncertain else 0
+        if self.failed or self.uncertain:
+            return 1
+        return 3 if self.quota_reached else 0
