@@ -114,8 +114,8 @@ def test_a_relay_that_refuses_everything_stops_the_run_and_the_rerun_mails_every
     assert first.exit_code == 2, first.output
     tried = handler.refused
     assert 4 <= len(tried) <= 4 + connections - 1 and len(set(tried)) == len(tried)  # those in flight finish
-    why = re.search(r"error: stopped after 4 deliveries in a row failed, the last to (\S+): "
-                    + re.escape(reply) + "\nNo one is marked for the stop: the next run tries the failed ones "
+    why = re.search(r"error: stopped after 4 deliveries in a row failed \(the 4th to (\S+): "
+                    + re.escape(reply) + r"\)" + "\nNo one is marked for the stop: the next run tries the failed ones "
                     "again and goes on with those not yet tried.\nOnce the cause is fixed, run the same command "
                     "again to resume", first.stderr)
     assert why and why[1] in tried, first.stderr

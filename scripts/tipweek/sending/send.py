@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 STOPPED_EARLIER = "a run stopped while sending to it"
 
 
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
 def still_to_send(subscribers: Iterable[Subscriber], entries: "dict[str, Entry] | LedgerIndex",
                   suppressed: Iterable[str], report: Report, retry_uncertain: bool = False) -> list[Subscriber]:
     """Those the ledger has not seen (or saw fail), in list order. Not those
@@ -208,8 +213,10 @@ class _Run:
         """(Under the lock.) One more delivery that did not go through; True when it trips the breaker."""
         if not self.breaker.failure():
             return False
+        # (Messages already under way on other connections still finish: more failures may follow.)
         self.report.aborted = self.report.aborted or (
-            f"stopped after {self.breaker.limit} deliveries in a row failed, the last to {address}: {why}\n"
+            f"stopped after {self.breaker.limit} deliveries in a row failed (the {ordinal(self.breaker.limit)} "
+            f"to {address}: {why})\n"
             "No one is marked for the stop: the next run tries the failed ones again and goes on with those "
             "not yet tried.")
         self.stop.set()
