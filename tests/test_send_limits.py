@@ -134,6 +134,29 @@ def test_a_relay_that_refuses_everything_stops_the_run_and_the_rerun_mails_every
     assert {a: handler.count(a) for a, _ in TEN} == {a: 1 for a, _ in TEN}
 
 
+@pytest.mark.parametrize("on_path", [False, True], ids=["run by its path", "found on PATH"])
+def test_the_command_to_run_again_names_the_program_as_it_was_run(tipweek, project, smtp, tmp_path, monkeypatch,
+                                                                  on_path):
+    """`.venv/bin/tipweek send ...` is told to run `.venv/bin/tipweek send ...` again; `tipweek`
+    found on PATH (which runs it by its full path) is told `tipweek`."""
+    program = tmp_path / ".venv" / "bin" / "tipweek"
+    program.parent.mkdir(parents=True)
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [str(program) if on_path else ".venv/bin/tipweek", "send"])
+    monkeypatch.setenv("PATH", os.pathsep.join([str(program.parent)] * on_path + ["/usr/bin", "/bin"]))
+    server = smtp(RefusingHandler("554 5.7.1 account suspended", "DATA"))
+
+    result = tipweek("send", "--subscribers", str(subscribers(project, TEN)),
+                     *via(server, "--connections", "1", "--max-errors", "2"))
+
+    assert result.exit_code == 2, result.output
+    shown = "tipweek" if on_path else ".venv/bin/tipweek"
+    assert ("Once the cause is fixed, run the same command again to resume; it goes on from the ledger and mails "
+            f"no one twice:\n  {shown} send --subscribers ") in result.stderr
+
+
 def test_a_delivery_between_failures_starts_the_count_again(tipweek, project, smtp):
     gone = ["x1@example.org", "x2@example.org", "x3@example.org", "x4@example.org", "x5@example.org"]
     people = [(a, "") for a in ["x1@example.org", "x2@example.org", "ok1@example.org", "x3@example.org",
@@ -298,8 +321,8 @@ def test_the_daily_quota_counts_every_weeks_ledger_stops_at_n_and_says_when_to_g
     assert first.exit_code == 3, first.output
     assert summary(first) == "sent 3, skipped 0 unsubscribed, 0 invalid, 0 failed"
     assert (f"stopped at the daily quota: 5 sent in the last 24 hours (--max-per-day 5), 3 of them by this run. "
-            f"Run again after {when(now + HOUR, berlin)}, when the oldest of them is 24 hours old; it goes on "
-            "where this run stopped and mails no one twice:\n  tipweek send --subscribers") in first.stderr
+            f"Run the same command again after {when(now + HOUR, berlin)}, when the oldest of them is 24 hours old; "
+            "it goes on where this run stopped and mails no one twice:\n  tipweek send --subscribers") in first.stderr
     assert len(server.handler.received) == 3
     assert list(ledger(project).values()) == [["attempt", "sent"]] * 3  # the other three: not yet tried
 
@@ -308,7 +331,7 @@ def test_the_daily_quota_counts_every_weeks_ledger_stops_at_n_and_says_when_to_g
 
     assert second.exit_code == 3, second.output
     assert summary(second) == "sent 1, 3 already sent earlier, skipped 0 unsubscribed, 0 invalid, 0 failed"
-    assert f"Run again after {when(now + 4 * HOUR, berlin)}" in second.stderr  # q's
+    assert f"Run the same command again after {when(now + 4 * HOUR, berlin)}" in second.stderr  # q's
 
     ledger_clock.now = now + 25 * HOUR  # a day after both runs
     third = tipweek(*args)
@@ -364,7 +387,7 @@ def test_a_quota_already_used_up_sends_nothing_and_an_empty_week_is_no_stop(tipw
 
     assert full.exit_code == 3, full.output
     assert server.handler.received == [] and ledger(project) == {}
-    assert f"0 of them by this run. Run again after {when(now + 21 * HOUR, berlin)}" in full.stderr
+    assert f"0 of them by this run. Run the same command again after {when(now + 21 * HOUR, berlin)}" in full.stderr
 
     ledger_clock.now = now + 24 * HOUR
     done = tipweek("send", "--subscribers", str(csv), *via(server, "--max-per-day", "3"))

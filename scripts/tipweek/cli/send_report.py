@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shlex
+import shutil
 import sys
 from typing import Callable
 
@@ -35,11 +37,27 @@ def everyone(recipients, report: Report):
         yield from batch
 
 
+def program() -> str:
+    """The program as it was run: ``tipweek`` when that is the one PATH finds (a shell runs it by
+    its full path), else the path it was given (``.venv/bin/tipweek``); ``tipweek`` too for
+    ``python -m`` or a test runner."""
+    given = sys.argv[0] if sys.argv else ""
+    if os.path.basename(given) != "tipweek":
+        return "tipweek"
+    found = shutil.which("tipweek")
+    try:
+        if found and os.path.samefile(found, given):
+            return "tipweek"
+    except OSError:
+        pass
+    return shlex.quote(given)
+
+
 def same_command() -> str:
     """The command being run, as the options it was given, for "run it again" (the password
     is never an option; options left at their default are left out)."""
     ctx = click.get_current_context()
-    words = ["tipweek", ctx.info_name or "send"]
+    words = [program(), ctx.info_name or "send"]
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
             continue
@@ -78,7 +96,8 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
                    f"goes on from the ledger and mails no one twice:\n  {same_command()}", err=True)
     elif report.quota_reached:
         click.echo(f"stopped at the daily quota: {quota.used()} sent in the last 24 hours (--max-per-day "
-                   f"{quota.limit}), {report.sent} of them by this run. Run again after {when(quota.free_again_at())}, "
+                   f"{quota.limit}), {report.sent} of them by this run. Run the same command again after "
+                   f"{when(quota.free_again_at())}, "
                    "when the oldest of them is 24 hours old; it goes on where this run stopped and mails no one "
                    f"twice:\n  {same_command()}", err=True)
 
