@@ -61,7 +61,9 @@ def test_a_hard_bounce_reaches_the_list_and_every_later_send_skips_it(project, d
 
     status = run(project, "send", "--status", "--list", db_url, "--ledger", str(project / "ledger-a"))
     assert "  bob@example.org: bounced at " in status.output and f"(in {db_url})" in status.output
-    assert f"'tipweek send --unsuppress ADDRESS --list {db_url}' lifts one)" in status.output
+    assert f"(hard bounces, all weeks: in the list's store ({db_url}); 'tipweek send --unsuppress ADDRESS --list " \
+           f"{db_url}' lifts one)" in status.output
+    assert "suppressed.txt" not in status.output  # a CSV list's file, not where the list's bounces are
 
     # A later send, with a ledger folder of its own, does not mail Bob.
     tried = len(server.handler.rcpt_log)

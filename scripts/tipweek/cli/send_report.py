@@ -131,7 +131,8 @@ def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipi
         suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
         found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
                             None if recipients is None else list(everyone(recipients, Report())),
-                            **({} if recipients is None else {"lift_command": recipients.lift_command}))
+                            **({} if recipients is None else {"lift_command": recipients.lift_command,
+                                                                  "bounces_in": recipients.bounces_in}))
     except SendError as exc:
         stop(str(exc))
     if as_json:
