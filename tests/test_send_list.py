@@ -14,7 +14,7 @@ import json
 from click.testing import CliRunner
 
 from conftest import LISTED
-from smtp_servers import FaultyHandler, Recorder
+from smtp_servers import FaultyHandler, Recorder, RefusingHandler
 from tipweek.cli.main import main
 
 NOW = dt.datetime(2026, 11, 16, 9, 0, tzinfo=dt.timezone.utc)
@@ -61,7 +61,9 @@ def test_a_hard_bounce_reaches_the_list_and_every_later_send_skips_it(project, d
 
     status = run(project, "send", "--status", "--list", db_url, "--ledger", str(project / "ledger-a"))
     assert "  bob@example.org: bounced at " in status.output and f"(in {db_url})" in status.output
-    assert f"'tipweek send --unsuppress ADDRESS --list {db_url}' lifts one)" in status.output
+    assert f"(hard bounces, all weeks: in the list's store ({db_url}); 'tipweek send --unsuppress ADDRESS --list " \
+           f"{db_url}' lifts one)" in status.output
+    assert "suppressed.txt" not in status.output  # a CSV list's file, not where the list's bounces are
 
     # A later send, with a ledger folder of its own, does not mail Bob.
     tried = len(server.handler.rcpt_log)
@@ -69,6 +71,32 @@ def test_a_hard_bounce_reaches_the_list_and_every_later_send_skips_it(project, d
     assert later.exit_code == 0, later.output
     assert summary(later) == "sent 2, skipped 0 unsubscribed, 1 suppressed, 0 invalid, 0 failed"
     assert "bob@example.org" not in [address for address, _ in server.handler.rcpt_log[tried:]]
+
+
+def test_a_relay_that_refuses_every_address_bounces_no_one_in_the_store(project, db_url, listed, smtp):
+    """Five subscribers, fewer than --max-errors: the run gets to the end of the list, but the relay
+    took no message, so its "550" to each says nothing about them."""
+    listed.import_confirmed([("dee@example.org", "Dee"), ("eve@example.org", "Eve")], NOW)
+    everyone = sorted([a for a, _ in LISTED] + ["dee@example.org", "eve@example.org"])
+    handler = RefusingHandler("550 5.7.1 relaying denied", "RCPT")
+    server = smtp(handler)
+
+    first = send(project, db_url, server, "ledger")
+
+    assert first.exit_code == 1, first.output
+    assert summary(first) == "sent 0, skipped 0 unsubscribed, 0 invalid, 5 failed"
+    assert sorted(handler.refused) == everyone
+    assert ("no message went through in this run, so its 5 hard bounces are not suppressed: the relay may be "
+            "refusing everything; the next run tries them again") in first.stderr
+    assert {listed.find(a).state for a in everyone} == {"confirmed"}
+    assert json.loads(run(project, "list", "stats", "--json", "--db", db_url).output)["bounced"] == 0
+
+    handler.refusing = False
+    again = send(project, db_url, server, "ledger")
+
+    assert again.exit_code == 0, again.output
+    assert summary(again) == "sent 5, skipped 0 unsubscribed, 0 invalid, 0 failed"
+    assert sorted(handler.recipients()) == everyone
 
 
 def test_lifting_a_bounce_in_the_list_mails_the_address_again(project, db_url, listed, smtp):

@@ -46,10 +46,12 @@ from ..sending.transports import BadSetting, transport_factory
               help="At most R messages a second over all connections (a relay's cap); 0: no cap.")
 @click.option("--max-errors", default=25, show_default=True, type=click.IntRange(min=0), metavar="N",
               help="Stop after N deliveries in a row failed (the relay, not the addresses, is then the likely "
-                   "cause); the next run goes on. 0: never stop for that.")
+                   "cause); the next run goes on. A 4xx counts once its --retries are used up. 0: never stop "
+                   "for that.")
 @click.option("--max-per-day", default=0, type=click.IntRange(min=0), metavar="N",
               help="At most N messages in any 24 hours, counting every week's ledger (a relay's daily quota): "
-                   "stop at N, exit 3, and say when to run again. 0 (the default): no quota.")
+                   "stop at N, exit 3 (1 if an address failed before), and say when to run again. 0 (the "
+                   "default): no quota.")
 @click.option("--ledger", "ledger_dir", type=click.Path(file_okay=False), default=None,
               help="Where the per-week delivery record and the suppression list live (default: .tipweek/ledger).")
 @click.option("--retries", default=3, show_default=True, help="Tries after a temporary failure (4xx, dropped link).")
@@ -71,18 +73,20 @@ def send(subscribers, list_db, unsubscribed, outbox, smtp, starttls, user, conne
 
     Each address gets its own message (its name, its unsubscribe link). A
     ledger per week records every delivery, so a run that stopped half-way is
-    simply run again. Exit 0 when all went out, 1 if an address failed or its
-    delivery became uncertain in this run, 2 if the run could not go on
-    (among others: --max-errors deliveries failed in a row), 3 if it stopped
-    at the daily quota (--max-per-day; it says when to run again).
+    simply run again. Exit 2 if the run could not go on (among others:
+    --max-errors deliveries failed in a row); else 1 if an address failed or
+    its delivery became uncertain in this run; else 3 if it stopped at the
+    daily quota (--max-per-day; it says when to run again); else 0: all went
+    out.
 
     An address whose message went out but whose answer was lost is
     "uncertain": no run sends it again unless given --retry-uncertain. An
     address the server refuses with a 5xx is suppressed for this and every
     later week until --unsuppress ADDRESS (a CSV list's in suppressed.txt
     beside the ledgers; with --list the subscriber becomes bounced in the
-    list's store), once the server has taken a later message of the run: a
-    run stopped by --max-errors suppresses no one. --status shows the week:
+    list's store), once the server has taken a later message of the run (at
+    the end of the list: any message of it): a run stopped by --max-errors,
+    or that the server took nothing of, suppresses no one. --status shows the week:
     delivered, failed, uncertain, suppressed and, given --subscribers, not
     yet tried; it is an option of send rather than a command of its own
     because it reads the same list, week and ledger.

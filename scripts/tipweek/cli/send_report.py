@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shlex
+import shutil
 import sys
 from typing import Callable
 
@@ -35,11 +37,27 @@ def everyone(recipients, report: Report):
         yield from batch
 
 
+def program() -> str:
+    """The program as it was run: ``tipweek`` when that is the one PATH finds (a shell runs it by
+    its full path), else the path it was given (``.venv/bin/tipweek``); ``tipweek`` too for
+    ``python -m`` or a test runner."""
+    given = sys.argv[0] if sys.argv else ""
+    if os.path.basename(given) != "tipweek":
+        return "tipweek"
+    found = shutil.which("tipweek")
+    try:
+        if found and os.path.samefile(found, given):
+            return "tipweek"
+    except OSError:
+        pass
+    return shlex.quote(given)
+
+
 def same_command() -> str:
     """The command being run, as the options it was given, for "run it again" (the password
     is never an option; options left at their default are left out)."""
     ctx = click.get_current_context()
-    words = ["tipweek", ctx.info_name or "send"]
+    words = [program(), ctx.info_name or "send"]
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
             continue
@@ -64,6 +82,11 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
     for address, reason in report.failed:
         after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
         click.echo(f"failed: {address}: {reason}{after}", err=True)
+    if report.unconfirmed:
+        n = len(report.unconfirmed)
+        click.echo(f"no message went through in this run, so its {n} hard bounce{'s' * (n != 1)} "
+                   f"{'are' if n != 1 else 'is'} not suppressed: the relay may be refusing everything; the next "
+                   f"run tries {'them' if n != 1 else 'it'} again", err=True)
     for address, reason in report.uncertain:
         click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
     if report.held:
@@ -73,7 +96,8 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
                    f"goes on from the ledger and mails no one twice:\n  {same_command()}", err=True)
     elif report.quota_reached:
         click.echo(f"stopped at the daily quota: {quota.used()} sent in the last 24 hours (--max-per-day "
-                   f"{quota.limit}), {report.sent} of them by this run. Run again after {when(quota.free_again_at())}, "
+                   f"{quota.limit}), {report.sent} of them by this run. Run the same command again after "
+                   f"{when(quota.free_again_at())}, "
                    "when the oldest of them is 24 hours old; it goes on where this run stopped and mails no one "
                    f"twice:\n  {same_command()}", err=True)
 
@@ -107,7 +131,8 @@ def show_status(ledger: Ledger, title: str, suppression: SuppressionList, recipi
         suppressed = readable(suppression) if recipients is None else recipients.suppressed(everyone=True)
         found = week_status(ledger.week, title, ledger.path, ledger.load(), suppression.path, suppressed,
                             None if recipients is None else list(everyone(recipients, Report())),
-                            **({} if recipients is None else {"lift_command": recipients.lift_command}))
+                            **({} if recipients is None else {"lift_command": recipients.lift_command,
+                                                                  "bounces_in": recipients.bounces_in}))
     except SendError as exc:
         stop(str(exc))
     if as_json:

@@ -43,6 +43,7 @@ class ListRecipients:
                  sending: bool = True):
         self.where, self.suppression, self.note = db_url, suppression, None
         self.lift_command = f"tipweek send --unsuppress ADDRESS --list {db_url}"
+        self.bounces_in = f"in the list's store ({db_url})"
         self.list_url = project.options.list_url
         if sending and not self.list_url and smtp:
             raise SendError("--list needs the list service's address: set list_url under the tipweek plugin in "

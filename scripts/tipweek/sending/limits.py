@@ -1,20 +1,24 @@
 """Two limits that stop a run before the relay does: a breaker for failures in
 a row (``send --max-errors``) and a daily quota (``send --max-per-day``).
 
-The breaker. N deliveries in a row that did not go through (a 4xx, a 5xx, a
-hard bounce, a lost answer; a success in between starts the count again)
-say more about the relay than about N addresses: a suspended account, a
-wrong login, a blocked sender. The run stops, and no one is marked for the
-stop itself: those not yet tried have no ledger line and the next run sends
-to them; the failures are ``failed`` in the ledger as ever, which the next run
-tries again. Only a hard bounce (a 5xx to the recipient itself) is kept from
-later runs, and a relay that refuses everything answers every RCPT with one,
-so a hard bounce is suppressed only once the relay has been seen to take a
-later message in the same run, or the run got to the end of its list; a run
-that stops first leaves it to be tried again (listmonk, likewise, pauses a
-campaign at its error threshold and blocklists only on bounce reports, never
-on an error at sending). An uncertain delivery (its answer was lost) counts
-too, and stays uncertain: it may have arrived.
+The breaker. N deliveries in a row that did not go through (a 4xx once its
+retries are used up, a 5xx, a hard bounce, a lost answer; a success in between
+starts the count again; a 4xx that a later round tries again is no failure yet)
+say more about the relay than about N addresses: a suspended account, a wrong
+login, a blocked sender. The run stops (the messages already under way on other
+connections finish, so up to N + connections - 1 fail), and no one is marked
+for the stop itself: those not yet tried have no ledger line and the next run
+sends to them; the failures are ``failed`` in the ledger as ever, which the
+next run tries again. Only a hard bounce (a 5xx to the recipient itself) is
+kept from later runs, and a relay that refuses everything answers every RCPT
+with one, so a hard bounce is suppressed only once the relay has been seen to
+take a later message in the same run, or the run got to the end of its list
+after the relay took at least one message; a run that stops first, or that the
+relay took nothing of (a short list, a re-run with a few left), leaves it to be
+tried again (listmonk, likewise, pauses a campaign at its error threshold and
+blocklists only on bounce reports, never on an error at sending). An uncertain
+delivery (its answer was lost) counts too, and stays uncertain: it may have
+arrived.
 
 The quota. Relays count the messages they took in the last 24 hours, across
 everything you send, so the quota counts the ``sent`` lines of every week's

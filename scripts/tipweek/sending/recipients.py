@@ -32,6 +32,7 @@ BATCH = 500  # recipients read at a time: small enough that a leaver is soon see
 class Recipients(Protocol):
     where: str  # the list's name in messages
     lift_command: str  # what lifts a bounce here, as `send --status` names it
+    bounces_in: str  # where its hard bounces are kept, as `send --status` names it
 
     def batches(self, report) -> Iterator[list[Subscriber]]:
         """The deliverable recipients, a batch at a time, read as the run asks for them; those
@@ -65,6 +66,7 @@ class CsvRecipients:
     def __init__(self, path: Path, unsubscribed: Path | None, suppression: SuppressionList):
         self.path, self.where = Path(path), str(path)
         self.lift_command = "tipweek send --unsuppress ADDRESS"
+        self.bounces_in = str(suppression.path)
         self.unsubscribed, self.suppression = unsubscribed, suppression
         next(read_rows(self.path), None)  # a file without its header row stops the command before anything opens
         self.gone = read_suppressions(unsubscribed)  # so does an unsubscribed list with a line that is no address

@@ -20,6 +20,7 @@ class Report:
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, address) of the list's bad rows
     failed: list[tuple[str, str]] = field(default_factory=list)  # new in this run, bounces included
     bounced: list[str] = field(default_factory=list)  # suppressed by this run
+    unconfirmed: list[str] = field(default_factory=list)  # hard bounces not suppressed: no message went through
     uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why), found by this run
     held: list[str] = field(default_factory=list)  # uncertain since an earlier run, not retried
     retrying: list[str] = field(default_factory=list)  # uncertain, sent again on request
@@ -52,10 +53,11 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """2: the run could not go on; 3: it stopped at the daily quota, to be run again later
-        (not a failure of anyone); 1: an address failed or became uncertain; 0: all went out."""
+        """2: the run could not go on; 1: an address failed or became uncertain (even if the run
+        then stopped at the quota: that stop must not hide it); 3: it stopped at the daily quota,
+        to be run again later, and nothing else went wrong; 0: all went out."""
         if self.aborted:
             return 2
-        if self.quota_reached:
-            return 3
-        return 1 if self.failed or self.uncertain else 0
+        if self.failed or self.uncertain:
+            return 1
+        return 3 if self.quota_reached else 0

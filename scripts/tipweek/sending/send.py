@@ -10,8 +10,9 @@ when the operator asks (``retry_uncertain``), with the Message-ID of the
 first attempt so that a receiver that did get it can tell. A hard bounce is
 recorded as ``bounced`` and reported to where the recipient lives
 (``recipients``), which keeps it from every later week, once the relay has
-been seen to take mail (``limits``: the breaker that stops a run after failures
-in a row, and the daily quota).
+been seen to take a later message, or at the end of the list one at all, in
+the same run (``limits``: the breaker that stops a run after failures in a
+row, and the daily quota).
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ if TYPE_CHECKING:
     from ..outputs.letters import Letter
 
 STOPPED_EARLIER = "a run stopped while sending to it"
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ... 11th, 12th, 13th, ... 21st."""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
 def still_to_send(subscribers: Iterable[Subscriber], entries: "dict[str, Entry] | LedgerIndex",
@@ -105,8 +111,11 @@ def deliver_all(recipients, make_message: Callable[[Subscriber, str | None], "Le
         elif not carry and run.read_through:
             break
         round_ += 1
-    if not (report.aborted or report.quota_reached):  # the end of the list: the bounces held are real
-        run.suppress(run.breaker.bounces)
+    if not (report.aborted or report.quota_reached):  # the end of the list
+        if report.sent:  # the relay took mail in this run: the bounces held are the addresses' own
+            run.suppress(run.breaker.bounces)
+        else:  # it took none: its 5xx may be to everything; they stay failed, for the next run
+            report.unconfirmed = [sub.email for sub, _ in run.breaker.bounces]
     return report
 
 
@@ -204,8 +213,10 @@ class _Run:
         """(Under the lock.) One more delivery that did not go through; True when it trips the breaker."""
         if not self.breaker.failure():
             return False
+        # (Messages already under way on other connections still finish: more failures may follow.)
         self.report.aborted = self.report.aborted or (
-            f"stopped after {self.breaker.limit} deliveries in a row failed, the last to {address}: {why}\n"
+            f"stopped after {self.breaker.limit} deliveries in a row failed (the {ordinal(self.breaker.limit)} "
+            f"to {address}: {why})\n"
             "No one is marked for the stop: the next run tries the failed ones again and goes on with those "
             "not yet tried.")
         self.stop.set()
@@ -236,13 +247,11 @@ class _Run:
         except TemporaryFailure as exc:
             self.ledger.record(sub.email, "failed", f"temporary: {exc}")
             with self.lock:
-                if self.failure(sub.email, exc):
-                    self.report.failed.append((sub.email, str(exc)))
-                elif tries < self.retries:
+                if tries < self.retries:  # tried again in a later round: no failure yet (greylisting, throttling)
                     self.later.append((sub, tries + 1))
                     return False
-                else:
-                    self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+                self.report.failed.append((sub.email, f"gave up after {self.retries + 1} tries: {exc}"))
+                self.failure(sub.email, exc)
         except UncertainDelivery as exc:
             self.ledger.record(sub.email, "uncertain", str(exc))
             with self.lock:

@@ -27,6 +27,7 @@ class WeekStatus:
     not_yet_tried: tuple[str, ...] | None  # None: no subscriber list given
     command: str = "tipweek send"  # whose ledger, for the hints
     lift_command: str = "tipweek send --unsuppress ADDRESS"
+    bounces_in: str | None = None  # where the hard bounces are kept, in words (None: the suppression list)
 
     def as_dict(self) -> dict:
         return {
@@ -54,7 +55,7 @@ class WeekStatus:
         if self.suppression_list is not None:
             group("suppressed", [f"{s.email}: {s.reason or 'added by hand'}" + (f" ({s.week})" if s.week else "")
                                  for s in self.suppressed],
-                  f"  (hard bounces, all weeks: {self.suppression_list}; "
+                  f"  (hard bounces, all weeks: {self.bounces_in or self.suppression_list}; "
                   f"'{self.lift_command}' lifts one)" if self.suppressed else "")
         if self.not_yet_tried is None:
             out.append("not yet tried ?  (give --subscribers FILE or --list DB_URL to compare with the list)"
@@ -67,7 +68,8 @@ class WeekStatus:
 
 def week_status(week: str, title: str, ledger: Path, entries: dict[str, Entry], suppression_list: Path | None,
                 suppressed: dict[str, Suppressed], subscribers: Iterable[Subscriber] | None,
-                command: str = "tipweek send", lift_command: str = "tipweek send --unsuppress ADDRESS") -> WeekStatus:
+                command: str = "tipweek send", lift_command: str = "tipweek send --unsuppress ADDRESS",
+                bounces_in: str | None = None) -> WeekStatus:
     delivered, failed, uncertain = [], [], []
     for entry in entries.values():
         if entry.status == "sent":
@@ -82,4 +84,4 @@ def week_status(week: str, title: str, ledger: Path, entries: dict[str, Entry], 
     if subscribers is not None:
         waiting = tuple(s.email for s in subscribers if s.key not in entries and s.key not in suppressed)
     return WeekStatus(week, title, ledger, suppression_list, tuple(delivered), tuple(failed), tuple(uncertain),
-                      tuple(suppressed.values()), waiting, command, lift_command)
+                      tuple(suppressed.values()), waiting, command, lift_command, bounces_in)
