@@ -42,7 +42,8 @@ def test_a_hard_bounce_reaches_the_list_and_every_later_send_skips_it(project, d
     first = send(project, db_url, server, "ledger-a")
 
     assert first.exit_code == 1, first.output
-    assert f"failed: bob@example.org: {NO_MAILBOX}; suppressed from now on" in first.stderr
+    assert (f"failed: bob@example.org: {NO_MAILBOX}; suppressed from now on ('tipweek send --unsuppress ADDRESS "
+            f"--list {db_url}' undoes it)") in first.stderr
     assert summary(first) == "sent 2, skipped 0 unsubscribed, 0 invalid, 1 failed"
     # Where Bob lives: the list's store, with the event in his consent record; not a file beside the ledger.
     assert listed.find("bob@example.org").state == "bounced"

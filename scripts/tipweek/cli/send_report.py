@@ -80,7 +80,8 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
     for line, address in report.invalid:
         click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
     for address, reason in report.failed:
-        after = "; suppressed from now on (--unsuppress ADDRESS undoes it)" if address in report.bounced else ""
+        lift = recipients.lift_command if recipients is not None else "tipweek send --unsuppress ADDRESS"
+        after = f"; suppressed from now on ('{lift}' undoes it)" if address in report.bounced else ""
         click.echo(f"failed: {address}: {reason}{after}", err=True)
     if report.unconfirmed:
         n = len(report.unconfirmed)
