@@ -28,6 +28,7 @@ from .tokens import TokenError
 
 STATES = {CONFIRMED: "Subscribed", PENDING: "Waiting for you to confirm (see the email we sent)",
           UNSUBSCRIBED: "Unsubscribed: you get no email from us", BOUNCED: "Stopped: our emails to this address bounced"}
+WEEKS_OFFERED = {str(weeks): weeks for weeks in PAUSE_WEEKS}  # the form's values, as the form sends them
 KEPT = ("What we keep: a keyed hash of your address (a code made from it with a key only this list has, from "
         "which the address cannot be read back) and the record of when you joined, confirmed, paused or left, "
         "and asked for this erasure, and how each came. We keep the record to show what you agreed to and when; we keep the hash so that nobody can put "
@@ -60,12 +61,12 @@ class ManagePage:
             data = {}
         action, now = data.get("action"), self.s.clock()
         if action == "pause":
-            weeks = data.get("weeks")
-            if not isinstance(weeks, str) or not weeks.isdigit() or int(weeks) not in PAUSE_WEEKS:
+            weeks = WEEKS_OFFERED.get(data.get("weeks"))  # exactly a value the list offers ("²" is no number)
+            if weeks is None:
                 return self.show(sub, 400, error="Choose a pause of 1 to 12 weeks from the list.")
             if sub.state != CONFIRMED:
                 return self.show(sub, 400, error="Only a confirmed subscription can be paused.")
-            paused = await run_in_threadpool(self.s.store.pause, sub.id, int(weeks), now)
+            paused = await run_in_threadpool(self.s.store.pause, sub.id, weeks, now)
             if paused is None:
                 return self.service.unknown()
             return self.show(paused, notice=f"Paused: no tips until {_day(paused.paused_until)}.")
