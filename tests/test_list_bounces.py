@@ -176,6 +176,22 @@ def test_the_third_soft_bounce_within_30_days_bounces(webhook):
     assert webhook.post({"email": "ana@example.org", "type": "soft"})[1]["recorded"][0]["state"] == "confirmed"
 
 
+def test_a_pause_or_a_resume_on_the_manage_page_does_not_restart_the_soft_bounce_count(webhook):
+    ana = webhook.store.find("ana@example.org")
+    page = f"{webhook.url}/manage/{Tokens(SECRET).manage_token(ana.id)}"
+    for day, action in ((0, None), (5, "pause"), (6, None), (7, "resume"), (8, None)):
+        webhook.clock.now = START + dt.timedelta(days=day)
+        if action:
+            assert request("POST", page, form={"action": action, "weeks": "4"})[0] == 200
+        else:
+            answer = webhook.post({"email": "ana@example.org", "type": "soft"})[1]
+    assert answer["recorded"] == [{"email": "ana@example.org", "type": "soft", "state": "bounced",
+                                   "events": ["soft-bounced", "bounced"]}]
+    assert webhook.shown("ana@example.org")[1:] == [
+        *BEFORE, "soft-bounced webhook", "paused page", "soft-bounced webhook", "resumed page",
+        "soft-bounced webhook", "bounced webhook"]
+
+
 def test_three_soft_bounces_spread_over_more_than_30_days_do_not(webhook):
     for day in (0, 20, 40):
         webhook.clock.now = START + dt.timedelta(days=day)

@@ -21,6 +21,7 @@ KINDS = (HARD, SOFT, COMPLAINT)
 SOFT_WINDOW = dt.timedelta(days=30)
 SOFT_LIMIT = 3  # the third soft bounce within SOFT_WINDOW makes an address bounced
 SOFT_BOUNCED = "soft-bounced"  # the event of a soft bounce
+RESTARTS = "('joined', 'confirmed')"  # the events after which earlier soft bounces no longer count
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +74,11 @@ class Bounces(SqlBase):
         return BounceResult(email, kind, sub.state, (SOFT_BOUNCED, "bounced"))
 
     def _soft_bounces(self, cur, subscriber_id: int, now: dt.datetime) -> int:
-        """Soft bounces within SOFT_WINDOW, counted from the subscriber's last other event at
-        the earliest (a bounce the operator lifted, or a new sign-up, starts the count again)."""
-        cur.execute(self._sql("SELECT MAX(at) FROM events WHERE subscriber_id = ? AND action <> ?"),
-                    (subscriber_id, SOFT_BOUNCED))
+        """Soft bounces within SOFT_WINDOW, counted from the subscriber's last joining or
+        confirmation at the earliest: a bounce the operator lifted (a confirmation) or a new
+        sign-up starts the count again; a pause, a resume or anything else does not."""
+        cur.execute(self._sql(f"SELECT MAX(at) FROM events WHERE subscriber_id = ? AND action IN {RESTARTS}"),
+                    (subscriber_id,))
         since = max(stamp(now - SOFT_WINDOW), cur.fetchone()[0] or "")
         cur.execute(self._sql("SELECT COUNT(*) FROM events WHERE subscriber_id = ? AND action = ? AND at >= ?"),
                     (subscriber_id, SOFT_BOUNCED, since))
