@@ -1,6 +1,7 @@
 """The reader's own page, GET/POST /manage/<token>, linked from every email of
 the list: what the list holds about them, and what they can do themselves,
-each a POST form (a GET or HEAD only shows the page: mail scanners open links):
+each a POST form (a GET or HEAD only shows the page: mail scanners open links; a POST
+from another website's page is refused, see ``origins``):
 
 - ``action=pause`` with ``weeks`` (1 to 12): no sends until then, then they
   resume by themselves; ``action=resume`` ends a pause now;
@@ -23,6 +24,7 @@ from starlette.routing import Route
 
 from ..edition import urls
 from ..library.dates import long_date
+from .origins import REFERRER_POLICY, from_another_site
 from .records import BOUNCED, CONFIRMED, ERASED, PAUSE_WEEKS, PENDING, UNSUBSCRIBED, Subscriber, unstamp
 from .tokens import TokenError
 
@@ -46,10 +48,22 @@ class ManagePage:
         return [Route("/manage/{token}", self.manage, methods=["GET", "POST"])]
 
     async def manage(self, request: Request):
+        response = await self.answer(request)
+        response.headers["Referrer-Policy"] = REFERRER_POLICY  # (see origins: the page's forms send their Origin)
+        return response
+
+    async def answer(self, request: Request):
+        token = request.path_params["token"]
         try:
-            subscriber_id = self.s.tokens.read_manage(request.path_params["token"])
+            subscriber_id = self.s.tokens.read_manage(token)
         except TokenError:
             return self.service.bad_link()
+        if request.method == "POST" and from_another_site(request, self.s.list_url):
+            return self.service.page("message.html", 403, title="Please use the page itself",
+                                     text="This came from another website, so nothing was changed. Open the "
+                                          "link from one of our emails in your browser and use the buttons on "
+                                          "that page.",
+                                     link=(urls.list_manage(self.s.list_url, token), "Open your subscription page"))
         sub = await run_in_threadpool(self.s.store.get, subscriber_id)
         if sub is None or sub.state == ERASED:
             return self.service.unknown()
