@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS signups (ip TEXT NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
 CREATE TABLE IF NOT EXISTS confirmations (subscriber_id {ref} NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS confirmations_subscriber ON confirmations (subscriber_id, at);
+CREATE TABLE IF NOT EXISTS webhook_messages (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
 
 
