@@ -121,11 +121,15 @@ def test_erase_asks_first_then_keeps_only_the_hash_and_the_consent_record(projec
     before = snapshot(live.store)
     status, page, _ = request("POST", page_url, form={"action": "erase"})
     assert status == 200 and title(page) == "Erase your data?" and ">Yes, erase my data</button>" in page
+    elsewhere = ("in the sending machine&#39;s delivery logs of the weeks we mailed you", "and in backups of the "
+                 "list, until each is deleted in its turn")  # the store cannot erase those: the page says so
+    assert all(part in page for part in elsewhere)
     assert snapshot(live.store) == before  # asked, not done
 
     status, page, _ = request("POST", page_url, form={"action": "erase", "confirm": "yes"})
     assert status == 200 and title(page) == "Your data is erased"
     assert "What we keep: a keyed hash of your address" in page and "without a new confirmation" in page
+    assert all(part in page for part in elsewhere)
     gone = live.store.get(cy.id)
     assert gone.state == "erased" and gone.name == "" and "cy@" not in gone.email
     assert live.store.find("cy@example.org") is None

@@ -9,7 +9,8 @@ from another website's page is refused, see ``origins``):
 - ``action=erase``: a page that asks first; with ``confirm=yes`` the address
   and name leave the store. What is kept (a keyed hash of the address, and the
   consent record) stops an import or a sign-up from bringing the address back
-  without a new confirmation.
+  without a new confirmation; the page also says what the store cannot erase (the
+  delivery ledgers of weeks that mailed them, and older backups, until they are deleted).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ KEPT = ("What we keep: a keyed hash of your address (a code made from it with a 
         "which the address cannot be read back) and the record of when you joined, confirmed, paused or left, "
         "and asked for this erasure, and how each came. We keep the record to show what you agreed to and when; we keep the hash so that nobody can put "
         "your address back on the list, by importing an old list or signing you up, without a new confirmation "
-        "from your mailbox.")
+        "from your mailbox. Your address also stays a while where it was written before: in the sending "
+        "machine's delivery logs of the weeks we mailed you (they keep anyone from getting a tip twice), and in "
+        "backups of the list, until each is deleted in its turn.")
 
 
 class ManagePage:
