@@ -41,13 +41,17 @@ class Dns:
         self.resolver.timeout = timeout
         self.where = f"{server[0]}:{server[1]}" if server else ", ".join(self.resolver.nameservers)
 
-    def _answer(self, name: str, rtype: str):
+    def _answer(self, name: str, rtype: str, name_must_exist: bool = False):
         import dns.exception
         import dns.resolver
 
         try:
             return self.resolver.resolve(name, rtype, search=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        except dns.resolver.NXDOMAIN:
+            if name_must_exist:
+                raise
+            return []
+        except dns.resolver.NoAnswer:
             return []
         except dns.resolver.LifetimeTimeout:
             raise DnsTrouble(f"the resolver at {self.where} did not answer for {name} {rtype} "
@@ -56,6 +60,17 @@ class Dns:
             raise DnsTrouble(f"the resolver at {self.where} failed to look up {name} {rtype} (SERVFAIL)") from None
         except (dns.exception.DNSException, OSError) as exc:
             raise DnsTrouble(f"{name} {rtype} could not be looked up at {self.where}: {exc}") from None
+
+    def exists(self, name: str) -> bool:
+        """Whether the name exists at this resolver: False on NXDOMAIN (no record of any type at
+        it or under it), True when it answers, even with no record of the type asked."""
+        import dns.resolver
+
+        try:
+            self._answer(name, "SOA", name_must_exist=True)
+        except dns.resolver.NXDOMAIN:
+            return False
+        return True
 
     def txt(self, name: str) -> list[str]:
         """Each TXT record at ``name``, its strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2)."""
@@ -81,6 +96,16 @@ def tags(record: str) -> dict[str, str]:
         if sep:
             found.setdefault(name.strip().lower(), "".join(value.split()))
     return found
+
+
+def check_domains_exist(dns: Dns, domains: dict[str, str]) -> list[Finding]:
+    """One finding for each domain (name -> where it comes from) that the resolver says does not
+    exist; none when all do (then the record checks follow)."""
+    return [Finding("domain", WRONG, f"{domain} does not exist at the resolver {dns.where} (NXDOMAIN), so it can "
+                    "have no SPF, DKIM, DMARC or MX record",
+                    f"check {source} for a typo; if the domain is only in an internal DNS view, ask a resolver "
+                    "that the world's mail servers see with --dns HOST:PORT")
+            for domain, source in domains.items() if not dns.exists(domain)]
 
 
 # SPF ------------------------------------------------------------------------------------------------
