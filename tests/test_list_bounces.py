@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import http.client
 import json
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +255,20 @@ def test_raw_ses_and_plain_reports_with_an_id_count_once_and_ids_are_kept_30_day
     assert webhook.post(report)[1]["recorded"][0]["events"] == ["soft-bounced"]
     assert webhook.shown("ana@example.org")[1:] == BEFORE + ["soft-bounced webhook"] * 2
     assert webhook.shown("bob@example.org")[1:] == BEFORE + ["soft-bounced webhook"] * 3
+
+
+def test_the_guides_example_sns_notification_does_what_the_guide_says(webhook):
+    guide = (Path(__file__).parent.parent / "docs" / "running-the-list.md").read_text("utf-8")
+    trial = guide[guide.index("#### Trying it on your own machine"):]
+    body = re.search(r"Save this body as `sns-bounce.json`.*?```json\n(.*?)```", trial, re.S).group(1)
+    answer = re.search(r"The answer is `(\{.*?\})`", trial).group(1)
+    assert 'Content-Type: text/plain; charset=UTF-8" \\\n     --data-binary @sns-bounce.json' in trial
+    mine = body.replace("you@example.org", "ana@example.org").encode()
+    status, got, _ = webhook.post(mine, headers=SNS_HEADERS)
+    assert status == 200 and got == json.loads(answer.replace("you@example.org", "ana@example.org"))
+    assert webhook.shown("ana@example.org")[-1] == "soft-bounced webhook"
+    again = webhook.post(mine, headers=SNS_HEADERS)[1]
+    assert f"ignored` as `{again['ignored'][0]['reason']}`" in trial
 
 
 def test_three_soft_bounces_spread_over_more_than_30_days_do_not(webhook):
