@@ -121,8 +121,9 @@ def test_erase_asks_first_then_keeps_only_the_hash_and_the_consent_record(projec
     before = snapshot(live.store)
     status, page, _ = request("POST", page_url, form={"action": "erase"})
     assert status == 200 and title(page) == "Erase your data?" and ">Yes, erase my data</button>" in page
-    elsewhere = ("in the sending machine&#39;s delivery logs of the weeks we mailed you", "and in backups of the "
-                 "list, until each is deleted in its turn")  # the store cannot erase those: the page says so
+    # The store cannot erase those: the page says so.
+    elsewhere = ("in the sending machine&#39;s delivery logs of the weeks we mailed you",
+                 "and in backups of the list, until each is deleted in its turn")
     assert all(part in page for part in elsewhere)
     assert snapshot(live.store) == before  # asked, not done
 
