@@ -27,12 +27,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-from .dns import Dns, DnsTrouble, check_dkim, check_domains_exist, check_dmarc, check_return_path, check_spf
+from .dns import check_dkim, check_domains_exist, check_dmarc, check_return_path, check_spf
 from .endpoints import check_list_url, check_one_click, check_smtp, one_click_url, unsubscribe_template_not_checked
 from .findings import ERROR, Finding
+from .resolver import Dns, DnsTrouble
 
-# The parts, each a module: findings (what a check found), dns (SPF, DKIM, DMARC, the
-# return path), endpoints (list_url, the one-click POST, the relay).
+# The parts, each a module: findings (what a check found), resolver (the DNS look-ups), dns
+# (the domains exist; SPF, DKIM, DMARC, the return path), endpoints (list_url, the one-click POST, the relay).
 
 
 @dataclass
