@@ -26,11 +26,21 @@ serve: $(STAMP)
 
 # The subscription service on 127.0.0.1:8025 (a development secret in .tipweek/ unless
 # TIPWEEK_LIST_SECRET is set) and the preview, whose Subscribe page signs up there;
-# confirmation emails land in .tipweek/outbox/. Ctrl-C stops both.
+# confirmation emails land in .tipweek/outbox/. Ctrl-C stops both, and so does either one
+# stopping by itself (a service that cannot start leaves no form posting to a dead port):
+# then make exits with that one's status, and says which one it was. (bash for `wait -n -p`: the first of the two to end.)
+list: SHELL := /bin/bash
 list: $(STAMP) list-secret
-	export TIPWEEK_LIST_SECRET=$${TIPWEEK_LIST_SECRET:-$$(cat .tipweek/list-secret)}; \
-		$(BIN)/tipweek list serve & trap 'kill $$!' EXIT INT TERM; \
-		$(BIN)/tipweek serve --list-url http://127.0.0.1:8025
+	@export TIPWEEK_LIST_SECRET=$${TIPWEEK_LIST_SECRET:-$$(cat .tipweek/list-secret)}; \
+	$(BIN)/tipweek list serve & service=$$!; \
+	$(BIN)/tipweek serve --list-url http://127.0.0.1:8025 & preview=$$!; \
+	trap 'stopped=1; kill $$service $$preview 2>/dev/null' INT TERM; \
+	wait -n -p ended $$service $$preview; status=$$?; \
+	kill $$service $$preview 2>/dev/null; wait; \
+	if [ -n "$$stopped" ]; then exit 130; fi; \
+	if [ "$$ended" = "$$service" ]; then echo "make list: the list service stopped (exit $$status), so the preview is stopped too" >&2; \
+	elif [ "$$ended" = "$$preview" ]; then echo "make list: the preview stopped (exit $$status), so the list service is stopped too" >&2; fi; \
+	exit $$(( status ? status : 1 ))
 
 # The development secret, made once and readable by its owner alone (an older one is made so too);
 # .tipweek/ too, as the list's database, ledgers and outbox in it hold addresses.

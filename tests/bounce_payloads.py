@@ -6,7 +6,14 @@ string, Timestamp, Signature...), SNS's SubscriptionConfirmation, and the header
 
 from __future__ import annotations
 
+import itertools
 import json
+
+_serial = itertools.count(1)  # each notification its own ids, as SES and SNS give them
+
+
+def _new(template: str) -> str:
+    return template.format(next(_serial))
 
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:tipweek-bounces"
 SIGNATURE = "bm90IGEgcmVhbCBzaWduYXR1cmU6IHRoZSBzZXJ2aWNlIGRvZXMgbm90IGNoZWNrIGl0"
@@ -14,7 +21,7 @@ SNS_HEADERS = {"Content-Type": "text/plain; charset=UTF-8", "User-Agent": "Amazo
                "x-amz-sns-topic-arn": TOPIC}
 
 
-def _mail(recipients: list[str], headers: int = 3) -> dict:
+def _mail(recipients: list[str], headers: int = 3, message_id: str | None = None) -> dict:
     """SES's ``mail`` object: the message the notification is about (with its original headers)."""
     return {
         "timestamp": "2026-11-24T08:00:01.000Z",
@@ -22,7 +29,7 @@ def _mail(recipients: list[str], headers: int = 3) -> dict:
         "sourceArn": "arn:aws:ses:eu-west-1:111122223333:identity/example.org",
         "sourceIp": "192.0.2.10",
         "sendingAccountId": "111122223333",
-        "messageId": "0102019a0b1c2d3e-5f6a7b8c-1111-2222-3333-444455556666-000000",
+        "messageId": message_id or _new("0102019a0b1c2d3e-5f6a7b8c-1111-2222-3333-{:012d}-000000"),
         "destination": recipients,
         "headersTruncated": False,
         "headers": [{"name": f"X-Example-{i}", "value": "x" * 60} for i in range(headers - 2)]
@@ -33,8 +40,10 @@ def _mail(recipients: list[str], headers: int = 3) -> dict:
     }
 
 
-def ses_bounce(bounce_type: str, *recipients: str, key: str = "notificationType", headers: int = 3) -> dict:
-    """An SES bounce notification (``key="eventType"``: as configuration-set event publishing sends it)."""
+def ses_bounce(bounce_type: str, *recipients: str, key: str = "notificationType", headers: int = 3,
+               message_id: str | None = None, feedback_id: str | None = None) -> dict:
+    """An SES bounce notification (``key="eventType"``: as configuration-set event publishing sends it),
+    with new ids unless given."""
     permanent = bounce_type == "Permanent"
     return {
         key: "Bounce",
@@ -45,11 +54,11 @@ def ses_bounce(bounce_type: str, *recipients: str, key: str = "notificationType"
                                    "diagnosticCode": "smtp; 550 5.1.1 user unknown" if permanent
                                    else "smtp; 452 4.2.2 mailbox full"} for r in recipients],
             "timestamp": "2026-11-24T08:00:03.000Z",
-            "feedbackId": "0102019a0b1c2d3f-aaaabbbb-cccc-dddd-eeee-ffff00001111-000000",
+            "feedbackId": feedback_id or _new("0102019a0b1c2d3f-aaaabbbb-cccc-dddd-eeee-{:012d}-000000"),
             "reportingMTA": "dsn; a1-2.smtp-out.eu-west-1.amazonses.com",
             "remoteMtaIp": "198.51.100.7",
         },
-        "mail": _mail(list(recipients), headers),
+        "mail": _mail(list(recipients), headers, message_id),
     }
 
 
@@ -62,7 +71,7 @@ def ses_complaint(*recipients: str, key: str = "notificationType") -> dict:
             "complaintFeedbackType": "abuse",
             "arrivalDate": "2026-11-24T09:00:00.000Z",
             "timestamp": "2026-11-24T09:00:02.000Z",
-            "feedbackId": "0102019a0b1c2d40-12345678-abcd-ef01-2345-6789abcdef01-000000",
+            "feedbackId": _new("0102019a0b1c2d40-12345678-abcd-ef01-2345-{:012d}-000000"),
         },
         "mail": _mail(list(recipients)),
     }
@@ -74,11 +83,12 @@ def ses_delivery(*recipients: str) -> dict:
                          "recipients": list(recipients), "smtpResponse": "250 ok", "reportingMTA": "a1-2.example"}}
 
 
-def sns_notification(message: dict) -> dict:
-    """An SNS Notification carrying ``message`` (SNS's default: raw message delivery off)."""
+def sns_notification(message: dict, message_id: str | None = None) -> dict:
+    """An SNS Notification carrying ``message`` (SNS's default: raw message delivery off), with a new
+    MessageId unless given."""
     return {
         "Type": "Notification",
-        "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324",
+        "MessageId": message_id or _new("22b80b92-fdea-4c2c-8f9d-{:012d}"),
         "TopicArn": TOPIC,
         "Message": json.dumps(message),
         "Timestamp": "2026-11-24T08:00:04.000Z",

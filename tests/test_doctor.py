@@ -43,7 +43,16 @@ class Zones:
             reply = request.reply()
             reply.header.rcode = RCODE.SERVFAIL
             return reply
-        return ZoneResolver(self.text).resolve(request, handler)
+        reply = ZoneResolver(self.text).resolve(request, handler)
+        if reply.header.rcode == RCODE.NXDOMAIN and self.has(str(request.q.qname)):
+            reply.header.rcode = RCODE.NOERROR  # as a real server: the name exists, without that type
+        return reply
+
+    def has(self, name: str) -> bool:
+        """Whether the zones hold a record at ``name`` or under it (dnslib answers NXDOMAIN for
+        any empty answer; a real server only for a name that does not exist)."""
+        owners = {line.split()[0].lower() for line in self.text.splitlines() if line.strip()}
+        return any(owner == name.lower() or owner.endswith("." + name.lower()) for owner in owners)
 
 
 @pytest.fixture(scope="module")
@@ -260,6 +269,29 @@ def test_a_broken_record_is_one_line_with_the_fix(case, project, dns_server):
     assert result.output.splitlines()[-1] == (f"3 of 5 checks ok for {domain} "
                                               f"({'2 missing' if status == 'missing' else '1 missing, 1 wrong'})")
     assert "Traceback" not in result.output
+
+
+def test_a_domain_that_does_not_exist_is_said_once(project, dns_server):
+    dns_server.text = mail_domain("example.org")
+    configure(project, "tips@exmaple.org")  # a typo in email_from
+    result = doctor(project, dns_server, "--dkim-selector", "s1")
+    assert result.exit_code == 1, result.output
+    found = lines(result)
+    assert found["domain"] == (f"wrong    domain      exmaple.org does not exist at the resolver {dns_server.address} "
+                               "(NXDOMAIN), so it can have no SPF, DKIM, DMARC or MX record: check email_from in "
+                               "mkdocs.yml for a typo; if the domain is only in an internal DNS view, ask a "
+                               "resolver that the world's mail servers see with --dns HOST:PORT")
+    assert not {"SPF", "DKIM", "DMARC", "return-path"} & set(found) and "add " not in result.output
+    assert result.output.splitlines()[-1] == "0 of 2 checks ok for exmaple.org (1 missing, 1 wrong)"
+    # A return path given by hand is named as the place of its typo.
+    configure(project, "tips@example.org")
+    result = doctor(project, dns_server, "--dkim-selector", "s1", "--return-path", "bounces.exmaple.org")
+    assert lines(result)["domain"].startswith("wrong    domain      bounces.exmaple.org does not exist")
+    assert "check --return-path for a typo" in result.output and result.exit_code == 1
+    # A domain that exists with none of the records is not that: each missing record is said.
+    dns_server.text = "example.org. 300 IN A 192.0.2.1\n"
+    result = doctor(project, dns_server, "--dkim-selector", "s1")
+    assert "domain" not in lines(result) and lines(result)["SPF"].startswith("missing  SPF")
 
 
 def test_dmarc_alignment_strict_and_relaxed(project, dns_server):

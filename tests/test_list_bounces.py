@@ -10,6 +10,8 @@ import base64
 import datetime as dt
 import http.client
 import json
+import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -176,6 +178,99 @@ def test_the_third_soft_bounce_within_30_days_bounces(webhook):
     assert webhook.post({"email": "ana@example.org", "type": "soft"})[1]["recorded"][0]["state"] == "confirmed"
 
 
+def test_a_pause_or_a_resume_on_the_manage_page_does_not_restart_the_soft_bounce_count(webhook):
+    ana = webhook.store.find("ana@example.org")
+    page = f"{webhook.url}/manage/{Tokens(SECRET).manage_token(ana.id)}"
+    for day, action in ((0, None), (5, "pause"), (6, None), (7, "resume"), (8, None)):
+        webhook.clock.now = START + dt.timedelta(days=day)
+        if action:
+            assert request("POST", page, form={"action": action, "weeks": "4"})[0] == 200
+        else:
+            answer = webhook.post({"email": "ana@example.org", "type": "soft"})[1]
+    assert answer["recorded"] == [{"email": "ana@example.org", "type": "soft", "state": "bounced",
+                                   "events": ["soft-bounced", "bounced"]}]
+    assert webhook.shown("ana@example.org")[1:] == [
+        *BEFORE, "soft-bounced webhook", "paused page", "soft-bounced webhook", "resumed page",
+        "soft-bounced webhook", "bounced webhook"]
+
+
+def test_a_notification_delivered_three_times_counts_once(webhook):
+    """SNS delivers at least once, and again when our 200 was lost: three copies are one soft bounce."""
+    copy = sns_notification(ses_bounce("Transient", "ana@example.org", "nobody@example.org"))
+    first = webhook.post(copy, headers=SNS_HEADERS)[1]
+    assert [r["events"] for r in first["recorded"]] == [["soft-bounced"]]
+    before = snapshot(webhook.store)
+    for hours in (1, 2):
+        webhook.clock.now = START + dt.timedelta(hours=hours)
+        status, answer, _ = webhook.post(copy, headers=SNS_HEADERS)
+        reason = f"already recorded (message id sns:{copy['MessageId']})"
+        assert status == 200 and answer == {"recorded": [], "ignored": [
+            {"email": "ana@example.org", "type": "soft", "reason": reason},
+            {"email": "nobody@example.org", "type": "soft", "reason": reason}]}
+    assert snapshot(webhook.store)[:2] == before[:2]
+    assert webhook.shown("ana@example.org") == ["ana@example.org (Ana Lima): confirmed", *BEFORE,
+                                                "soft-bounced webhook"]
+
+
+def test_copies_posted_at_the_same_moment_count_once(webhook):
+    """SNS may retry before our first answer is out: the copies meet in the database (on PostgreSQL
+    in parallel transactions), and one of them is recorded."""
+    copy = json.dumps(sns_notification(ses_bounce("Transient", "bob@example.org"))).encode()
+    start = threading.Barrier(4)
+    answers = []
+
+    def post():
+        start.wait(WAIT)
+        answers.append(webhook.post(copy))
+
+    threads = [threading.Thread(target=post) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(WAIT)
+    assert sorted(len(a[1]["recorded"]) for a in answers) == [0, 0, 0, 1] and {a[0] for a in answers} == {200}
+    assert webhook.shown("bob@example.org") == ["bob@example.org (Bob Okafor): confirmed", *BEFORE,
+                                                "soft-bounced webhook"]
+
+
+def test_raw_ses_and_plain_reports_with_an_id_count_once_and_ids_are_kept_30_days(webhook):
+    raw = {**SNS_HEADERS, "x-amz-sns-rawdelivery": "true"}
+    bounce = ses_bounce("Transient", "ana@example.org")
+    assert webhook.post(bounce, headers=raw)[1]["recorded"][0]["events"] == ["soft-bounced"]
+    ses_id = f"ses:{bounce['mail']['messageId']}:{bounce['bounce']['feedbackId']}"
+    assert webhook.post(bounce, headers=raw)[1]["ignored"][0]["reason"] == f"already recorded (message id {ses_id})"
+    # SES published it twice: another SNS message around the same bounce.
+    again = webhook.post(sns_notification(bounce))[1]
+    assert again["ignored"][0]["reason"] == f"already recorded (message id {ses_id})"
+    # The same mail's next bounce (another feedbackId) counts.
+    nxt = ses_bounce("Transient", "ana@example.org", message_id=bounce["mail"]["messageId"])
+    assert webhook.post(nxt, headers=raw)[1]["recorded"][0]["events"] == ["soft-bounced"]
+
+    report = {"email": "bob@example.org", "type": "soft", "id": "relay-42"}
+    assert webhook.post(report)[1]["recorded"][0]["events"] == ["soft-bounced"]
+    assert webhook.post(report)[1]["ignored"] == [{"email": "bob@example.org", "type": "soft",
+                                                   "reason": "already recorded (message id id:relay-42)"}]
+    assert webhook.post({**report, "id": "relay-43"})[1]["recorded"][0]["events"] == ["soft-bounced"]
+    webhook.clock.now = START + dt.timedelta(days=31)  # forgotten after 30 days: a new report
+    assert webhook.post(report)[1]["recorded"][0]["events"] == ["soft-bounced"]
+    assert webhook.shown("ana@example.org")[1:] == BEFORE + ["soft-bounced webhook"] * 2
+    assert webhook.shown("bob@example.org")[1:] == BEFORE + ["soft-bounced webhook"] * 3
+
+
+def test_the_guides_example_sns_notification_does_what_the_guide_says(webhook):
+    guide = (Path(__file__).parent.parent / "docs" / "running-the-list.md").read_text("utf-8")
+    trial = guide[guide.index("#### Trying it on your own machine"):]
+    body = re.search(r"Save this body as `sns-bounce.json`.*?```json\n(.*?)```", trial, re.S).group(1)
+    answer = re.search(r"The answer is `(\{.*?\})`", trial).group(1)
+    assert 'Content-Type: text/plain; charset=UTF-8" \\\n     --data-binary @sns-bounce.json' in trial
+    mine = body.replace("you@example.org", "ana@example.org").encode()
+    status, got, _ = webhook.post(mine, headers=SNS_HEADERS)
+    assert status == 200 and got == json.loads(answer.replace("you@example.org", "ana@example.org"))
+    assert webhook.shown("ana@example.org")[-1] == "soft-bounced webhook"
+    again = webhook.post(mine, headers=SNS_HEADERS)[1]
+    assert f"ignored` as `{again['ignored'][0]['reason']}`" in trial
+
+
 def test_three_soft_bounces_spread_over_more_than_30_days_do_not(webhook):
     for day in (0, 20, 40):
         webhook.clock.now = START + dt.timedelta(days=day)
@@ -234,6 +329,10 @@ def test_unknown_addresses_and_people_who_left_are_ignored(webhook):
      "bounce.bounceType must be Permanent, Transient or Undetermined, not \"Soft\""),
     (b'{"notificationType": "Complaint"}', "the body's \"complaint\" must be a JSON object"),
     (b'{"eventType": 3}', "notificationType (or eventType) must be a string"),
+    (b'{"email": "bob@example.org", "type": "soft", "id": 42}', '"id" must be text on one line of 1 to 200 characters'),
+    (b'{"email": "bob@example.org", "type": "soft", "id": ""}', '"id" must be text on one line'),
+    (b'{"Type": "Notification", "MessageId": ["x"], "Message": "{\\"eventType\\": \\"Open\\"}"}',
+     '"MessageId" must be text on one line'),
 ])
 def test_a_body_of_the_wrong_shape_is_a_400_that_says_what_is_wrong(webhook, body, problem):
     before = snapshot(webhook.store)

@@ -57,7 +57,7 @@ def test_the_weekly_emails_manage_link_opens_the_readers_own_page_and_opening_it
     assert "Subscribed" in page and "16 November 2026" in page  # when Bob joined (the import)
     assert ">Pause</button>" in page and ">Download my data</button>" in page and "Erase my data" in page
     assert "<script" not in page and headers["content-security-policy"].startswith("default-src 'none'")
-    assert headers["referrer-policy"] == "no-referrer" and headers["cache-control"] == "no-store"
+    assert headers["referrer-policy"] == "same-origin" and headers["cache-control"] == "no-store"
     assert request("HEAD", live.url + links["ana@example.org"])[0] == 200
     assert snapshot(live.store) == before  # scanners open links: a GET or HEAD changes nothing
 
@@ -91,7 +91,7 @@ def test_a_pause_skips_the_reader_until_it_ends_and_resume_ends_it_now(project, 
     assert [e.action for e in live.store.history_of(bob.id)[1]][-4:] == ["paused", "paused", "paused", "resumed"]
 
 
-@pytest.mark.parametrize("weeks", ["0", "13", "two", ""])
+@pytest.mark.parametrize("weeks", ["0", "13", "two", "", "²", "٣", " 2", "02"])  # "²".isdigit(), int("²") fails
 def test_a_pause_outside_one_to_twelve_weeks_is_refused(project, db_url, live, weeks):
     bob = live.store.find("bob@example.org")
     before = snapshot(live.store)
@@ -121,11 +121,16 @@ def test_erase_asks_first_then_keeps_only_the_hash_and_the_consent_record(projec
     before = snapshot(live.store)
     status, page, _ = request("POST", page_url, form={"action": "erase"})
     assert status == 200 and title(page) == "Erase your data?" and ">Yes, erase my data</button>" in page
+    # The store cannot erase those: the page says so.
+    elsewhere = ("in the sending machine&#39;s delivery logs of the weeks we mailed you",
+                 "and in backups of the list, until each is deleted in its turn")
+    assert all(part in page for part in elsewhere)
     assert snapshot(live.store) == before  # asked, not done
 
     status, page, _ = request("POST", page_url, form={"action": "erase", "confirm": "yes"})
     assert status == 200 and title(page) == "Your data is erased"
     assert "What we keep: a keyed hash of your address" in page and "without a new confirmation" in page
+    assert all(part in page for part in elsewhere)
     gone = live.store.get(cy.id)
     assert gone.state == "erased" and gone.name == "" and "cy@" not in gone.email
     assert live.store.find("cy@example.org") is None
@@ -163,3 +168,83 @@ def test_bad_and_unknown_manage_links(project, db_url, live):
     assert status == 404 and "We don&#39;t know this link" in page
     status, page, _ = request("POST", good, form={"action": "something-else"})
     assert status == 400 and "use one of its buttons" in page
+
+
+# ------------------------------------------------------------------ a POST from another website
+
+@pytest.mark.parametrize("headers", [
+    {"Sec-Fetch-Site": "cross-site"},
+    {"Sec-Fetch-Site": "cross-site", "Origin": "https://forged.example"},
+    {"Origin": "https://forged.example"},
+    {"Origin": "null"},  # a sandboxed frame
+    {"Origin": "https://list.example.org.forged.example"},
+    {"Origin": "http://127.0.0.1:1"},  # this machine, another port: another origin
+])
+def test_a_post_from_another_website_changes_nothing_and_says_to_use_the_page(project, db_url, live, headers):
+    bob = live.store.find("bob@example.org")
+    page_url = live.manage_url(bob.id)
+    before = snapshot(live.store)
+    for form in ({"action": "pause", "weeks": "4"}, {"action": "erase", "confirm": "yes"}, {"action": "download"}):
+        status, page, answer = request("POST", page_url, form=form, headers=headers)
+        assert status == 403 and title(page) == "Please use the page itself", (form, headers)
+        assert "came from another website, so nothing was changed" in page and "bob@example.org" not in page
+        assert f'<a href="{page_url}">Open your subscription page</a>' in page
+        assert answer["referrer-policy"] == "same-origin"
+    assert snapshot(live.store) == before
+
+
+def test_a_post_from_the_service_itself_is_taken_under_its_public_name_and_the_name_it_was_reached_by(
+        project, db_url, live):
+    bob = live.store.find("bob@example.org")
+    page_url = live.manage_url(bob.id)
+    port = live.url.rsplit(":", 1)[1]
+    own = [{"Sec-Fetch-Site": "same-origin", "Origin": live.url}, {"Origin": live.url.upper()}, {},
+           {"Sec-Fetch-Site": "none"},  # typed or bookmarked
+           {"Origin": f"http://localhost:{port}", "Host": f"localhost:{port}"}]  # the same service, another name
+    for headers in own:
+        status, page, _ = request("POST", page_url, form={"action": "pause", "weeks": "1"}, headers=headers)
+        assert status == 200 and "Paused: no tips until" in page, headers
+    # Behind a proxy: the browser's Origin is the public list_url, the Host what the proxy sends.
+    live.settings.list_url = "https://list.example.org"
+    status, page, _ = request("POST", page_url, form={"action": "resume"}, headers={
+        "Sec-Fetch-Site": "same-origin", "Origin": "https://list.example.org"})
+    assert status == 200 and "Resumed" in page
+    assert request("POST", page_url, form={"action": "resume"}, headers={"Origin": "http://list.example.org"})[0] \
+        == 403  # the same name over plain HTTP is not the public origin
+
+
+def test_one_click_unsubscribe_and_the_webhook_still_take_cross_site_posts(project, db_url, live):
+    bob = live.store.find("bob@example.org")
+    leave = f"{live.url}/unsubscribe/{live.tokens.unsubscribe_token(bob.id)}"
+    status, page, _ = request("POST", leave, form={"List-Unsubscribe": "One-Click"}, headers={
+        "Sec-Fetch-Site": "cross-site", "Origin": "https://mail.example"})  # RFC 8058: the provider posts it
+    assert status == 200 and "You&#39;re unsubscribed" in page
+    assert live.store.get(bob.id).state == "unsubscribed"
+
+
+def test_in_a_browser_the_pages_own_form_works_and_another_sites_form_does_not(project, db_url, live, browser,
+                                                                             tmp_path):
+    from chromium import serving
+
+    bob = live.store.find("bob@example.org")
+    page_url = live.manage_url(bob.id)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(page_url)
+        page.get_by_label("Pause for").select_option("3")
+        page.get_by_role("button", name="Pause").click()
+        assert "Paused: no tips until" in page.locator(".notice").inner_text()  # Origin: its own, not null
+        assert live.store.get(bob.id).paused_until is not None
+
+        # A forwarded link on another site's page (localhost is another site than 127.0.0.1).
+        (tmp_path / "index.html").write_text(f'<form method="post" action="{page_url}"><input type="hidden" '
+                                             'name="action" value="erase"><input type="hidden" name="confirm" '
+                                             'value="yes"><button>Win a prize</button></form>')
+        with serving(tmp_path) as elsewhere:
+            page.goto(elsewhere.replace("127.0.0.1", "localhost"))
+            page.get_by_role("button", name="Win a prize").click()
+            assert page.locator("h1").inner_text() == "Please use the page itself"
+        assert live.store.get(bob.id).state == "confirmed" and live.store.get(bob.id).email == "bob@example.org"
+    finally:
+        context.close()

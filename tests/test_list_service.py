@@ -589,3 +589,33 @@ def test_make_lists_development_secret_is_readable_by_its_owner_alone(tmp_path):
     subprocess.run(make, cwd=tmp_path, check=True, capture_output=True, timeout=60)
     assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600 and secret.read_text().strip() == made
     assert stat.S_IMODE(os.stat(secret.parent).st_mode) == 0o700
+
+
+def test_make_list_stops_the_preview_and_fails_when_the_service_cannot_start(tmp_path):
+    """`make list` with a webhook token too short for the service: make ends, non-zero, with the
+    service's own message, and leaves no preview serving a form that posts to a dead port."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    project = tmp_path / "proj"
+    shutil.copytree(FIXTURES / "library", project)  # a real project: the preview would run for ever
+    shutil.copy(Path(__file__).parent.parent / "Makefile", project / "Makefile")
+    (project / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the venv these tests run in
+    env = {**os.environ, "TIPWEEK_LIST_SECRET": SECRET, "TIPWEEK_WEBHOOK_TOKEN": "too-short"}
+    make = subprocess.Popen(["make", "-o", ".venv/.installed", "list", f"PYTHON={sys.executable}"], cwd=project,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        output = make.communicate(timeout=60)[0]  # (a bound, not a timing: on failure it would serve for ever)
+    finally:
+        try:
+            os.killpg(make.pid, signal.SIGKILL)  # whatever is left of it, not this test's business to keep
+            left = True
+        except ProcessLookupError:
+            left = False
+    assert make.returncode != 0, output
+    assert "TIPWEEK_WEBHOOK_TOKEN is shorter than 16 characters" in output
+    assert "No such process" not in output
+    assert not left, f"processes of make list were still running:\n{output}"

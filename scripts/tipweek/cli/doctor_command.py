@@ -12,7 +12,8 @@ import click
 
 from .common import config_option, load_project
 from ..sending.doctor import Setup, examine
-from ..sending.doctor.dns import Dns, domain_of
+from ..sending.doctor.dns import domain_of
+from ..sending.doctor.resolver import Dns
 from ..sending.doctor.findings import exit_code
 
 

@@ -14,6 +14,12 @@ is really gone, it keeps bouncing, and the soft-bounce rule stops it within a mo
 Other SES notifications (deliveries, opens, ...) are taken and change nothing.
 
 A body of another shape is a :class:`BadReport` whose message names what is wrong.
+
+What identifies a report, so that one delivered twice is taken once (``bounces``): SNS's
+``MessageId`` (the same on each of its retries), and SES's own ids, ``mail.messageId`` with the
+bounce's or complaint's ``feedbackId`` (or, without one, its ``timestamp``), which stay the same
+whether SNS wraps the notification or delivers it raw, and if SES itself publishes it twice.
+A plain report may carry its own ``"id"``.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from .bounces import COMPLAINT, HARD, KINDS, SOFT
 
 SES_BOUNCE_TYPES = {"Permanent": HARD, "Transient": SOFT, "Undetermined": SOFT}
 PLAIN_SHAPE = '{"email": ADDRESS, "type": "hard" | "soft" | "complaint"}'
+ID_LIMIT = 200  # characters of a report's id
 
 
 class BadReport(ValueError):
@@ -38,6 +45,7 @@ class Report:
     bounces: list[tuple[str, str]] = field(default_factory=list)  # (address, kind)
     note: str | None = None  # what else the body was, when it reports no address
     for_operator: str | None = None  # a line for the service's log: what the operator is to do
+    message_ids: tuple[str, ...] = ()  # what identifies it: "sns:...", "ses:...", "id:..."
 
 
 def read_report(body: bytes) -> Report:
@@ -68,7 +76,8 @@ def _plain(data: dict) -> Report:
     kind = data.get("type")
     if kind not in KINDS:
         raise BadReport(f'"type" must be "hard", "soft" or "complaint", not {json.dumps(kind)}')
-    return Report([(_address(data.get("email"), '"email"'), kind)])
+    ids = () if data.get("id") is None else ("id:" + _id(data["id"], '"id"'),)
+    return Report([(_address(data.get("email"), '"email"'), kind)], message_ids=ids)
 
 
 def _sns(data: dict) -> Report:
@@ -77,7 +86,11 @@ def _sns(data: dict) -> Report:
         message = data.get("Message")
         if not isinstance(message, str):
             raise BadReport('an SNS Notification needs "Message": the SES notification as a JSON string')
-        return _ses(_object(_json(message, "the SNS Message"), "the SNS Message"), "the SNS Message")
+        report = _ses(_object(_json(message, "the SNS Message"), "the SNS Message"), "the SNS Message")
+        if data.get("MessageId") is None:
+            return report
+        sns = "sns:" + _id(data["MessageId"], '"MessageId"')
+        return Report(report.bounces, report.note, report.for_operator, (sns, *report.message_ids))
     if kind == "SubscriptionConfirmation":
         topic, url, token = _fields(data, kind, "TopicArn", "SubscribeURL", "Token")
         return Report(note="an SNS subscription confirmation: logged for the operator to confirm",
@@ -109,14 +122,33 @@ def _ses(data: dict, where: str) -> Report:
             raise BadReport(f'{where}\'s bounce.bounceType must be Permanent, Transient or Undetermined, '
                             f'not {json.dumps(bounce_type)}')
         people = _recipients(bounce, "bouncedRecipients", where)
-        return Report([(email, SES_BOUNCE_TYPES[bounce_type]) for email in people])
+        return Report([(email, SES_BOUNCE_TYPES[bounce_type]) for email in people],
+                      message_ids=_ses_ids(data, bounce, where))
     if kind == "Complaint":
         complaint = _object(data.get("complaint"), f'{where}\'s "complaint"')
-        return Report([(email, COMPLAINT) for email in _recipients(complaint, "complainedRecipients", where)])
+        return Report([(email, COMPLAINT) for email in _recipients(complaint, "complainedRecipients", where)],
+                      message_ids=_ses_ids(data, complaint, where))
     if isinstance(kind, str) and kind:
         return Report(note=f"an SES {kind} notification: only bounces and complaints change the list")
     raise BadReport(f'{where}\'s notificationType (or eventType) must be a string such as "Bounce" or '
                     f'"Complaint", not {json.dumps(kind)}')
+
+
+def _ses_ids(data: dict, part: dict, where: str) -> tuple[str, ...]:
+    """SES's id of one bounce or complaint: the mail's messageId with the feedbackId (or the
+    timestamp); none when the notification lacks them."""
+    mail = data.get("mail") if isinstance(data.get("mail"), dict) else {}
+    feedback = part.get("feedbackId") or part.get("timestamp")
+    if mail.get("messageId") is None or feedback is None:
+        return ()
+    message_id = _id(mail["messageId"], f"{where}'s mail.messageId")
+    return (f"ses:{message_id}:{_id(feedback, f'{where} feedbackId')}",)
+
+
+def _id(value, what: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > ID_LIMIT or CONTROL.search(value):
+        raise BadReport(f"{what} must be text on one line of 1 to {ID_LIMIT} characters, not {json.dumps(value)[:80]}")
+    return value.strip()
 
 
 def _object(value, what: str) -> dict:

@@ -112,7 +112,8 @@ class BounceWebhook:
         if not report.bounces:
             return answer({"recorded": [], "ignored": [], "note": report.note})
         try:
-            results = await run_in_threadpool(self.store.record_bounces, report.bounces, self.clock())
+            results = await run_in_threadpool(self.store.record_bounces, report.bounces, self.clock(),
+                                          report.message_ids)
         except StoreError as exc:
             log.error("store: %s", exc)
             return answer({"error": "the list's database is not reachable; nothing was changed"}, 503,

@@ -1,6 +1,7 @@
 """The reader's own page, GET/POST /manage/<token>, linked from every email of
 the list: what the list holds about them, and what they can do themselves,
-each a POST form (a GET or HEAD only shows the page: mail scanners open links):
+each a POST form (a GET or HEAD only shows the page: mail scanners open links; a POST
+from another website's page is refused, see ``origins``):
 
 - ``action=pause`` with ``weeks`` (1 to 12): no sends until then, then they
   resume by themselves; ``action=resume`` ends a pause now;
@@ -8,7 +9,8 @@ each a POST form (a GET or HEAD only shows the page: mail scanners open links):
 - ``action=erase``: a page that asks first; with ``confirm=yes`` the address
   and name leave the store. What is kept (a keyed hash of the address, and the
   consent record) stops an import or a sign-up from bringing the address back
-  without a new confirmation.
+  without a new confirmation; the page also says what the store cannot erase (the
+  delivery ledgers of weeks that mailed them, and older backups, until they are deleted).
 """
 
 from __future__ import annotations
@@ -23,16 +25,20 @@ from starlette.routing import Route
 
 from ..edition import urls
 from ..library.dates import long_date
+from .origins import REFERRER_POLICY, from_another_site
 from .records import BOUNCED, CONFIRMED, ERASED, PAUSE_WEEKS, PENDING, UNSUBSCRIBED, Subscriber, unstamp
 from .tokens import TokenError
 
 STATES = {CONFIRMED: "Subscribed", PENDING: "Waiting for you to confirm (see the email we sent)",
           UNSUBSCRIBED: "Unsubscribed: you get no email from us", BOUNCED: "Stopped: our emails to this address bounced"}
+WEEKS_OFFERED = {str(weeks): weeks for weeks in PAUSE_WEEKS}  # the form's values, as the form sends them
 KEPT = ("What we keep: a keyed hash of your address (a code made from it with a key only this list has, from "
         "which the address cannot be read back) and the record of when you joined, confirmed, paused or left, "
         "and asked for this erasure, and how each came. We keep the record to show what you agreed to and when; we keep the hash so that nobody can put "
         "your address back on the list, by importing an old list or signing you up, without a new confirmation "
-        "from your mailbox.")
+        "from your mailbox. Your address also stays a while where it was written before: in the sending "
+        "machine's delivery logs of the weeks we mailed you (they keep anyone from getting a tip twice), and in "
+        "backups of the list, until each is deleted in its turn.")
 
 
 class ManagePage:
@@ -45,10 +51,22 @@ class ManagePage:
         return [Route("/manage/{token}", self.manage, methods=["GET", "POST"])]
 
     async def manage(self, request: Request):
+        response = await self.answer(request)
+        response.headers["Referrer-Policy"] = REFERRER_POLICY  # (see origins: the page's forms send their Origin)
+        return response
+
+    async def answer(self, request: Request):
+        token = request.path_params["token"]
         try:
-            subscriber_id = self.s.tokens.read_manage(request.path_params["token"])
+            subscriber_id = self.s.tokens.read_manage(token)
         except TokenError:
             return self.service.bad_link()
+        if request.method == "POST" and from_another_site(request, self.s.list_url):
+            return self.service.page("message.html", 403, title="Please use the page itself",
+                                     text="This came from another website, so nothing was changed. Open the "
+                                          "link from one of our emails in your browser and use the buttons on "
+                                          "that page.",
+                                     link=(urls.list_manage(self.s.list_url, token), "Open your subscription page"))
         sub = await run_in_threadpool(self.s.store.get, subscriber_id)
         if sub is None or sub.state == ERASED:
             return self.service.unknown()
@@ -60,12 +78,12 @@ class ManagePage:
             data = {}
         action, now = data.get("action"), self.s.clock()
         if action == "pause":
-            weeks = data.get("weeks")
-            if not isinstance(weeks, str) or not weeks.isdigit() or int(weeks) not in PAUSE_WEEKS:
+            weeks = WEEKS_OFFERED.get(data.get("weeks"))  # exactly a value the list offers ("²" is no number)
+            if weeks is None:
                 return self.show(sub, 400, error="Choose a pause of 1 to 12 weeks from the list.")
             if sub.state != CONFIRMED:
                 return self.show(sub, 400, error="Only a confirmed subscription can be paused.")
-            paused = await run_in_threadpool(self.s.store.pause, sub.id, int(weeks), now)
+            paused = await run_in_threadpool(self.s.store.pause, sub.id, weeks, now)
             if paused is None:
                 return self.service.unknown()
             return self.show(paused, notice=f"Paused: no tips until {_day(paused.paused_until)}.")

@@ -51,6 +51,7 @@ CREATE INDEX IF NOT EXISTS signups_ip ON signups (ip, at);
 CREATE TABLE IF NOT EXISTS confirmations (subscriber_id {ref} NOT NULL, at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS confirmations_subscriber ON confirmations (subscriber_id, at);
 CREATE TABLE IF NOT EXISTS erasure_check (value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS webhook_messages (id TEXT PRIMARY KEY, at TEXT NOT NULL);
 """
 
 

@@ -1,6 +1,7 @@
 """The checks of the sending domain in the DNS: SPF (RFC 7208), the DKIM key at a selector
 (RFC 6376), DMARC and its alignment (RFC 7489; the organisational domain by the tree walk
-of RFC 9989), and MX or A/AAAA for bounces."""
+of RFC 9989), MX or A/AAAA for bounces, and first whether the domains exist at all (the
+look-ups themselves are ``resolver``'s)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import re
 
 
 from .findings import MISSING, OK, WRONG, Finding
+from .resolver import Dns
 
 SPF_LOOKUP_LIMIT = 10  # RFC 7208 4.6.4: DNS-querying terms, includes followed
 SPF_LOOKUP_TERMS = ("include", "a", "mx", "ptr", "exists", "redirect")
@@ -17,56 +19,6 @@ DMARC_WALK_LIMIT = 8  # RFC 9989's tree walk asks for at most 8 _dmarc records
 RSA_1024_DER = 160
 # Tried in turn when no --dkim-selector is given: the names relays and mail hosts use most.
 COMMON_SELECTORS = ("default", "selector1", "selector2", "google", "k1", "s1", "s2", "dkim", "mail")
-
-
-class DnsTrouble(Exception):
-    """The resolver gave no answer we can judge by (timeout, SERVFAIL, network)."""
-
-
-class Dns:
-    """TXT, MX and address look-ups through one dnspython resolver; "no such
-    record" is an empty list, a failure is :class:`DnsTrouble`."""
-
-    def __init__(self, server: tuple[str, int] | None = None, timeout: float = 5.0):
-        import dns.resolver
-
-        self.server = server  # (host, port) of --dns; None for the system's resolver
-        if server:
-            self.resolver = dns.resolver.Resolver(configure=False)
-            self.resolver.port = server[1]
-            self.resolver.nameservers = [server[0]]
-        else:
-            self.resolver = dns.resolver.Resolver()  # NoResolverConfiguration: the caller says so
-        self.resolver.lifetime = timeout
-        self.resolver.timeout = timeout
-        self.where = f"{server[0]}:{server[1]}" if server else ", ".join(self.resolver.nameservers)
-
-    def _answer(self, name: str, rtype: str):
-        import dns.exception
-        import dns.resolver
-
-        try:
-            return self.resolver.resolve(name, rtype, search=False)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-            return []
-        except dns.resolver.LifetimeTimeout:
-            raise DnsTrouble(f"the resolver at {self.where} did not answer for {name} {rtype} "
-                             f"in {self.resolver.lifetime:g} s") from None
-        except dns.resolver.NoNameservers:
-            raise DnsTrouble(f"the resolver at {self.where} failed to look up {name} {rtype} (SERVFAIL)") from None
-        except (dns.exception.DNSException, OSError) as exc:
-            raise DnsTrouble(f"{name} {rtype} could not be looked up at {self.where}: {exc}") from None
-
-    def txt(self, name: str) -> list[str]:
-        """Each TXT record at ``name``, its strings joined (RFC 7208 3.3, RFC 6376 3.6.2.2)."""
-        return [b"".join(r.strings).decode("utf-8", "replace") for r in self._answer(name, "TXT")]
-
-    def mx(self, name: str) -> list[tuple[int, str]]:
-        """(preference, host) of each MX; the host "." is a null MX (RFC 7505)."""
-        return [(r.preference, r.exchange.to_text().rstrip(".") or ".") for r in self._answer(name, "MX")]
-
-    def addresses(self, name: str) -> list[str]:
-        return [r.to_text() for rtype in ("A", "AAAA") for r in self._answer(name, rtype)]
 
 
 def domain_of(address: str) -> str:
@@ -81,6 +33,16 @@ def tags(record: str) -> dict[str, str]:
         if sep:
             found.setdefault(name.strip().lower(), "".join(value.split()))
     return found
+
+
+def check_domains_exist(dns: Dns, domains: dict[str, str]) -> list[Finding]:
+    """One finding for each domain (name -> where it comes from) that the resolver says does not
+    exist; none when all do (then the record checks follow)."""
+    return [Finding("domain", WRONG, f"{domain} does not exist at the resolver {dns.where} (NXDOMAIN), so it can "
+                    "have no SPF, DKIM, DMARC or MX record",
+                    f"check {source} for a typo; if the domain is only in an internal DNS view, ask a resolver "
+                    "that the world's mail servers see with --dns HOST:PORT")
+            for domain, source in domains.items() if not dns.exists(domain)]
 
 
 # SPF ------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from ...edition import urls
 from ..webhooks import NoRedirects
 
-from .dns import Dns, DnsTrouble
+from .resolver import Dns, DnsTrouble
 from .findings import ERROR, MISSING, OK, SKIPPED, WRONG, Finding
 
 BAD_TOKEN = "tipweek-doctor-not-a-real-token"  # fails the signature check: unsubscribes nobody
