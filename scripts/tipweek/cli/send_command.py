@@ -204,6 +204,9 @@ def deliver(recipients, message_for, sender: str, transports, ledger: Ledger, re
             click.echo(f"sending again to {len(preview.retrying)} uncertain address"
                        f"{'es' * (len(preview.retrying) != 1)}, with the Message-ID of the first try: "
                        + ", ".join(preview.retrying), err=True)
+    if not sys.stderr.isatty():  # a timer's or a pipe's log: the summary says it all, without a bare "sending"
+        deliver_all(recipients, message_for, parse_sender(sender).addr_spec, transports, ledger, report, **run)
+        return
     with click.progressbar(length=recipients.size(), label="sending", file=sys.stderr) as bar:
         deliver_all(recipients, message_for, parse_sender(sender).addr_spec, transports, ledger, report,
                     progress=lambda sub: bar.update(1), **run)
