@@ -185,18 +185,22 @@ def listed(project, db_url, monkeypatch):
 
 @pytest.fixture
 def smtp():
-    """Start an SMTP server on 127.0.0.1 with a handler (tests/smtp_servers.py); all stop at the end."""
-    from smtp_servers import LocalSMTP
+    """Start an SMTP server on 127.0.0.1 with a handler of tests/smtp_servers.py (default: Recorder,
+    which takes every message); all stop at the end, a handler holding messages back released first."""
+    from smtp_servers import LocalSMTP, Recorder
 
     servers: list = []
 
-    def start(handler):
-        servers.append(LocalSMTP(handler))
-        servers[-1].start()
-        return servers[-1]
+    def start(handler=None, **smtp_kwargs):
+        server = LocalSMTP(handler or Recorder(), **smtp_kwargs)
+        server.start()
+        servers.append(server)
+        return server
 
     yield start
     for server in servers:
+        if hasattr(server.handler, "release"):
+            server.handler.release.set()
         server.stop()
 
 

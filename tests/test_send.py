@@ -20,8 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from conftest import TODAY
-from smtp_servers import (WAIT, Authenticator, BlockingHandler, FaultyHandler, LocalSMTP, RawServer,
-                          Recorder)
+from smtp_servers import (WAIT, Authenticator, BlockingHandler, FaultyHandler, RawServer)
 
 WEEK = "2026-W47"  # the week of the tip of 2026-11-17
 TITLE = "Own the mistake"
@@ -40,24 +39,6 @@ pytestmark = pytest.mark.usefixtures("only_loopback")  # conftest: nothing in th
 @pytest.fixture(autouse=True)
 def no_password_from_outside(monkeypatch):
     monkeypatch.delenv("TIPWEEK_SMTP_PASSWORD", raising=False)
-
-
-@pytest.fixture
-def smtp():
-    """Start an aiosmtpd server on 127.0.0.1 with a handler (default: Recorder)."""
-    servers: list[LocalSMTP] = []
-
-    def start(handler=None, **smtp_kwargs) -> LocalSMTP:
-        server = LocalSMTP(handler or Recorder(), **smtp_kwargs)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield start
-    for server in servers:
-        if hasattr(server.handler, "release"):
-            server.handler.release.set()
-        server.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from smtp_servers import FaultyHandler, LocalSMTP, Recorder, RefusingHandler
+from smtp_servers import FaultyHandler, RefusingHandler
 
 WEEK = "2026-W47"  # the week of the tip of 2026-11-17 (TIPWEEK_TODAY is 2026-11-22)
 TEN = [(f"{c}@example.org", c.upper()) for c in "abcdefghij"]
@@ -29,20 +29,6 @@ pytestmark = pytest.mark.usefixtures("only_loopback")  # conftest: nothing may r
 @pytest.fixture(autouse=True)
 def no_password_from_outside(monkeypatch):
     monkeypatch.delenv("TIPWEEK_SMTP_PASSWORD", raising=False)
-
-
-@pytest.fixture
-def smtp():
-    servers: list[LocalSMTP] = []
-
-    def start(handler=None) -> LocalSMTP:
-        servers.append(LocalSMTP(handler or Recorder()))
-        servers[-1].start()
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.stop()
 
 
 @pytest.fixture
