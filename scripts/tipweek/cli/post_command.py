@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from .common import config_option, load_project, today_option, week_tip
+from .send_report import tell_uncertain
 from ..sending.ledger import Ledger
 from ..sending.errors import SendError
 from ..sending.webhooks import KINDS, Channel, PostReport, WebhookError, as_body, channels_of, post_all, still_to_post
@@ -115,10 +116,7 @@ def post(slack_urls, teams_urls, ledger_dir, retries, backoff, max_wait, timeout
 def tell(report: PostReport) -> None:
     for key, reason in report.failed:
         click.echo(f"failed: {key}: {reason}", err=True)
-    for key, reason in report.uncertain:
-        click.echo(f"uncertain: {key}: {reason}; not posted again ({HELD})", err=True)
-    if report.held:
-        click.echo(f"uncertain since an earlier run, not posted again: {', '.join(report.held)} ({HELD})", err=True)
+    tell_uncertain(report, "posted", HELD)
     if report.retrying:
         click.echo(f"posting again to {len(report.retrying)} uncertain channel"
                    f"{'s' * (len(report.retrying) != 1)}: {', '.join(report.retrying)}", err=True)

@@ -76,6 +76,15 @@ def when(at: dt.datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M:%S} UTC ({at.astimezone():%a %d %b %H:%M:%S %Z} here)"
 
 
+def tell_uncertain(report, done: str, held: str) -> None:
+    """The deliveries whose answer was lost (this run's, and earlier runs' still held): a send's
+    or a post's (``done``: "sent" or "posted"; ``held``: where to look and how to go on)."""
+    for key, reason in report.uncertain:
+        click.echo(f"uncertain: {key}: {reason}; not {done} again ({held})", err=True)
+    if report.held:
+        click.echo(f"uncertain since an earlier run, not {done} again: {', '.join(report.held)} ({held})", err=True)
+
+
 def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> None:
     for line, address in report.invalid:
         click.echo(f"{recipients.where}:{line}: invalid address {address!r}; skipped", err=True)
@@ -88,10 +97,7 @@ def tell(report: Report, recipients=None, quota: DailyQuota | None = None) -> No
         click.echo(f"no message went through in this run, so its {n} hard bounce{'s' * (n != 1)} "
                    f"{'are' if n != 1 else 'is'} not suppressed: the relay may be refusing everything; the next "
                    f"run tries {'them' if n != 1 else 'it'} again", err=True)
-    for address, reason in report.uncertain:
-        click.echo(f"uncertain: {address}: {reason}; not sent again ({HELD})", err=True)
-    if report.held:
-        click.echo(f"uncertain since an earlier run, not sent again: {', '.join(report.held)} ({HELD})", err=True)
+    tell_uncertain(report, "sent", HELD)
     if report.aborted:
         click.echo(f"error: {report.aborted}\nOnce the cause is fixed, run the same command again to resume; it "
                    f"goes on from the ledger and mails no one twice:\n  {same_command()}", err=True)
