@@ -20,6 +20,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .address_set import AddressSet
 from .errors import SendError
@@ -35,20 +36,30 @@ class Entry:
     at: str = ""
 
 
+def ledger_lines(path: Path, having: str = "") -> Iterator[dict]:
+    """Each line of a ledger as written (email, status, and detail, message_id, at when given),
+    a line at a time; a line cut by a crash mid-write is skipped, and with ``having`` so is every
+    line without that text (cheaper than parsing it). No file: no lines."""
+    try:
+        handle = open(path, encoding="utf-8")
+    except FileNotFoundError:
+        return
+    with handle:
+        for line in handle:
+            if having not in line:
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("email"), str) and "status" in raw:
+                yield raw
+
+
 def read_entries(path: Path) -> dict[str, Entry]:
     """address (lower case) -> its last entry; a line cut by a crash is skipped."""
     entries: dict[str, Entry] = {}
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        return entries
-    for line in text.splitlines():
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by a crash mid-write
-        if not (isinstance(raw, dict) and isinstance(raw.get("email"), str) and "status" in raw):
-            continue
+    for raw in ledger_lines(path):
         key = raw["email"].lower()
         before = entries.get(key)
         first_id = before.message_id if before and before.message_id else str(raw.get("message_id", ""))
@@ -97,20 +108,9 @@ def read_index(path: Path) -> LedgerIndex:
     """``read_entries`` as a ``LedgerIndex``, a line at a time (a ledger of a million lines is
     never held whole)."""
     index = LedgerIndex()
-    try:
-        handle = open(path, encoding="utf-8")
-    except FileNotFoundError:
-        return index
-    with handle:
-        for line in handle:
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a crash mid-write
-            if not (isinstance(raw, dict) and isinstance(raw.get("email"), str) and "status" in raw):
-                continue
-            index.note(raw["email"].lower(), Entry(raw["email"], str(raw["status"]), str(raw.get("detail", "")),
-                                                   str(raw.get("message_id", "")), str(raw.get("at", ""))))
+    for raw in ledger_lines(path):
+        index.note(raw["email"].lower(), Entry(raw["email"], str(raw["status"]), str(raw.get("detail", "")),
+                                               str(raw.get("message_id", "")), str(raw.get("at", ""))))
     return index
 
 

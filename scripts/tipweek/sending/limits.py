@@ -32,7 +32,6 @@ several connections never pass the limit together. A line without a time
 from __future__ import annotations
 
 import datetime as dt
-import json
 import threading
 from collections import deque
 from pathlib import Path
@@ -82,20 +81,12 @@ def sent_since(folder: Path, since: dt.datetime) -> list[dt.datetime]:
         try:
             if dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc) < since:
                 continue
-            handle = open(path, encoding="utf-8")
         except FileNotFoundError:
             continue
-        with handle:
-            for line in handle:
-                if '"sent"' not in line:
-                    continue  # most lines: cheaper than parsing them
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a line cut by a crash
-                at = _time(raw.get("at")) if isinstance(raw, dict) and raw.get("status") == "sent" else None
-                if at is not None and at > since:
-                    times.append(at)
+        for raw in ledgers.ledger_lines(path, having='"sent"'):  # (most lines are not: not parsed)
+            at = _time(raw.get("at")) if raw["status"] == "sent" else None
+            if at is not None and at > since:
+                times.append(at)
     return sorted(times)
 
 
