@@ -18,8 +18,7 @@ from email.utils import make_msgid
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from ..outputs.email import (ListOptions, assemble_message, one_line, parse_sender, render_html, render_text,
-                             unsubscribe_links)
+from ..outputs.email import ListOptions, one_line, parse_sender, render_email
 from .records import Subscriber
 
 
@@ -40,19 +39,13 @@ def welcome_message(edition, subscriber: Subscriber, unsubscribe_url: str, manag
     tip = edition.tip_of_the_week
     if tip is None:
         raise NoTipYet(f"no tip is published on {edition.today.isoformat()}")
-    options = ListOptions.of(edition)
     opening = expectations(edition.site.name, edition.options.weekday)
-    name = subscriber.name or None
-    https, mailto = unsubscribe_links(options, subscriber.email)
-    https = unsubscribe_url or https
-    link = https or mailto
-    text = render_text(edition, tip, link, name, None, True, manage_url, opening)
-    html = render_html(edition, tip, link, name, None, True, manage_url, opening)
-    msg = assemble_message(edition, options, tip, subscriber.email, name, https, mailto, now, None, text, html)
+    msg = render_email(edition, tip, subscriber.email, subscriber.name or None, unsubscribe_url, now,
+                       manage_url=manage_url, welcome=opening)
     msg.replace_header("Subject", one_line(f"Welcome to {edition.site.name}: {tip.title}"))
     # Its own Message-ID: the week's email to the same reader has the week's (and a mail
     # program shows only one of two messages with the same id).
-    msg.replace_header("Message-ID", make_msgid("welcome", domain=options.list_id))
+    msg.replace_header("Message-ID", make_msgid("welcome", domain=ListOptions.of(edition).list_id))
     return msg
 
 

@@ -143,7 +143,8 @@ def render_text(edition: Edition, tip: Tip, unsubscribe_url: str | None = None, 
 
 def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name: str | None = None,
                  unsubscribe_url: str | None = None, sent_at: dt.datetime | None = None,
-                 rerun_on: dt.date | None = None, manage_url: str | None = None) -> EmailMessage:
+                 rerun_on: dt.date | None = None, manage_url: str | None = None,
+                 welcome: str | None = None) -> EmailMessage:
     """The week's message to ``recipient`` (default: ``SAMPLE_READER``, for a
     sample whose links unsubscribe nobody real), with the recipient's own unsubscribe links: from the
     plugin's templates, or ``unsubscribe_url`` (the list service's) when given.
@@ -156,15 +157,15 @@ def render_email(edition: Edition, tip: Tip, recipient: str | None = None, name:
     With ``rerun_on`` (``edition.featured.rerun_on``) it is that week's
     re-run of ``tip``: labelled, identified and (without ``sent_at``) dated
     by that week. ``manage_url``: the reader's own page on the list service (pause, their data, erase),
-    linked from the footer."""
+    linked from the footer; ``welcome``: the welcome email's opening paragraph, above the tip."""
     options = ListOptions.of(edition)
     to_addr = recipient or SAMPLE_READER
     https, mailto = unsubscribe_links(options, to_addr)
     https = unsubscribe_url or https
     one_button = bool(unsubscribe_url)  # the list service's own signed link, not the site's template
     return assemble_message(edition, options, tip, to_addr, name, https, mailto, sent_at, rerun_on,
-                     render_text(edition, tip, https or mailto, name, rerun_on, one_button, manage_url),
-                     render_html(edition, tip, https or mailto, name, rerun_on, one_button, manage_url))
+                     render_text(edition, tip, https or mailto, name, rerun_on, one_button, manage_url, welcome),
+                     render_html(edition, tip, https or mailto, name, rerun_on, one_button, manage_url, welcome))
 
 
 def assemble_message(edition: Edition, options: ListOptions, tip: Tip, to_addr: str, name: str | None, https: str | None,
