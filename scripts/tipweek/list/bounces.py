@@ -19,7 +19,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from .records import BOUNCED, UNSUBSCRIBED, key, stamp
-from .sql import BULK, SqlBase
+from .outcomes import Outcomes
+from .sql import BULK
 
 HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
 KINDS = (HARD, SOFT, COMPLAINT)
@@ -40,7 +41,7 @@ class BounceResult:
     ignored: str | None = None  # why nothing changed
 
 
-class Bounces(SqlBase):
+class Bounces(Outcomes):
     """The email service's reports, as the webhook hands them over."""
 
     def record_bounces(self, reports: list[tuple[str, str]], now: dt.datetime,
@@ -83,22 +84,15 @@ class Bounces(SqlBase):
             return BounceResult(email, kind, ignored="not on the list")
         if sub.state == UNSUBSCRIBED:
             return BounceResult(email, kind, ignored="left the list already")
-        if kind == COMPLAINT:  # also for a bounced address: the person asked for no more mail
-            sub = self._set(cur, sub, at, state=UNSUBSCRIBED)
-            self._event(cur, sub.id, at, "complained", "webhook")
-            return BounceResult(email, kind, sub.state, ("complained",))
-        if sub.state == BOUNCED:
+        if kind == SOFT and sub.state != BOUNCED:
+            self._event(cur, sub.id, at, SOFT_BOUNCED, "webhook")
+            if self._soft_bounces(cur, sub.id, now) < SOFT_LIMIT:
+                return BounceResult(email, kind, sub.state, (SOFT_BOUNCED,))
+        moved = self._learnt(cur, sub, "complained" if kind == COMPLAINT else "bounced", at, "webhook")
+        if moved is None:
             return BounceResult(email, kind, ignored="bounced already")
-        if kind == HARD:
-            sub = self._set(cur, sub, at, state=BOUNCED)
-            self._event(cur, sub.id, at, "bounced", "webhook")
-            return BounceResult(email, kind, sub.state, ("bounced",))
-        self._event(cur, sub.id, at, SOFT_BOUNCED, "webhook")
-        if self._soft_bounces(cur, sub.id, now) < SOFT_LIMIT:
-            return BounceResult(email, kind, sub.state, (SOFT_BOUNCED,))
-        sub = self._set(cur, sub, at, state=BOUNCED)
-        self._event(cur, sub.id, at, "bounced", "webhook")
-        return BounceResult(email, kind, sub.state, (SOFT_BOUNCED, "bounced"))
+        events = ((SOFT_BOUNCED,) if kind == SOFT else ()) + (("complained",) if kind == COMPLAINT else ("bounced",))
+        return BounceResult(email, kind, moved.state, events)
 
     def _soft_bounces(self, cur, subscriber_id: int, now: dt.datetime) -> int:
         """Soft bounces within SOFT_WINDOW, counted from the subscriber's last joining or

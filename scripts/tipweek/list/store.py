@@ -22,7 +22,7 @@ from .records import COLUMNS, PENDING, BOUNCED, CONFIRMED, Event, Subscriber, ke
 from .subscriptions import Subscriptions
 
 
-class SqlStore(Subscriptions, Outcomes, Bounces, OperatorWrites):
+class SqlStore(Subscriptions, Bounces, Outcomes, OperatorWrites):
     """The whole store: the service's writes (``subscriptions``), delivery's (``outcomes``), the
     email service's reports (``bounces``), the operator's (``operator_writes``), and the reads here.
     ``sqlite`` and ``postgres`` subclass it."""
